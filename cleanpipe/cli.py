@@ -1,0 +1,187 @@
+"""The `cleanpipe` command. Thin: parses options, calls the library, reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import Config, ConfigError, load_config
+from .pipeline import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS, Pipeline, RunSummary
+
+EPILOG_EXIT = (
+    "\b\nExit codes:\n"
+    f"  {EXIT_OK}  every input was processed (pages dropped for having no content are not errors)\n"
+    "  2  usage or config error; nothing was written\n"
+    f"  {EXIT_REJECTS}  finished, but some inputs/records could not be read or processed (see rejects.jsonl)\n"
+    f"  {EXIT_NOTHING_READ}  no document could be read at all"
+)
+
+
+def _config_from(ctx_options: dict[str, Any], config_file: str | None) -> Config:
+    try:
+        return load_config(config_file, ctx_options)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+class _Progress:
+    """A one-line counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._last = ""
+
+    def __call__(self, phase: str, n: int) -> None:
+        if self.enabled and (n % 50 == 0 or n < 50):
+            label = {"map": "reading+stripping", "corpus": "dedup+names"}.get(phase, phase)
+            msg = f"\rcleanpipe: {label}: {n} documents"
+            if msg != self._last:
+                sys.stderr.write(msg)
+                sys.stderr.flush()
+                self._last = msg
+
+    def done(self) -> None:
+        if self.enabled and self._last:
+            sys.stderr.write("\n")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cleanpipe")
+def main() -> None:
+    """Turn messy scraped web pages into clean, traceable JSONL.
+
+    \b
+    Typical use:
+      cleanpipe run                          # raw/ -> clean/
+      cleanpipe run crawl/ more.jsonl.gz --out clean/
+      cat page.txt | cleanpipe strip -       # one page, cleaned text on stdout
+
+    Run `cleanpipe COMMAND --help` for each command's options.
+    """
+
+
+@main.command(epilog=EPILOG_EXIT)
+@click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--out", "-o", "out_dir", default="clean", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder for documents.jsonl, rejects.jsonl and manifest.json.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML config file (see README); options given here override it.")
+@click.option("--aliases", type=click.Path(dir_okay=False),
+              help="Alias file (TOML or CSV) mapping canonical names to variants.")
+@click.option("--names", "names_mode", type=click.Choice(["auto", "aliases", "off"]),
+              help="auto: alias file plus variants found in the corpus (default); "
+                   "aliases: only the alias file; off: no name changes.")
+@click.option("--dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.7].")
+@click.option("--no-dedup", is_flag=True, help="Keep every comment.")
+@click.option("--workers", "-j", type=click.IntRange(1), help="Processes for per-page work [default: 1].")
+@click.option("--max-bytes", type=click.IntRange(1), help="Reject inputs larger than this (after gunzip).")
+@click.option("--format", "input_format", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
+              help="Treat every input as this format instead of guessing [default: auto].")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Form of the closing summary on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
+        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, workers: int | None,
+        max_bytes: int | None, input_format: str | None, log_format: str, quiet: bool) -> None:
+    """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
+
+    \b
+    Reads .txt dumps, .html, .jsonl records ({"text"|"html", "url", "id"}) and
+    .warc, each optionally gzipped; folders are read recursively in sorted order.
+    Writes OUT/documents.jsonl (one record per page), OUT/rejects.jsonl (every
+    unreadable input, empty page and dropped duplicate comment, with the reason)
+    and OUT/manifest.json. Outputs are replaced atomically.
+
+    \b
+    Examples:
+      cleanpipe run
+      cleanpipe run data/crawl-2026-11-23/ more.jsonl.gz --out clean/
+      cleanpipe run raw/ --aliases aliases.toml --dedup-threshold 0.8 --workers 4
+    """
+    overrides = {
+        "names.aliases": aliases,
+        "names.mode": names_mode,
+        "dedup.threshold": dedup_threshold,
+        "dedup.enabled": False if no_dedup else None,
+        "workers": workers,
+        "read.max_bytes": max_bytes,
+        "read.input_format": input_format,
+    }
+    config = _config_from(overrides, config_file)
+    paths = list(inputs) or ["raw"]
+    missing = [p for p in paths if p != "-" and not Path(p).exists()]
+    if missing and len(missing) == len(paths):
+        raise click.UsageError(f"no such input: {', '.join(missing)}")
+    try:
+        pipeline = Pipeline(config)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+    summary: RunSummary = pipeline.run(paths, out_dir, progress=progress)
+    progress.done()
+    if not quiet:
+        if log_format == "json":
+            click.echo(json.dumps({"event": "summary", **summary.to_dict()}), err=True)
+        else:
+            click.echo(summary.line(), err=True)
+    sys.exit(summary.exit_code)
+
+
+@main.command()
+@click.argument("source", required=False, type=click.Path(allow_dash=True))
+@click.option("--in", "in_dir", type=click.Path(exists=True, file_okay=False),
+              help="Clean every file in this folder (non-recursive) ...")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="... into files of the same name here.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True,
+              help="Cleaner to use; auto picks html for HTML-looking input.")
+def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str) -> None:
+    """Remove site chrome from one page (SOURCE, '-' for stdin) and print the article text.
+
+    \b
+    Examples:
+      cat page.txt | cleanpipe strip -
+      cleanpipe strip page.html --format html
+      cleanpipe strip --in dumps/ --out cleaned/
+    """
+    from .read import InputError, decode_bytes, sniff_format
+    from .strip import strip_html, strip_text
+
+    def clean(data: bytes, name: str) -> str:
+        text, _ = decode_bytes(data)
+        kind = fmt if fmt != "auto" else ("html" if sniff_format(name, data) == "html" else "text")
+        return strip_html(text) if kind == "html" else strip_text(text)
+
+    if in_dir:
+        if not out_dir:
+            raise click.UsageError("--in needs --out")
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        failed = 0
+        for path in sorted(Path(in_dir).iterdir()):
+            if not path.is_file():
+                continue
+            try:
+                cleaned = clean(path.read_bytes(), path.name)
+            except InputError as exc:
+                click.echo(f"cleanpipe strip: {path}: {exc.detail}", err=True)
+                failed += 1
+                continue
+            (Path(out_dir) / path.name).write_text(cleaned + "\n", encoding="utf-8")
+        sys.exit(EXIT_REJECTS if failed else EXIT_OK)
+    if not source:
+        raise click.UsageError("give a SOURCE file, '-' for stdin, or --in DIR --out DIR")
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    try:
+        click.echo(clean(data, source))
+    except InputError as exc:
+        click.echo(f"cleanpipe strip: {source}: {exc.detail}", err=True)
+        sys.exit(EXIT_NOTHING_READ)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

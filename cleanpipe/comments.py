@@ -1,0 +1,152 @@
+"""Comments stage: split a page's comment section into single comments, drop near-duplicates.
+
+The strip stage hands over the comment section as raw (line, text) pairs: the
+part after a comments heading, a whole page that is a reader thread, or
+trafilatura's comments block. `split_comments` turns it into comments, taking
+out widget lines (Reply, Like, Report), the comment form and author/date
+lines. `CommentDeduper` runs the near-duplicate filter over all comments of a
+run in input order, so a comment is dropped when it repeats one kept on the
+same page or on any page before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import DedupConfig
+from .dedup import NearDuplicateFilter
+from .lines import DATE_ONLY, WORD, line_cues
+from .model import Comment, Document, Reject
+
+WIDGET = re.compile(r"^(?:reply|reply ↓|report|like|likes?\s*\(\d+\)|\d+\s+likes?|share|flag|"
+                    r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
+                    r"cancel reply|permalink|edit|upvote|downvote|\d+\s+points?)$", re.I)
+AUTHOR_LINE = re.compile(r"^(?P<author>[^\n]{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
+FORM = re.compile(r"your email address will not be published|required fields are marked|"
+                  r"^(?:name|email|website|comment)\s*\*?$|^post comment$|^submit$|"
+                  r"save my name, email|notify me of (?:follow-up|new) (?:comments|posts)|"
+                  r"^you must be logged in|^log in to (?:reply|comment)|^leave a (?:reply|comment)", re.I)
+
+
+@dataclass
+class SplitResult:
+    comments: list[Comment] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
+    """Comment section lines -> single comments.
+
+    Where author lines ("Ann says:") or widget lines ("Reply") mark where a
+    comment starts or ends, they split the block; otherwise every paragraph
+    (one line of the dump) is one comment.
+    """
+    result = SplitResult()
+    marked = any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
+    current: list[tuple[int, str]] = []
+    author: str | None = None
+    date: str | None = None
+
+    def flush() -> None:
+        nonlocal current, author, date
+        if current:
+            text = "\n".join(t for _, t in current)
+            result.comments.append(Comment(
+                id=f"{doc_id}-c{len(result.comments)}", text=text,
+                source_lines=[current[0][0], current[-1][0]] if current[0][0] else None,
+                author=author, date=date))
+        current, author, date = [], None, None
+
+    for no, text in block:
+        words = len(WORD.findall(text))
+        if FORM.search(text):
+            result.removed.append({"lines": [no, no], "reason": "comment-form", "preview": text[:80]})
+            continue
+        if WIDGET.match(text):
+            result.removed.append({"lines": [no, no], "reason": "comment-widget", "preview": text[:80]})
+            if marked:
+                flush()
+            continue
+        m = AUTHOR_LINE.match(text)
+        if m:
+            flush()
+            author = m.group("author").strip()
+            continue
+        if DATE_ONLY.match(text):
+            if current and marked:
+                flush()
+            date = text
+            continue
+        if line_cues(text, words):
+            result.removed.append({"lines": [no, no], "reason": "chrome", "preview": text[:80]})
+            continue
+        current.append((no, text))
+        if not marked:
+            flush()
+    flush()
+    return result
+
+
+class CommentSplitter:
+    """Per-document stage: doc.comment_block -> doc.comments."""
+
+    name = "comments.split"
+
+    def process(self, doc: Document) -> Document:
+        block, doc.comment_block = doc.comment_block, []
+        if not block:
+            return doc
+        result = split_comments(doc.id, block)
+        doc.comments = result.comments
+        doc.stages.append({"stage": "comments.split", "comments": len(result.comments),
+                           "removed": result.removed})
+        return doc
+
+
+class CommentDeduper:
+    """Corpus stage: drops comments that repeat an earlier kept one (this page or any before)."""
+
+    name = "comments"
+
+    def __init__(self, config: DedupConfig | None = None):
+        self.config = config or DedupConfig()
+        self.filter = NearDuplicateFilter(self.config)
+        self._kept_text: dict[str, str] = {}
+
+    def run(self, docs: Iterator[Document]) -> Iterator[tuple[Document, list[Reject]]]:
+        for doc in docs:
+            yield self.process(doc)
+
+    def process(self, doc: Document) -> tuple[Document, list[Reject]]:
+        if not self.config.enabled or not doc.comments:
+            doc.stages.append({"stage": "comments", "kept": len(doc.comments), "dropped": []})
+            return doc, []
+        verdicts = list(self.filter.filter((c.id, c.text) for c in doc.comments))
+        kept, dropped, rejects = [], [], []
+        for comment, verdict in zip(doc.comments, verdicts, strict=True):
+            if verdict.kept:
+                kept.append(comment)
+                self._kept_text[comment.id] = comment.text[:500]
+                continue
+            entry = {"id": comment.id, "duplicate_of": verdict.duplicate_of,
+                     "similarity": verdict.similarity, "method": verdict.method,
+                     "source_lines": comment.source_lines}
+            dropped.append(entry)
+            rejects.append(Reject(
+                kind="comment", reason="duplicate", doc_id=doc.id, path=doc.source.path,
+                record=doc.source.record,
+                detail=f"near-duplicate of {verdict.duplicate_of} (Jaccard {verdict.similarity})",
+                extra={"id": comment.id, "text": comment.text, "duplicate_of": verdict.duplicate_of,
+                       "similarity": verdict.similarity, "method": verdict.method,
+                       "kept_text": self._kept_text.get(verdict.duplicate_of, "")}))
+        doc.comments = kept
+        doc.stages.append({"stage": "comments", "kept": len(kept), "dropped": dropped})
+        return doc, rejects
+
+    @property
+    def absorbed(self) -> dict[str, int]:
+        """kept comment id -> how many dropped copies point at it."""
+        return self.filter.absorbed

@@ -1,0 +1,129 @@
+"""Run configuration: one options object for every stage, loadable from TOML.
+
+Every field has a default; a TOML file may set any of them (top-level keys or
+grouped under tables named after the dataclass sections), and CLI options win
+over the file. The config hash written into each record covers everything that
+can change the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """A config file or option value that cannot be used."""
+
+
+@dataclass
+class ReadConfig:
+    max_bytes: int = 50_000_000  # larger inputs (after gunzip) are rejected, not truncated
+    input_format: str = "auto"  # auto | text | html | jsonl | warc
+
+
+@dataclass
+class StripConfig:
+    html_favor_precision: bool = True
+    min_good_words: int = 12  # a line with fewer words is not prose by itself
+
+
+@dataclass
+class DedupConfig:
+    enabled: bool = True
+    threshold: float = 0.7  # exact Jaccard of shingle sets at or above which a comment is a duplicate
+    num_perm: int = 128
+    bands: int | None = None  # None: chosen from threshold and num_perm
+    word_shingle: int = 3
+    char_shingle: int = 5
+    short_words: int = 8  # comments with fewer words are compared on character shingles
+    seed: int = 1
+
+
+@dataclass
+class NamesConfig:
+    mode: str = "auto"  # auto | aliases | off
+    aliases: str | None = None  # path to an alias file (TOML or CSV)
+    min_canonical_count: int = 3
+    max_variant_ratio: float = 0.34  # a variant may be at most this share of its canonical's count
+
+
+@dataclass
+class Config:
+    read: ReadConfig = field(default_factory=ReadConfig)
+    strip: StripConfig = field(default_factory=StripConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    names: NamesConfig = field(default_factory=NamesConfig)
+    workers: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def sha256(self, extra: bytes = b"") -> str:
+        """Hash of everything that shapes the output (plus e.g. the alias file's bytes)."""
+        data = self.to_dict()
+        data.pop("workers")  # parallelism never changes the output
+        blob = json.dumps(data, sort_keys=True).encode() + extra
+        return hashlib.sha256(blob).hexdigest()
+
+    def validate(self) -> None:
+        if not 0.0 < self.dedup.threshold <= 1.0:
+            raise ConfigError(f"dedup.threshold must be in (0, 1], got {self.dedup.threshold}")
+        if self.dedup.num_perm < 16:
+            raise ConfigError(f"dedup.num_perm must be >= 16, got {self.dedup.num_perm}")
+        if self.names.mode not in ("auto", "aliases", "off"):
+            raise ConfigError(f"names.mode must be auto, aliases or off, got {self.names.mode!r}")
+        if self.read.input_format not in ("auto", "text", "html", "jsonl", "warc"):
+            raise ConfigError(f"read.input_format unknown: {self.read.input_format!r}")
+        if self.workers < 1:
+            raise ConfigError(f"workers must be >= 1, got {self.workers}")
+        if self.names.aliases and not Path(self.names.aliases).is_file():
+            raise ConfigError(f"alias file not found: {self.names.aliases}")
+
+
+def _apply(section: Any, values: dict[str, Any], where: str) -> None:
+    known = {f.name: f for f in fields(section)}
+    for key, value in values.items():
+        key = key.replace("-", "_")
+        if key not in known:
+            raise ConfigError(f"unknown config key {where}{key!r}")
+        current = getattr(section, key)
+        if hasattr(current, "__dataclass_fields__"):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {where}{key!r} must be a table")
+            _apply(current, value, f"{where}{key}.")
+        else:
+            setattr(section, key, value)
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults, then the TOML file at `path`, then `overrides` ({"dedup.threshold": 0.8})."""
+    config = Config()
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        _apply(config, data, "")
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split(".")
+        target: Any = config
+        for part in parents:
+            target = getattr(target, part)
+        setattr(target, leaf, value)
+    config.validate()
+    return config

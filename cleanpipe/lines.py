@@ -1,0 +1,179 @@
+"""Line features shared by the text-dump cleaner and the comment finder.
+
+Plain-text dumps have no DOM, so everything here works on one line at a time:
+word counts, stop-word density (prose has many function words, menus have
+none), sentence endings and keyword cues for site chrome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+# Common English function words; prose is dense in them, navigation is not.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves may might must shall one two many much even still yet
+    however although though since whether already again ever never who's it's that's there's i'm
+    don't didn't can't won't isn't aren't wasn't weren't we're they're you're i've we've""".split()
+)
+
+BULLET = re.compile(r"^\s*(?:[•·▪►●◦‣∙*\-–—]|\d{1,3}[.)]|[a-z][.)])\s+")
+SENTENCE_END = re.compile(r"""[.!?…:;]["'”’»)\]]*$""")
+TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
+URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+EMAIL_ONLY = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
+MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+DATE_ONLY = re.compile(
+    rf"^(?:(?:posted|published|updated|on)\s*:?\s*)?(?:\w+day,?\s+)?"
+    rf"(?:{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?\s+\d{{4}}|"
+    rf"\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}})"
+    rf"(?:,?\s*(?:at\s+)?\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\.?)?)?(?:\s*\w{{2,4}})?$",
+    re.I,
+)
+BYLINE = re.compile(r"^(?:by|written by|words by|author:?)\s+(.{0,80})$", re.I)
+NAME_LIKE = re.compile(r"^(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){1,3}$")
+
+# Site chrome, by what it is. A short line matching one of these is not article text.
+CHROME_CUES: dict[str, re.Pattern[str]] = {
+    "copyright": re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.I),
+    "cookie": re.compile(r"\bcookies?\b|\bconsent\b|\bgdpr\b", re.I),
+    "subscribe": re.compile(
+        r"\bsubscri(?:be|ption)\b|\bnewsletter\b|\bsign[ -]?up\b|\bopt[ -]?(?:in|out)\b|\bunsubscribe\b|"
+        r"\bemail address\b|\binbox\b|\bmembers?[- ]only\b|\bpremium\b|\breceive emails\b|\bspam\b",
+        re.I),
+    "share": re.compile(r"^(?:share|tweet|pin it|email|print)\b|\bshare (?:this|on)\b|\bfollow us\b|"
+                        r"\b(?:facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram)\b", re.I),
+    "navigation": re.compile(r"^(?:home|menu|search|skip to (?:main )?content|back to top|log ?in|sign ?in|"
+                             r"register|my account|contact(?: us)?|about(?: us)?|privacy(?: policy)?|"
+                             r"terms(?: (?:&|and) conditions| of (?:use|service))?|sitemap|careers|"
+                             r"advertise(?: with us)?|faq|help|close|toggle navigation|open menu)$",
+                             re.I),
+    "ad": re.compile(r"^(?:advertisement|advertising|sponsored(?: content| post)?|ad|ads by \w+|"
+                     r"promoted|paid (?:post|content)|partner content)$", re.I),
+    "related": re.compile(r"^(?:you (?:may|might) (?:also )?like|related(?: posts| articles| stories| news)?|"
+                          r"recent (?:posts|articles|news)|popular (?:posts|articles|now)|most (?:read|popular)|"
+                          r"read (?:more|next|also)|more (?:from|stories|news|on)\b.*|recommended(?: for you)?|"
+                          r"trending(?: now)?|see also|also read|latest (?:news|posts|articles)|"
+                          r"don'?t miss|editor'?s picks?|top stories)\b", re.I),
+    "prev-next": re.compile(r"^(?:«\s*)?(?:previous|next|older|newer)(?: post| article| story| entry)?"
+                            r"(?:\s*»)?\s*:?$", re.I),
+    "tags": re.compile(r"^(?:tags?|filed under|categories|category|topics?)\s*:", re.I),
+    "read-time": re.compile(r"^\d+\s*min(?:ute)?s?\s+read$|^\d+\s+views?$", re.I),
+}
+# Cues that also end the article: what follows is teasers, widgets or the footer.
+END_CUES = frozenset({"related", "prev-next", "copyright"})
+
+COMMENTS_HEADING = re.compile(
+    r"^(?:(?:\d+|no|one|two|three)\s+)?(?:comments?|responses?|replies|reader comments|"
+    r"thoughts on\b.*|discussion|join the (?:discussion|conversation)|"
+    r"leave a (?:reply|comment)|add (?:a|your) comment|post a comment|what do you think\??)"
+    r"(?:\s*\(\d+\))?\s*:?$",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class LineInfo:
+    no: int  # 1-based line number in the decoded content
+    raw: str
+    text: str  # stripped
+    words: int
+    stop_ratio: float
+    sentence_end: bool
+    bullet: bool
+    cues: tuple[str, ...]
+
+    @property
+    def blank(self) -> bool:
+        return not self.text
+
+
+def line_cues(text: str, words: int) -> tuple[str, ...]:
+    """Chrome categories a line matches; long prose lines only count when cue-dense."""
+    if URL_ONLY.match(text):
+        return ("url",)
+    if EMAIL_ONLY.match(text):
+        return ("email",)
+    if DATE_ONLY.match(text):
+        return ("date",)
+    hits = {name: len(pat.findall(text)) for name, pat in CHROME_CUES.items()}
+    found = tuple(name for name, n in hits.items() if n)
+    if not found:
+        return ()
+    if words <= 12 or (sum(hits.values()) >= 2 and words <= 45) or ("copyright" in found and words <= 25):
+        return found
+    return ()
+
+
+def analyse(text: str) -> list[LineInfo]:
+    out = []
+    for no, raw in enumerate(text.split("\n"), start=1):
+        stripped = raw.strip()
+        tokens = WORD.findall(stripped.lower())
+        words = len(tokens)
+        stops = sum(t in STOPWORDS for t in tokens)
+        out.append(LineInfo(
+            no=no,
+            raw=raw,
+            text=stripped,
+            words=words,
+            stop_ratio=stops / words if words else 0.0,
+            sentence_end=bool(SENTENCE_END.search(stripped)) and not TRUNCATED.search(stripped),
+            bullet=bool(BULLET.match(raw)),
+            cues=line_cues(stripped, words) if stripped else (),
+        ))
+    return out
+
+
+def is_prose(line: LineInfo, min_words: int = 12, stopword_language: bool = True) -> bool:
+    """A line that reads as running text on its own."""
+    if line.cues or line.words < min_words or TRUNCATED.search(line.text):
+        return False
+    if stopword_language and line.stop_ratio < 0.18:
+        return False
+    return line.sentence_end or line.words >= 2 * min_words
+
+
+# --- reader-comment cues -----------------------------------------------------------------------
+
+_QUOTED = re.compile(r"[\"“][^\"”]{0,2000}[\"”]")
+REACTION = re.compile(
+    r"\b(?:great|nice|good|excellent|interesting|super|awesome|fantastic|wonderful|brilliant|"
+    r"thoughtful|insightful|informative|well[- ]written|helpful|terrible|bad|poor|silly)\s+"
+    r"(?:\w+\s+)?(?:article|post|piece|read|write-?up|work|job|points?|summary|analysis|story)\b|"
+    r"\bthanks?(?: you)? (?:for|so much)\b|\bi (?:agree|disagree|think|would|wonder|love|hate|doubt)\b|"
+    r"\bi['’]m (?:surprised|not sure|curious)\b|\byou (?:didn['’]t|did not|forgot|missed|should|could)\b|"
+    r"^\+1\b|^@\w+|^(?:agreed|exactly|so true|well said|this)[.!]*$|\bi['’]ve (?:not|never)\b",
+    re.I,
+)
+
+
+def reads_as_reaction(text: str) -> bool:
+    """A paragraph that addresses the author or the article, as reader comments do."""
+    return bool(REACTION.search(_QUOTED.sub(" ", text)))
+
+
+def looks_like_comment_thread(paragraphs: list[str]) -> bool:
+    """True for a page that is a thread of reader comments rather than an article.
+
+    Evidence: most distinct paragraphs react to the article or its author, and
+    there are no headings; pasted repeats (the same long paragraph twice)
+    strengthen the case, as threads collect re-posts and articles do not.
+    """
+    distinct = list(dict.fromkeys(p.strip() for p in paragraphs if p.strip()))
+    if len(distinct) < 3:
+        return False
+    reactions = sum(reads_as_reaction(p) for p in distinct)
+    long_repeats = len([p for p in paragraphs if p.strip()]) - len(distinct)
+    headings = sum(1 for p in distinct if len(WORD.findall(p)) >= 3 and not SENTENCE_END.search(p))
+    score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings
+    return reactions >= 3 and score >= 0.5

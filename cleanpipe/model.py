@@ -1,0 +1,100 @@
+"""The document model that carries text and provenance through every stage.
+
+A `Document` starts as decoded raw content (a text dump or HTML) and leaves as
+paragraphs and comments, each paragraph knowing which raw lines it came from.
+Every stage appends one dict to `stages` saying what it did; nothing a stage
+removes disappears without a trace there or in a `Reject`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Source:
+    path: str
+    sha256: str
+    format: str  # text | html | jsonl | warc
+    url: str | None = None
+    record: int | None = None  # index inside a multi-record file (jsonl line, warc record)
+    content_type: str | None = None  # text | html: what the content inside the container is
+    encoding: str | None = None
+
+
+@dataclass
+class Paragraph:
+    text: str
+    source_lines: list[int] | None = None  # [first, last], 1-based lines of the decoded raw content
+    kind: str = "text"  # text | heading | list
+
+
+@dataclass
+class Comment:
+    id: str
+    text: str
+    source_lines: list[int] | None = None
+    author: str | None = None
+    date: str | None = None
+    duplicates: int = 0  # how many later near-copies were dropped in favour of this one
+
+
+@dataclass
+class Document:
+    id: str
+    source: Source
+    content: str = ""  # decoded raw content; cleared once stripped
+    title: str | None = None
+    byline: str | None = None
+    date: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    # the raw comment section, (line no, text) pairs, between the strip and comments stages
+    comment_block: list[tuple[int, str]] = field(default_factory=list)
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            id=data["id"],
+            source=Source(**data["source"]),
+            content=data.get("content", ""),
+            title=data.get("title"),
+            byline=data.get("byline"),
+            date=data.get("date"),
+            paragraphs=[Paragraph(**p) for p in data.get("paragraphs", [])],
+            comments=[Comment(**c) for c in data.get("comments", [])],
+            comment_block=[tuple(x) for x in data.get("comment_block", [])],
+            stages=list(data.get("stages", [])),
+        )
+
+
+@dataclass
+class Reject:
+    """Something that did not become (part of) a document, and why."""
+
+    kind: str  # input | record | document | comment
+    reason: str  # short machine-readable reason, e.g. "decode-error", "duplicate"
+    detail: str = ""  # plain-language explanation
+    path: str | None = None
+    record: int | None = None
+    doc_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k != "extra"}
+        out.update(self.extra)
+        return out
+
+    @property
+    def is_input_error(self) -> bool:
+        """True when the input itself was unreadable (drives the exit code)."""
+        return self.kind in ("input", "record")

@@ -1,0 +1,317 @@
+"""Strip stage: remove site chrome, keep the article (and set its comment section aside).
+
+HTML goes through trafilatura (main text and comments separately). Plain-text
+dumps go through `clean_dump`, a block cleaner that works on lines:
+
+1. every line gets a weight: prose lines count their words, short lines cost a
+   little, chrome cues (subscribe, share, cookie, copyright, related posts,
+   previous/next post ...) cost a lot, and end-of-article cues cost most;
+2. the article is the densest region, the maximum-sum run of lines;
+3. the header zone just above it gives the title, byline and date;
+4. a comments heading ("12 Comments", "Leave a Reply" ...) ends the article and
+   everything after it is handed to the comments stage as a raw block.
+
+Every removed line span is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import StripConfig
+from .lines import (
+    BYLINE,
+    COMMENTS_HEADING,
+    DATE_ONLY,
+    END_CUES,
+    NAME_LIKE,
+    SENTENCE_END,
+    TRUNCATED,
+    LineInfo,
+    analyse,
+    is_prose,
+    looks_like_comment_thread,
+)
+from .model import Document, Paragraph
+
+PREVIEW_CHARS = 80
+
+
+@dataclass
+class StripResult:
+    title: str | None = None
+    byline: str | None = None
+    date: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    comment_lines: list[tuple[int, str]] = field(default_factory=list)  # (line no, text) of the comment section
+    comment_source: str | None = None  # why comment_lines are comments: heading | thread | html
+    removed: list[dict[str, Any]] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+
+class _Removals:
+    """Collects removed lines and merges neighbours with the same reason into spans."""
+
+    def __init__(self) -> None:
+        self.spans: list[dict[str, Any]] = []
+
+    def add(self, line: LineInfo, reason: str) -> None:
+        last = self.spans[-1] if self.spans else None
+        if last and last["reason"] == reason and last["lines"][1] >= line.no - 2:
+            last["lines"][1] = line.no
+            return
+        self.spans.append({"lines": [line.no, line.no], "reason": reason, "preview": line.text[:PREVIEW_CHARS]})
+
+
+def _heading_like(line: LineInfo) -> bool:
+    return (
+        2 <= line.words <= 25
+        and not line.cues
+        and not line.bullet
+        and not (SENTENCE_END.search(line.text) and not line.text.endswith(("?", "!", ":")))
+        and not TRUNCATED.search(line.text)
+    )
+
+
+def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool) -> list[float]:
+    weights = []
+    nonblank = [i for i, ln in enumerate(lines) if not ln.blank]
+    next_nonblank = {a: b for a, b in zip(nonblank, nonblank[1:], strict=False)}
+    for i, line in enumerate(lines):
+        if line.blank:
+            weights.append(0.0)
+        elif line.cues:
+            weights.append(-30.0 if END_CUES.intersection(line.cues) else -8.0)
+        elif is_prose(line, config.min_good_words, stopword_language):
+            weights.append(float(line.words))
+        elif TRUNCATED.search(line.text):
+            weights.append(-3.0)  # a cut-off teaser ("How Many Arrests Were Made? FinCEN...")
+        else:
+            j = next_nonblank.get(i)
+            introduces_prose = j is not None and is_prose(lines[j], config.min_good_words, stopword_language)
+            if line.sentence_end and line.words >= 5 and (not stopword_language or line.stop_ratio >= 0.2):
+                weights.append(line.words / 2)  # a short sentence
+            elif introduces_prose or line.text.endswith(":"):
+                weights.append(0.0)  # a heading or a list lead-in
+            else:
+                weights.append(-1.5 if line.bullet else -1.0)
+    return weights
+
+
+def _densest_region(weights: list[float]) -> tuple[int, int] | None:
+    """Maximum-sum contiguous run (Kadane); None when nothing scores above zero."""
+    best, best_span = 0.0, None
+    run, start = 0.0, 0
+    for i, w in enumerate(weights):
+        if run <= 0:
+            run, start = w, i
+        else:
+            run += w
+        if run > best:
+            best, best_span = run, (start, i)
+    return best_span
+
+
+def _paragraphs(lines: list[LineInfo]) -> list[Paragraph]:
+    """Kept lines to paragraphs: one per line, except hard-wrapped prose, which is joined."""
+    paras: list[Paragraph] = []
+    prev: LineInfo | None = None
+    for line in lines:
+        wrapped = (
+            prev is not None
+            and prev.no == line.no - 1
+            and not prev.bullet
+            and not line.bullet
+            and not SENTENCE_END.search(prev.text)
+            and line.text[:1].islower()
+            and prev.words >= 6
+        )
+        if wrapped:
+            last = paras[-1]
+            last.text = f"{last.text} {line.text}"
+            last.source_lines = [last.source_lines[0], line.no]
+        else:
+            kind = "list" if line.bullet else ("heading" if _heading_like(line) else "text")
+            paras.append(Paragraph(text=line.text, source_lines=[line.no, line.no], kind=kind))
+        prev = line
+    return paras
+
+
+def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
+    """Clean a plain-text page dump. Pure function: text in, StripResult out."""
+    config = config or StripConfig()
+    lines = analyse(text)
+    result = StripResult()
+    removals = _Removals()
+    nonblank = [ln for ln in lines if not ln.blank]
+    if not nonblank:
+        return result
+
+    # A page that is nothing but reader comments goes to the comments stage whole.
+    if looks_like_comment_thread([ln.text for ln in nonblank]):
+        result.comment_lines = [(ln.no, ln.text) for ln in nonblank]
+        result.comment_source = "thread"
+        return result
+
+    # Languages without our stop-word list: judge prose by length and punctuation only.
+    total_words = sum(ln.words for ln in nonblank)
+    stopword_language = sum(ln.stop_ratio * ln.words for ln in nonblank) / max(1, total_words) >= 0.08
+
+    weights = _weights(lines, config, stopword_language)
+    region = _densest_region(weights)
+    if region is None:
+        for ln in nonblank:
+            removals.add(ln, "no-article-text")
+        result.removed = removals.spans
+        return result
+    start, end = region
+
+    # A comments heading inside or after the article ends it.
+    comments_at = None
+    for ln in lines[start:]:
+        if ln.words <= 8 and COMMENTS_HEADING.match(ln.text):
+            comments_at = ln.no - 1
+            break
+    if comments_at is not None:
+        end = min(end, comments_at - 1)
+        section = [ln for ln in lines[comments_at + 1:] if not ln.blank]
+        removals.add(lines[comments_at], "comments-heading")
+        result.comment_lines = [(ln.no, ln.text) for ln in section]
+        result.comment_source = "heading"
+
+    # Header zone: contiguous heading/byline/date lines just above the article.
+    header: list[LineInfo] = []
+    i = start - 1
+    while i >= 0 and len(header) < 12:
+        ln = lines[i]
+        if not ln.blank:
+            if ln.bullet or (ln.cues and "date" not in ln.cues):
+                break
+            if not (_heading_like(ln) or DATE_ONLY.match(ln.text) or BYLINE.match(ln.text)):
+                break
+            header.append(ln)
+        i -= 1
+    header.reverse()
+    header_nos = {ln.no for ln in header}
+    titles = [ln for ln in header if _heading_like(ln) and not NAME_LIKE.match(ln.text)]
+    title_line = max(titles, key=lambda ln: (ln.words, -ln.no)) if titles else None
+    kept_header: list[LineInfo] = []
+    for ln in header:
+        if ln is title_line:
+            result.title = ln.text
+        elif title_line is not None and ln.no < title_line.no:
+            removals.add(ln, "above-title")
+        elif title_line is not None and ln.text == title_line.text:
+            removals.add(ln, "repeated-title")
+        elif (m := BYLINE.match(ln.text)) and not DATE_ONLY.match(m.group(1)):
+            result.byline = result.byline or m.group(1).strip()
+            removals.add(ln, "byline")
+        elif DATE_ONLY.match(ln.text) or (m and DATE_ONLY.match(m.group(1))):
+            result.date = result.date or (m.group(1) if m else ln.text)
+            removals.add(ln, "date")
+        elif NAME_LIKE.match(ln.text) and ln.words <= 4 and result.byline is None:
+            result.byline = ln.text
+            removals.add(ln, "byline")
+        else:
+            kept_header.append(ln)
+
+    kept: list[LineInfo] = list(kept_header)
+    for idx, ln in enumerate(lines):
+        if ln.blank or ln.no in header_nos:
+            continue
+        if comments_at is not None and idx >= comments_at:
+            break  # the comment section is accounted for by the comments stage
+        if idx < start or idx > end:
+            removals.add(ln, "outside-article")
+        elif ln.cues:
+            removals.add(ln, "chrome:" + ",".join(ln.cues))
+        elif result.title and ln.text == result.title:
+            removals.add(ln, "repeated-title")
+        else:
+            kept.append(ln)
+    kept.sort(key=lambda ln: ln.no)
+    result.paragraphs = _paragraphs(kept)
+    result.removed = sorted(removals.spans, key=lambda s: s["lines"][0])
+    return result
+
+
+def strip_text(text: str, config: StripConfig | None = None) -> str:
+    """Article text of a plain-text dump, paragraphs split by blank lines."""
+    return clean_dump(text, config).text()
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def clean_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
+    """Main text and comments of an HTML page via trafilatura."""
+    import trafilatura
+
+    config = config or StripConfig()
+    result = StripResult()
+    extracted = trafilatura.bare_extraction(
+        html,
+        url=url,
+        include_comments=True,
+        with_metadata=True,
+        favor_precision=config.html_favor_precision,
+        include_tables=True,
+    )
+    if extracted is None:
+        result.removed.append({"lines": None, "reason": "no-article-text", "preview": ""})
+        return result
+    data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
+    result.title = data.get("title") or None
+    result.byline = data.get("author") or None
+    result.date = data.get("date") or None
+    for para in (data.get("text") or "").split("\n"):
+        para = para.strip()
+        if para and para != result.title:
+            result.paragraphs.append(Paragraph(text=para, source_lines=None))
+    comments = [c.strip() for c in (data.get("comments") or "").split("\n") if c.strip()]
+    if comments:
+        result.comment_lines = [(0, c) for c in comments]
+        result.comment_source = "html"
+    result.removed.append({"lines": None, "reason": "html-boilerplate",
+                           "preview": "everything trafilatura did not keep as main text or comments"})
+    return result
+
+
+def strip_html(html: str, config: StripConfig | None = None) -> str:
+    return clean_html(html, config).text()
+
+
+class Stripper:
+    """Pipeline stage: fills title/byline/date/paragraphs and the raw comment block."""
+
+    name = "strip"
+
+    def __init__(self, config: StripConfig | None = None):
+        self.config = config or StripConfig()
+
+    def process(self, doc: Document) -> Document:
+        if doc.source.content_type == "html":
+            result = clean_html(doc.content, self.config, doc.source.url)
+            mode = "html"
+        else:
+            result = clean_dump(doc.content, self.config)
+            mode = "text"
+        doc.title, doc.byline, doc.date = result.title, result.byline, result.date
+        doc.paragraphs = result.paragraphs
+        doc.comment_block = result.comment_lines
+        doc.stages.append({
+            "stage": "strip",
+            "mode": mode,
+            "kept_paragraphs": len(result.paragraphs),
+            "comment_section": result.comment_source,
+            "comment_lines": len(result.comment_lines),
+            "removed": result.removed,
+        })
+        doc.content = ""  # the raw content stays addressable by source path and sha256
+        return doc
