@@ -25,6 +25,8 @@ WIDGET = re.compile(r"^(?:reply|reply ↓|report|like|likes?\s*\(\d+\)|\d+\s+lik
                     r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
                     r"cancel reply|permalink|edit|upvote|downvote|\d+\s+points?)$", re.I)
 AUTHOR_LINE = re.compile(r"^(?P<author>[^\n]{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
+# A bare name on its own line (as HTML comment widgets give it), e.g. "Oskar", "Ann Lee".
+BARE_AUTHOR = re.compile(r"^[A-Z][\w'’.-]{1,20}(?: [A-Z][\w'’.-]{0,20}){0,2}$")
 FORM = re.compile(r"your email address will not be published|required fields are marked|"
                   r"^(?:name|email|website|comment)\s*\*?$|^post comment$|^submit$|"
                   r"save my name, email|notify me of (?:follow-up|new) (?:comments|posts)|"
@@ -45,7 +47,10 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
     (one line of the dump) is one comment.
     """
     result = SplitResult()
-    marked = any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
+    nexts = [t for _, t in block[1:]] + [""]
+    bare_author = [bool(BARE_AUTHOR.match(t)) and len(nxt) > len(t) and not BARE_AUTHOR.match(nxt)
+                   for (_, t), nxt in zip(block, nexts, strict=True)]
+    marked = any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block) or any(bare_author)
     current: list[tuple[int, str]] = []
     author: str | None = None
     date: str | None = None
@@ -60,7 +65,7 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
                 author=author, date=date))
         current, author, date = [], None, None
 
-    for no, text in block:
+    for (no, text), is_bare_author in zip(block, bare_author, strict=True):
         words = len(WORD.findall(text))
         if FORM.search(text):
             result.removed.append({"lines": [no, no], "reason": "comment-form", "preview": text[:80]})
@@ -71,9 +76,9 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
                 flush()
             continue
         m = AUTHOR_LINE.match(text)
-        if m:
+        if m or is_bare_author:
             flush()
-            author = m.group("author").strip()
+            author = m.group("author").strip() if m else text
             continue
         if DATE_ONLY.match(text):
             if current and marked:

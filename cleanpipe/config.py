@@ -45,7 +45,7 @@ class DedupConfig:
     bands: int | None = None  # None: chosen from threshold and num_perm
     word_shingle: int = 3
     char_shingle: int = 5
-    short_words: int = 8  # comments with fewer words are compared on character shingles
+    short_words: int = 25  # comments with fewer words are compared on character shingles
     seed: int = 1
 
 

@@ -32,13 +32,31 @@ URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 EMAIL_ONLY = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-DATE_ONLY = re.compile(
-    rf"^(?:(?:posted|published|updated|on)\s*:?\s*)?(?:\w+day,?\s+)?"
-    rf"(?:{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?\s+\d{{4}}|"
+DATE_CORE = (
+    rf"(?:\w+day,?\s+)?(?:{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?\s+\d{{4}}|"
     rf"\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}})"
-    rf"(?:,?\s*(?:at\s+)?\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\.?)?)?(?:\s*\w{{2,4}})?$",
-    re.I,
+    rf"(?:,?\s*(?:at\s+)?\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\.?)?)?"
 )
+DATE_ONLY = re.compile(rf"^(?:(?:posted|published|updated|on)\s*:?\s*)?{DATE_CORE}(?:\s*\w{{2,4}})?$", re.I)
+# "Posted on March 3, 2025 by Ann Lee", "By Ann Lee | March 3, 2025", "March 3, 2025 · Ann Lee"
+_DATELINE_DATE_FIRST = re.compile(
+    rf"^(?:(?:posted|published|updated|written)\s+)?(?:on\s+)?(?P<date>{DATE_CORE})\s*(?:[,|·•—–-]\s*)?"
+    rf"(?:by\s+)?(?P<by>[A-Z][^\d|·•]{{1,60}})?$", re.I)
+_DATELINE_BY_FIRST = re.compile(
+    rf"^(?:(?:posted|published|written)\s+)?by\s+(?P<by>[^\d|·•]{{2,60}}?)\s*(?:[,|·•—–-]|\bon\b)\s*"
+    rf"(?P<date>{DATE_CORE})$", re.I)
+
+
+def parse_dateline(text: str) -> tuple[str | None, str | None] | None:
+    """(date, author) of a date/byline line, or None when the line is something else."""
+    for pattern in (_DATELINE_BY_FIRST, _DATELINE_DATE_FIRST):
+        m = pattern.match(text.strip())
+        if m:
+            by = (m.group("by") or "").strip(" ,") or None
+            return m.group("date").strip(), by
+    return None
+
+
 BYLINE = re.compile(r"^(?:by|written by|words by|author:?)\s+(.{0,80})$", re.I)
 NAME_LIKE = re.compile(r"^(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){1,3}$")
 
@@ -83,9 +101,9 @@ COMMENTS_HEADING = re.compile(
 
 @dataclass(slots=True)
 class LineInfo:
-    no: int  # 1-based line number in the decoded content
-    raw: str
-    text: str  # stripped
+    no: int  # first 1-based line number in the decoded content
+    end: int  # last line number (a hard-wrapped paragraph spans several)
+    text: str  # stripped, wrapped lines joined by a space
     words: int
     stop_ratio: float
     sentence_end: bool
@@ -114,23 +132,47 @@ def line_cues(text: str, words: int) -> tuple[str, ...]:
     return ()
 
 
+def _continues(prev: str, nxt: str) -> bool:
+    """True when `nxt` carries on a hard-wrapped sentence from `prev`."""
+    return (
+        bool(prev) and bool(nxt)
+        and nxt[0].islower()
+        and not SENTENCE_END.search(prev)
+        and len(prev.split()) >= 6
+        and not BULLET.match(nxt)
+        and parse_dateline(prev) is None  # "March 3, 2026 at 9:14 am" then a lowercase comment
+    )
+
+
+def _info(no: int, end: int, text: str, bullet: bool) -> LineInfo:
+    tokens = WORD.findall(text.lower())
+    words = len(tokens)
+    stops = sum(t in STOPWORDS for t in tokens)
+    return LineInfo(
+        no=no,
+        end=end,
+        text=text,
+        words=words,
+        stop_ratio=stops / words if words else 0.0,
+        sentence_end=bool(SENTENCE_END.search(text)) and not TRUNCATED.search(text),
+        bullet=bullet,
+        cues=line_cues(text, words) if text else (),
+    )
+
+
 def analyse(text: str) -> list[LineInfo]:
-    out = []
-    for no, raw in enumerate(text.split("\n"), start=1):
-        stripped = raw.strip()
-        tokens = WORD.findall(stripped.lower())
-        words = len(tokens)
-        stops = sum(t in STOPWORDS for t in tokens)
-        out.append(LineInfo(
-            no=no,
-            raw=raw,
-            text=stripped,
-            words=words,
-            stop_ratio=stops / words if words else 0.0,
-            sentence_end=bool(SENTENCE_END.search(stripped)) and not TRUNCATED.search(stripped),
-            bullet=bool(BULLET.match(raw)),
-            cues=line_cues(stripped, words) if stripped else (),
-        ))
+    """Logical lines with features; hard-wrapped prose lines are joined, keeping their span."""
+    physical = text.split("\n")
+    out: list[LineInfo] = []
+    i = 0
+    while i < len(physical):
+        start = i
+        parts = [physical[i].strip()]
+        while i + 1 < len(physical) and _continues(parts[-1], physical[i + 1].strip()):
+            i += 1
+            parts.append(physical[i].strip())
+        out.append(_info(start + 1, i + 1, " ".join(parts), bool(BULLET.match(physical[start]))))
+        i += 1
     return out
 
 

@@ -33,6 +33,7 @@ from .lines import (
     analyse,
     is_prose,
     looks_like_comment_thread,
+    parse_dateline,
 )
 from .model import Document, Paragraph
 
@@ -62,9 +63,9 @@ class _Removals:
     def add(self, line: LineInfo, reason: str) -> None:
         last = self.spans[-1] if self.spans else None
         if last and last["reason"] == reason and last["lines"][1] >= line.no - 2:
-            last["lines"][1] = line.no
+            last["lines"][1] = line.end
             return
-        self.spans.append({"lines": [line.no, line.no], "reason": reason, "preview": line.text[:PREVIEW_CHARS]})
+        self.spans.append({"lines": [line.no, line.end], "reason": reason, "preview": line.text[:PREVIEW_CHARS]})
 
 
 def _heading_like(line: LineInfo) -> bool:
@@ -117,28 +118,12 @@ def _densest_region(weights: list[float]) -> tuple[int, int] | None:
 
 
 def _paragraphs(lines: list[LineInfo]) -> list[Paragraph]:
-    """Kept lines to paragraphs: one per line, except hard-wrapped prose, which is joined."""
-    paras: list[Paragraph] = []
-    prev: LineInfo | None = None
-    for line in lines:
-        wrapped = (
-            prev is not None
-            and prev.no == line.no - 1
-            and not prev.bullet
-            and not line.bullet
-            and not SENTENCE_END.search(prev.text)
-            and line.text[:1].islower()
-            and prev.words >= 6
-        )
-        if wrapped:
-            last = paras[-1]
-            last.text = f"{last.text} {line.text}"
-            last.source_lines = [last.source_lines[0], line.no]
-        else:
-            kind = "list" if line.bullet else ("heading" if _heading_like(line) else "text")
-            paras.append(Paragraph(text=line.text, source_lines=[line.no, line.no], kind=kind))
-        prev = line
-    return paras
+    """Kept logical lines to paragraphs, each with its raw line span."""
+    return [
+        Paragraph(text=ln.text, source_lines=[ln.no, ln.end],
+                  kind="list" if ln.bullet else ("heading" if _heading_like(ln) else "text"))
+        for ln in lines
+    ]
 
 
 def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
@@ -172,9 +157,9 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
 
     # A comments heading inside or after the article ends it.
     comments_at = None
-    for ln in lines[start:]:
-        if ln.words <= 8 and COMMENTS_HEADING.match(ln.text):
-            comments_at = ln.no - 1
+    for idx in range(start, len(lines)):
+        if lines[idx].words <= 8 and COMMENTS_HEADING.match(lines[idx].text):
+            comments_at = idx
             break
     if comments_at is not None:
         end = min(end, comments_at - 1)
@@ -191,13 +176,14 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
         if not ln.blank:
             if ln.bullet or (ln.cues and "date" not in ln.cues):
                 break
-            if not (_heading_like(ln) or DATE_ONLY.match(ln.text) or BYLINE.match(ln.text)):
+            if not (_heading_like(ln) or parse_dateline(ln.text) or BYLINE.match(ln.text)):
                 break
             header.append(ln)
         i -= 1
     header.reverse()
     header_nos = {ln.no for ln in header}
-    titles = [ln for ln in header if _heading_like(ln) and not NAME_LIKE.match(ln.text)]
+    titles = [ln for ln in header
+              if _heading_like(ln) and not NAME_LIKE.match(ln.text) and not parse_dateline(ln.text)]
     title_line = max(titles, key=lambda ln: (ln.words, -ln.no)) if titles else None
     kept_header: list[LineInfo] = []
     for ln in header:
@@ -207,11 +193,15 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
             removals.add(ln, "above-title")
         elif title_line is not None and ln.text == title_line.text:
             removals.add(ln, "repeated-title")
+        elif dateline := parse_dateline(ln.text):
+            result.date = result.date or dateline[0]
+            result.byline = result.byline or dateline[1]
+            removals.add(ln, "dateline")
         elif (m := BYLINE.match(ln.text)) and not DATE_ONLY.match(m.group(1)):
             result.byline = result.byline or m.group(1).strip()
             removals.add(ln, "byline")
-        elif DATE_ONLY.match(ln.text) or (m and DATE_ONLY.match(m.group(1))):
-            result.date = result.date or (m.group(1) if m else ln.text)
+        elif m and DATE_ONLY.match(m.group(1)):
+            result.date = result.date or m.group(1)
             removals.add(ln, "date")
         elif NAME_LIKE.match(ln.text) and ln.words <= 4 and result.byline is None:
             result.byline = ln.text
@@ -274,7 +264,13 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
         para = para.strip()
         if para and para != result.title:
             result.paragraphs.append(Paragraph(text=para, source_lines=None))
-    comments = [c.strip() for c in (data.get("comments") or "").split("\n") if c.strip()]
+    body = data.get("commentsbody")
+    if body is not None and len(body):
+        # trafilatura flattens each comment to <p> lines; its <head> lines are section headings
+        comments = [" ".join("".join(el.itertext()).split()) for el in body if el.tag != "head"]
+    else:
+        comments = [c.strip() for c in (data.get("comments") or "").split("\n")]
+    comments = [c for c in comments if c]
     if comments:
         result.comment_lines = [(0, c) for c in comments]
         result.comment_source = "html"

@@ -55,7 +55,7 @@ class AtomicJsonl:
     def __init__(self, path: Path, tag: str):
         self.path = path
         self.tmp = path.with_name(f".{path.name}.{tag}.tmp")
-        self._fh: IO[str] | None = open(self.tmp, "w", encoding="utf-8", newline="\n")
+        self._fh: IO[str] | None = open(self.tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by commit/abort
         self.count = 0
         self._sha = hashlib.sha256()
 

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from cleanpipe.cli import main
+
+from .conftest import NEWS_DUMP, RAW, ROOT
+
+
+def test_help_texts_have_examples():
+    runner = CliRunner()
+    top = runner.invoke(main, ["--help"])
+    assert top.exit_code == 0 and "cleanpipe run" in top.output
+    for cmd in ("run", "strip"):
+        res = runner.invoke(main, [cmd, "--help"])
+        assert res.exit_code == 0 and "Examples:" in res.output, cmd
+
+
+def test_run_default_paths(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        shutil.copytree(RAW, "raw")
+        res = runner.invoke(main, ["run"])
+        assert res.exit_code == 0, res.output
+        assert os.path.exists("clean/documents.jsonl")
+        assert "5 documents" in res.stderr
+
+
+def test_run_json_log_and_rejects_exit_code(tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01" * 999)
+    (tmp_path / "good.txt").write_text(NEWS_DUMP)
+    res = CliRunner().invoke(main, ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--log-format", "json"])
+    assert res.exit_code == 3
+    summary = json.loads(res.stderr.strip().splitlines()[-1])
+    assert summary["event"] == "summary" and summary["documents"] == 1 and summary["rejects"] == {"binary": 1}
+
+
+def test_usage_errors_exit_2(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", str(tmp_path / "missing")]).exit_code == 2
+    assert runner.invoke(main, ["run", str(RAW), "--dedup-threshold", "2"]).exit_code == 2
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[dedup]\nthreshold = -1\n")
+    res = runner.invoke(main, ["run", str(RAW), "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "threshold" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_strip_stdin_and_dirs(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["strip", "-"], input=NEWS_DUMP)
+    assert res.exit_code == 0 and "Volunteers in the village" in res.output and "Subscribe" not in res.output
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "p1.txt").write_text(NEWS_DUMP)
+    res = runner.invoke(main, ["strip", "--in", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0
+    assert "Volunteers" in (tmp_path / "out" / "p1.txt").read_text()
+
+
+def test_real_subprocess_end_to_end(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "cleanpipe", "run", str(RAW), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "cleanpipe: 5 documents" in proc.stderr
+    lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["provenance"]["stages"] for line in lines)
+    piped = subprocess.run([sys.executable, "-m", "cleanpipe", "strip", "-"], input=NEWS_DUMP,
+                           capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and piped.stdout.startswith("Volunteers in the village")

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from cleanpipe.comments import CommentDeduper, CommentSplitter, split_comments
+from cleanpipe.config import DedupConfig
+from cleanpipe.model import Comment, Document, Source
+
+
+def _doc(doc_id, comments):
+    return Document(id=doc_id, source=Source(path=f"{doc_id}.txt", sha256="0" * 64, format="text"),
+                    comments=[Comment(id=f"{doc_id}-c{i}", text=t) for i, t in enumerate(comments)])
+
+
+def test_split_wordpress_style_section():
+    block = list(enumerate([
+        "Ann Lee says:", "March 3, 2026 at 9:14 am", "First comment text here.", "Reply",
+        "Bo says:", "March 4, 2026", "Second comment,", "over two lines.", "Reply",
+        "Leave a Reply", "Your email address will not be published. Required fields are marked *",
+        "Name *", "Post Comment",
+    ], start=10))
+    r = split_comments("d", block)
+    assert [(c.author, c.date, c.text) for c in r.comments] == [
+        ("Ann Lee", "March 3, 2026 at 9:14 am", "First comment text here."),
+        ("Bo", "March 4, 2026", "Second comment,\nover two lines."),
+    ]
+    assert r.comments[1].source_lines == [16, 17]
+    reasons = {x["reason"] for x in r.removed}
+    assert reasons == {"comment-widget", "comment-form"}
+
+
+def test_split_unmarked_thread_one_comment_per_line():
+    r = split_comments("d", [(1, "Nice one!"), (2, "I disagree with the second point."), (3, "Thanks!")])
+    assert [c.text for c in r.comments] == ["Nice one!", "I disagree with the second point.", "Thanks!"]
+    assert [c.id for c in r.comments] == ["d-c0", "d-c1", "d-c2"]
+
+
+def test_split_bare_author_lines_from_html():
+    r = split_comments("d", [(0, "Oskar"), (0, "My grandfather helped refit the boat."), (0, "Lina"),
+                             (0, "Keep the open deck, please!")])
+    assert [(c.author, c.text) for c in r.comments] == [
+        ("Oskar", "My grandfather helped refit the boat."), ("Lina", "Keep the open deck, please!")]
+
+
+def test_splitter_stage_moves_block_to_comments():
+    doc = _doc("d", [])
+    doc.comment_block = [(5, "Great post!")]
+    doc = CommentSplitter().process(doc)
+    assert doc.comment_block == [] and doc.comments[0].source_lines == [5, 5]
+
+
+def test_dedup_within_and_across_pages_keeps_first_and_counts():
+    dedup = CommentDeduper(DedupConfig())
+    d1, r1 = dedup.process(_doc("a", ["Very nice article !", "very nice article!!", "Nice article Jordan!"]))
+    d2, r2 = dedup.process(_doc("b", ["VERY NICE ARTICLE", "Great great article."]))
+    assert [c.text for c in d1.comments] == ["Very nice article !", "Nice article Jordan!"]
+    assert [c.text for c in d2.comments] == ["Great great article."]
+    assert [(r.extra["id"], r.extra["duplicate_of"]) for r in r1 + r2] == [("a-c1", "a-c0"), ("b-c0", "a-c0")]
+    assert r2[0].extra["kept_text"] == "Very nice article !"
+    assert dedup.absorbed == {"a-c0": 2}
+    dropped = d2.stages[-1]["dropped"]
+    assert dropped[0]["duplicate_of"] == "a-c0" and dropped[0]["similarity"] == 1.0
+
+
+def test_dedup_disabled_keeps_everything():
+    doc, rejects = CommentDeduper(DedupConfig(enabled=False)).process(_doc("a", ["x y", "x y"]))
+    assert len(doc.comments) == 2 and rejects == []

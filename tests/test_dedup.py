@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleanpipe.config import DedupConfig
+from cleanpipe.dedup import NearDuplicateFilter, Shingler, SignatureBuilder, jaccard, normalize
+
+
+def test_normalize_folds_case_width_zero_width_and_punctuation():
+    assert normalize("Very\u200b nice   ARTICLE !!") == normalize("very nice article!") == "very nice article"
+    assert normalize("ｆｕｌｌ width") == "full width"
+
+
+def test_bulk_signatures_equal_datasketch_update():
+    sh, sb = Shingler(), SignatureBuilder(num_perm=64, seed=7)
+    texts = ["a short one", "a much longer comment " * 10, "", "x"]
+    sets = [sh.shingles(normalize(t)) for t in texts]
+    sigs = sb.signatures(sets, chunk=16)  # small chunks exercise the grouping
+    for s, sig in zip(sets, sigs, strict=True):
+        m = MinHash(num_perm=64, seed=7, hashfunc=lambda v: v)
+        for h in (s & np.uint64(0xFFFFFFFF)).tolist():
+            m.update(h)
+        assert (m.hashvalues == sig).all()
+
+
+def test_shingles_are_deterministic_and_sorted_unique():
+    a = Shingler().shingles(normalize("the same text every time, every time"))
+    b = Shingler().shingles(normalize("the same text every time, every time"))
+    assert (a == b).all() and (np.diff(a.astype(np.float64)) > 0).all()
+
+
+def test_short_texts_use_char_shingles_long_use_words():
+    sh = Shingler(short_words=5)
+    assert sh.kind("one two three") == "char" and sh.kind("one two three four five six") == "word"
+
+
+def test_near_duplicate_with_small_edit_is_dropped_distinct_kept():
+    f = NearDuplicateFilter(DedupConfig())
+    texts = [
+        "I wonder how the robots cope with waves on the rocks at the turn of the tide. Do they get washed off?",
+        "I wonder how the robots cope with the waves on the rocks at the turn of the tide. Do they ever get washed off?",
+        "Nice article Jordan!",
+        "Great great article.",
+    ]
+    verdicts = list(f.filter((str(i), t) for i, t in enumerate(texts)))
+    assert [v.kept for v in verdicts] == [True, False, True, True]
+    assert verdicts[1].duplicate_of == "0" and verdicts[1].method == "minhash"
+    assert verdicts[1].similarity >= f.config.threshold
+
+
+WORDS = ["tram", "ferry", "harbour", "council", "noise", "night", "great", "article", "thanks", "robot",
+         "tide", "the", "a", "of", "and", "is", "was", "not", "very", "nice"]
+texts = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts)
+def test_property_drops_are_justified_and_point_at_kept(items):
+    f = NearDuplicateFilter(DedupConfig(threshold=0.6))
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    verdicts = list(f.filter(keyed, batch=7))
+    kept = {v.key for v in verdicts if v.kept}
+    text_of = dict(keyed)
+    sh = Shingler(f.config.word_shingle, f.config.char_shingle, f.config.short_words)
+    for v in verdicts:
+        if v.kept:
+            continue
+        assert v.duplicate_of != v.key and v.duplicate_of in kept
+        assert int(v.duplicate_of[1:]) < int(v.key[1:])  # the kept one came first
+        a, b = (normalize(text_of[k]) for k in (v.key, v.duplicate_of))
+        exact = 1.0 if a == b else jaccard(sh.shingles(a), sh.shingles(b))
+        assert exact >= f.config.threshold and abs(exact - v.similarity) < 1e-3
+
+
+@settings(max_examples=30, deadline=None)
+@given(texts, st.integers(min_value=1, max_value=50))
+def test_property_deterministic_for_given_order(items, batch):
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    one = [(v.kept, v.duplicate_of) for v in NearDuplicateFilter().filter(keyed, batch=batch)]
+    two = [(v.kept, v.duplicate_of) for v in NearDuplicateFilter().filter(keyed, batch=1)]
+    assert one == two
+
+
+def test_text_alone_is_never_its_own_duplicate():
+    rng = random.Random(3)
+    items = [(f"k{i}", " ".join(rng.choice(WORDS) for _ in range(12))) for i in range(200)]
+    for v in NearDuplicateFilter().filter(items):
+        assert v.duplicate_of != v.key

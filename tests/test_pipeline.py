@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cleanpipe import Config, Pipeline
+from cleanpipe.pipeline import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS
+
+from .conftest import RAW
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_bundled_raw_end_to_end(tmp_path):
+    summary = Pipeline().run([str(RAW)], tmp_path)
+    assert summary.exit_code == EXIT_OK
+    docs = read_jsonl(tmp_path / "documents.jsonl")
+    rejects = read_jsonl(tmp_path / "rejects.jsonl")
+    assert len(docs) == summary.documents == 5
+    by_name = {Path(d["source"]["path"]).name + str(d["source"]["record"] or ""): d for d in docs}
+    blog = by_name["blog-tidepool-robots.txt"]
+    assert "Ingrid Solbreg" not in blog["text"] and "Ingrid Solberg" in blog["text"]
+    assert blog["byline"] == "Jonas Ekberg"
+    assert [c["author"] for c in blog["comments"]] == ["Maria Costa", "Pete Lund", "Lee Park"]
+    assert [c["duplicates"] for c in blog["comments"]] == [1, 1, 1]
+    dropped = {r["id"]: r for r in rejects if r["reason"] == "duplicate"}
+    assert len(dropped) == 3
+    kept_ids = {c["id"] for d in docs for c in d["comments"]}
+    assert all(r["duplicate_of"] in kept_ids for r in dropped.values())
+    html = by_name["feature-harbour-ferries.html"]
+    assert [c["author"] for c in html["comments"]] == ["Oskar", "Lina"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["summary"]["documents"] == 5 and manifest["summary"]["exit_code"] == 0
+
+
+def test_record_contract(tmp_path):
+    Pipeline().run([str(RAW / "news-harbour-tram.txt")], tmp_path)
+    (doc,) = read_jsonl(tmp_path / "documents.jsonl")
+    assert set(doc) >= {"id", "title", "text", "comments", "source", "provenance", "paragraphs"}
+    assert set(doc["source"]) >= {"path", "sha256", "format", "url", "record"}
+    prov = doc["provenance"]
+    assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["processed_at"].endswith("Z")
+    assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names"]
+    raw_lines = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8").split("\n")
+    for para in doc["paragraphs"]:
+        a, b = para["source_lines"]
+        assert doc["text"][para["start"]:para["end"]] == " ".join(x.strip() for x in raw_lines[a - 1:b])
+
+
+def test_broken_inputs_are_rejected_and_the_run_goes_on(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a-good.txt").write_text((RAW / "news-harbour-tram.txt").read_text())
+    (src / "b-binary.txt").write_bytes(bytes(range(256)) * 20)
+    (src / "c-empty.txt").write_bytes(b"")
+    (src / "d-cut.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (src / "e-records.jsonl").write_text('{"text": "Fine record with a full sentence of text in it for sure."}\n{oops\n')
+    summary = Pipeline().run([str(src)], tmp_path / "out")
+    assert summary.exit_code == EXIT_REJECTS
+    rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
+    got = {(Path(r["path"]).name, r["reason"]) for r in rejects}
+    assert {("b-binary.txt", "binary"), ("c-empty.txt", "empty"), ("e-records.jsonl", "bad-json")} <= got
+    assert any(name == "d-cut.txt.gz" for name, _ in got)
+    docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert [Path(d["source"]["path"]).name for d in docs] == ["a-good.txt", "e-records.jsonl"]
+
+
+def test_nothing_readable_exit_code(tmp_path):
+    (tmp_path / "x.txt").write_bytes(b"")
+    assert Pipeline().run([str(tmp_path / "x.txt")], tmp_path / "out").exit_code == EXIT_NOTHING_READ
+
+
+def test_same_input_same_output_and_no_leftovers(tmp_path):
+    Pipeline().run([str(RAW)], tmp_path / "a")
+    Pipeline().run([str(RAW)], tmp_path / "a")  # a rerun replaces, never appends
+    Pipeline().run([str(RAW)], tmp_path / "b")
+
+    def stable(p):
+        return [(d["id"], d["text"], d["comments"]) for d in read_jsonl(p / "documents.jsonl")]
+
+    assert stable(tmp_path / "a") == stable(tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["documents.jsonl", "manifest.json",
+                                                                  "rejects.jsonl"]
+
+
+def test_workers_give_the_same_output(tmp_path):
+    one = Pipeline(Config(workers=1)).run([str(RAW)], tmp_path / "one")
+    two = Pipeline(Config(workers=2)).run([str(RAW)], tmp_path / "two")
+    assert one.documents == two.documents
+    strip = [{k: v for k, v in d.items() if k != "provenance"} for d in read_jsonl(tmp_path / "one/documents.jsonl")]
+    strip2 = [{k: v for k, v in d.items() if k != "provenance"} for d in read_jsonl(tmp_path / "two/documents.jsonl")]
+    assert strip == strip2
+
+
+def test_duplicate_document_is_rejected_not_repeated(tmp_path):
+    for name in ("one.txt", "two.txt"):
+        (tmp_path / name).write_text((RAW / "news-harbour-tram.txt").read_text())
+    summary = Pipeline().run([str(tmp_path)], tmp_path / "out")
+    assert summary.documents == 1 and summary.rejects["duplicate-document"] == 1
+
+
+def test_alias_file_and_names_off(tmp_path):
+    aliases = tmp_path / "aliases.toml"
+    aliases.write_text('"Coastline Courier Media" = ["Nordvik Transit"]\n')
+    cfg = Config()
+    cfg.names.aliases = str(aliases)
+    Pipeline(cfg).run([str(RAW / "news-harbour-tram.txt")], tmp_path / "a")
+    (doc,) = read_jsonl(tmp_path / "a" / "documents.jsonl")
+    assert "Nordvik Transit" not in doc["text"] and "Coastline Courier Media" in doc["text"]
+    cfg = Config()
+    cfg.names.mode = "off"
+    Pipeline(cfg).run([str(RAW)], tmp_path / "b")
+    texts = " ".join(d["text"] for d in read_jsonl(tmp_path / "b" / "documents.jsonl"))
+    assert "Ingrid Solbreg" in texts
+
+
+def test_iter_records_python_api():
+    records = list(Pipeline().iter_records([str(RAW / "blog-tidepool-robots.txt")]))
+    docs = [r for r in records if "reject" not in r]
+    assert len(docs) == 1 and docs[0]["title"].startswith("Why the Tidepool")
+    assert sum("reject" in r for r in records) == 3

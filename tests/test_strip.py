@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from cleanpipe.lines import looks_like_comment_thread, parse_dateline
+from cleanpipe.model import Document, Source
+from cleanpipe.strip import Stripper, clean_dump, clean_html, strip_text
+
+
+def test_news_dump_keeps_article_and_fields(news_dump):
+    r = clean_dump(news_dump)
+    assert r.title == "Volunteers Rebuild the Old Library Roof Before Winter"
+    assert r.byline == "Ada Lovell" and r.date == "March 3, 2026"
+    text = r.text()
+    assert text.startswith("Volunteers in the village spent four weekends")
+    assert "What comes next" in text  # a heading inside the article stays
+    assert text.endswith("families are in town.")
+
+
+def test_news_dump_removes_every_kind_of_chrome(news_dump):
+    text = strip_text(news_dump)
+    for chrome in ["Home", "Advertisement", "Share this article", "Facebook", "You may also like",
+                   "Bakery wins", "Newsletter", "Sign up", "Subscribe", "About us", "Privacy Policy",
+                   "All rights reserved", "Back to top", "Daily Example"]:
+        assert chrome not in text, chrome
+
+
+def test_every_removed_line_is_accounted_for(news_dump):
+    r = clean_dump(news_dump)
+    kept = {n for p in r.paragraphs for n in range(p.source_lines[0], p.source_lines[1] + 1)}
+    removed = {n for s in r.removed for n in range(s["lines"][0], s["lines"][1] + 1)}
+    title_zone = {i + 1 for i, ln in enumerate(news_dump.split("\n")) if ln.strip() == r.title}
+    nonblank = {i + 1 for i, ln in enumerate(news_dump.split("\n")) if ln.strip()}
+    assert nonblank <= kept | removed | title_zone
+    assert not kept & removed
+    assert all(s["reason"] for s in r.removed)
+
+
+def test_paragraph_source_lines_point_at_raw_lines(news_dump):
+    raw = news_dump.split("\n")
+    for p in clean_dump(news_dump).paragraphs:
+        a, b = p.source_lines
+        assert p.text == " ".join(line.strip() for line in raw[a - 1:b])
+
+
+def test_hard_wrapped_prose_is_joined():
+    dump = ("A Title For The Wrapped Story\n\n"
+            "This paragraph was wrapped by an old mail client at a fixed width and so it\n"
+            "continues on the next line where the sentence goes on for a while longer.\n\n"
+            "A second paragraph starts here, and it is a complete sentence with enough words.\n")
+    paras = clean_dump(dump).paragraphs
+    assert len(paras) == 2 and paras[0].source_lines == [3, 4]
+    assert "fixed width and so it continues on the next line" in paras[0].text
+
+
+def test_comments_heading_splits_off_comment_section():
+    dump = ("The council voted on Tuesday to keep the swimming pool open through the winter months, "
+            "after hundreds of residents signed a petition asking it to reconsider the closure.\n"
+            "The decision will cost the town about forty thousand pounds in heating, officials said on Tuesday.\n"
+            "3 Comments\n"
+            "Ann says:\n"
+            "Good news for the swimming club.\n"
+            "Reply\n")
+    r = clean_dump(dump)
+    assert "Good news" not in r.text() and "Comments" not in r.text()
+    assert [t for _, t in r.comment_lines] == ["Ann says:", "Good news for the swimming club.", "Reply"]
+    assert r.comment_source == "heading"
+
+
+def test_a_page_of_reader_comments_goes_to_comments_whole():
+    thread = [
+        "Great article, thanks for sharing it with us.",
+        "I agree with most of this, but you didn't mention the cost of the new trains.",
+        "Very interesting read!",
+        "Nice post Sam!",
+        "I think the council should have asked residents first.",
+    ]
+    r = clean_dump("\n".join(thread))
+    assert r.comment_source == "thread" and r.paragraphs == []
+    assert looks_like_comment_thread(thread)
+
+
+def test_an_article_with_quotes_is_not_a_thread():
+    article = [
+        "The mayor opened the new bridge on Friday after two years of building work and delays.",
+        "“I think this bridge will change how people move around the city,” she said at the ceremony.",
+        "Engineers said the design uses less steel than the old bridge and should last a century.",
+        "Traffic is expected to fall on the ring road by about a fifth during the morning peak.",
+    ]
+    assert not looks_like_comment_thread(article)
+
+
+def test_non_english_prose_is_kept_without_stopwords():
+    dump = ("Menü\nStart\nKontakt\n\n"
+            "Die Stadtverwaltung hat heute beschlossen, das alte Schwimmbad im Winter geöffnet zu halten, "
+            "nachdem viele Anwohner eine Petition unterschrieben hatten.\n"
+            "Die Entscheidung kostet die Stadt rund vierzigtausend Euro für Heizung und Personal im Jahr.\n"
+            "Impressum\n")
+    text = strip_text(dump)
+    assert "Schwimmbad" in text and "Personal im Jahr" in text
+    assert "Menü" not in text and "Impressum" not in text
+
+
+def test_empty_and_chrome_only_dumps():
+    assert strip_text("") == ""
+    r = clean_dump("Home\nAbout us\nPrivacy Policy\n© 2026 Example")
+    assert r.paragraphs == [] and r.removed
+
+
+def test_parse_dateline():
+    assert parse_dateline("Posted on October 30, 2026 by Jonas Ekberg") == ("October 30, 2026", "Jonas Ekberg")
+    assert parse_dateline("By Ann Lee | March 3, 2025") == ("March 3, 2025", "Ann Lee")
+    assert parse_dateline("2025-03-03") == ("2025-03-03", None)
+    assert parse_dateline("The council met on Tuesday") is None
+
+
+def test_html_main_text_and_comments_are_separate():
+    html = ("<html><head><title>Page</title></head><body><nav><a href='/'>Home</a><a href='/x'>News</a></nav>"
+            "<article><h1>Harbour Ferry Gets a New Engine</h1>"
+            "<p>The harbour ferry returned to service on Monday with a new electric engine that the operator "
+            "says will halve its running costs over the next ten years of service.</p>"
+            "<p>Passengers said the crossing was quieter, and the crew said the boat was easier to handle.</p>"
+            "</article><div id='comments' class='comments'><h2>Comments</h2>"
+            "<div class='comment'><p>About time they replaced that old engine, honestly.</p></div></div>"
+            "<footer>© 2026 Example News. All rights reserved.</footer></body></html>")
+    r = clean_html(html)
+    assert "halve its running costs" in r.text()
+    assert "About time" not in r.text() and "All rights reserved" not in r.text()
+    assert [t for _, t in r.comment_lines] == ["About time they replaced that old engine, honestly."]
+
+
+def test_stripper_stage_records_what_it_removed(news_dump):
+    doc = Document(id="d", source=Source(path="p", sha256="0" * 64, format="text", content_type="text"),
+                   content=news_dump)
+    doc = Stripper().process(doc)
+    (log,) = doc.stages
+    assert log["stage"] == "strip" and log["mode"] == "text" and log["removed"]
+    assert doc.content == "" and doc.title
+
+
+def test_a_date_line_does_not_swallow_a_lowercase_line_after_it():
+    from cleanpipe.lines import analyse
+
+    lines = [ln.text for ln in analyse("November 3, 2026 at 10:05 am\ngreat article!")]
+    assert lines == ["November 3, 2026 at 10:05 am", "great article!"]
