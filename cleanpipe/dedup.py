@@ -134,6 +134,19 @@ class SignatureBuilder:
         return out
 
 
+class Signature:
+    """What datasketch's MinHashLSH reads from a MinHash (`hashvalues`, `len`), without the
+    cost of MinHash.__init__, which regenerates all permutations on every construction."""
+
+    __slots__ = ("hashvalues",)
+
+    def __init__(self, hashvalues: np.ndarray):
+        self.hashvalues = hashvalues
+
+    def __len__(self) -> int:
+        return len(self.hashvalues)
+
+
 @dataclass
 class Verdict:
     key: str
@@ -158,9 +171,10 @@ class NearDuplicateFilter:
             params = (c.bands, c.num_perm // c.bands)
         self._lsh = {kind: MinHashLSH(threshold=lsh_threshold, num_perm=c.num_perm, params=params)
                      for kind in ("char", "word")}
-        self._exact: dict[bytes, str] = {}
-        self._sets: dict[str, bytes] = {}
-        self._order_of: dict[str, int] = {}
+        # Kept texts are numbered in input order; the LSH and the stores use that rank.
+        self._exact: dict[bytes, int] = {}
+        self._ids: list[str] = []
+        self._sets: list[bytes | None] = []
         self.absorbed: dict[str, int] = {}  # kept key -> number of dropped copies
         self.seen = 0
         self.dropped = 0
@@ -194,26 +208,24 @@ class NearDuplicateFilter:
             yield verdict
 
     def _judge(self, key: str, norm: str, digest: bytes, sh: np.ndarray, sig: np.ndarray) -> Verdict:
-        kept_key = self._exact.get(digest)
-        if kept_key is not None:
-            return Verdict(key, False, kept_key, 1.0, "exact")
+        rank = self._exact.get(digest)
+        if rank is not None:
+            return Verdict(key, False, self._ids[rank], 1.0, "exact")
         kind = self.shingler.kind(norm)
-        mh = MinHash(num_perm=self.config.num_perm, hashvalues=sig)
-        best_key, best_sim = None, -1.0
+        signature = Signature(sig)
+        best_rank, best_sim = None, -1.0
         if len(sh):
-            for cand in sorted(self._lsh[kind].query(mh)):
+            # ascending rank, strict '>': among equally similar texts the earliest kept one wins
+            for cand in sorted(self._lsh[kind].query(signature)):
                 sim = jaccard(sh, np.frombuffer(self._sets[cand], dtype=np.uint64))
-                if sim > best_sim or (sim == best_sim and self._order(cand) < self._order(best_key)):
-                    best_key, best_sim = cand, sim
-        if best_key is not None and best_sim >= self.config.threshold:
-            return Verdict(key, False, best_key, round(best_sim, 4), "minhash")
-        self._exact[digest] = key
+                if sim > best_sim:
+                    best_rank, best_sim = cand, sim
+        if best_rank is not None and best_sim >= self.config.threshold:
+            return Verdict(key, False, self._ids[best_rank], round(best_sim, 4), "minhash")
+        rank = len(self._ids)
+        self._ids.append(key)
+        self._exact[digest] = rank
+        self._sets.append(sh.tobytes() if len(sh) else None)
         if len(sh):
-            self._sets[key] = sh.tobytes()
-            self._order_of[key] = len(self._order_of)
-            self._lsh[kind].insert(key, mh, check_duplication=False)
+            self._lsh[kind].insert(rank, signature, check_duplication=False)
         return Verdict(key, True)
-
-    def _order(self, key: str | None) -> int:
-        """Insertion rank of a kept key: ties in similarity go to the earliest kept text."""
-        return self._order_of.get(key, 1 << 62) if key is not None else 1 << 62

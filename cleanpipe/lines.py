@@ -87,6 +87,16 @@ CHROME_CUES: dict[str, re.Pattern[str]] = {
     "tags": re.compile(r"^(?:tags?|filed under|categories|category|topics?)\s*:", re.I),
     "read-time": re.compile(r"^\d+\s*min(?:ute)?s?\s+read$|^\d+\s+views?$", re.I),
 }
+# Substrings without which an unanchored cue cannot match: a cheap `in` test saves the regex
+# on almost every line. Anchored cues (^...) fail fast and need no prefilter.
+_CUE_KEYS: dict[str, tuple[str, ...]] = {
+    "copyright": ("©", "(c)", "copyright", "rights reserved"),
+    "cookie": ("cookie", "consent", "gdpr"),
+    "subscribe": ("subscri", "newsletter", "sign", "opt", "email address", "inbox", "member", "premium",
+                  "receive emails", "spam"),
+    "share": ("share", "tweet", "pin it", "email", "print", "follow us", "facebook", "twitter", "linkedin",
+              "whatsapp", "pinterest", "reddit", "telegram"),
+}
 # Cues that also end the article: what follows is teasers, widgets or the footer.
 END_CUES = frozenset({"related", "prev-next", "copyright"})
 
@@ -123,7 +133,13 @@ def line_cues(text: str, words: int) -> tuple[str, ...]:
         return ("email",)
     if DATE_ONLY.match(text):
         return ("date",)
-    hits = {name: len(pat.findall(text)) for name, pat in CHROME_CUES.items()}
+    if words > 45:
+        return ()  # a line this long is prose whatever words it uses (see the rule below)
+    low = text.lower()
+    hits = {}
+    for name, pat in CHROME_CUES.items():
+        keys = _CUE_KEYS.get(name)
+        hits[name] = len(pat.findall(text)) if keys is None or any(k in low for k in keys) else 0
     found = tuple(name for name, n in hits.items() if n)
     if not found:
         return ()
@@ -214,8 +230,10 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
     distinct = list(dict.fromkeys(p.strip() for p in paragraphs if p.strip()))
     if len(distinct) < 3:
         return False
+    headings = sum(1 for p in distinct if len(WORD.findall(p)) >= 3 and not SENTENCE_END.search(p))
+    if headings >= 5:  # the score below cannot reach the bar any more
+        return False
     reactions = sum(reads_as_reaction(p) for p in distinct)
     long_repeats = len([p for p in paragraphs if p.strip()]) - len(distinct)
-    headings = sum(1 for p in distinct if len(WORD.findall(p)) >= 3 and not SENTENCE_END.search(p))
     score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings
     return reactions >= 3 and score >= 0.5

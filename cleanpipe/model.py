@@ -59,7 +59,19 @@ class Document:
         return "\n\n".join(p.text for p in self.paragraphs)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # hand-written: dataclasses.asdict deep-copies recursively and dominated spool time
+        return {
+            "id": self.id,
+            "source": dict(vars(self.source)),
+            "content": self.content,
+            "title": self.title,
+            "byline": self.byline,
+            "date": self.date,
+            "paragraphs": [dict(vars(p)) for p in self.paragraphs],
+            "comments": [dict(vars(c)) for c in self.comments],
+            "comment_block": self.comment_block,
+            "stages": self.stages,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:

@@ -37,8 +37,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# A word that may be part of a name: letters/digits, inner hyphens or apostrophe-free joins.
-_TOKEN = re.compile(r"[^\W_][\w]*(?:[-‐‑][^\W_][\w]*)*")
 _MAX_SPAN = 4
 
 
@@ -59,32 +57,24 @@ def _distinctive_single(token: str) -> bool:
     return inner_upper and any(c.islower() for c in token)
 
 
+_UPPER = "".join(c for c in map(chr, range(0x250)) if c.isupper()) + "Α-ΩА-Я"
+# A capitalized token, then more capitalized tokens or numbers joined by single spaces.
+_CAP = rf"[{_UPPER}][\w]*(?:[-‐‑][^\W_][\w]*)*"
+_SPAN = re.compile(rf"(?<![\w-]){_CAP}(?: (?:{_CAP}|\d[\w.]*(?![\w-])))*")
+
+
 def candidate_names(text: str) -> list[str]:
     """Capitalized spans (2-4 tokens) and distinctive single tokens, in order of appearance."""
     out: list[str] = []
-    span: list[re.Match[str]] = []
-
-    def close() -> None:
-        toks = [m.group() for m in span]
+    for m in _SPAN.finditer(text):
+        toks = m.group().split(" ")
+        for tok in toks:
+            if _distinctive_single(tok):
+                out.append(tok)
         while toks and toks[0].lower() in STOPWORDS:
             toks.pop(0)
         if 2 <= len(toks) <= _MAX_SPAN:
             out.append(" ".join(toks))
-        span.clear()
-
-    prev_end = -1
-    for m in _TOKEN.finditer(text):
-        tok = m.group()
-        if _is_cap(tok) or (span and tok[0].isdigit()):
-            if span and text[prev_end:m.start()] != " ":
-                close()
-            span.append(m)
-            if _distinctive_single(tok):
-                out.append(tok)
-        else:
-            close()
-        prev_end = m.end()
-    close()
     return out
 
 
