@@ -37,7 +37,12 @@ DATE_CORE = (
     rf"\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}})"
     rf"(?:,?\s*(?:at\s+)?\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\.?)?)?"
 )
-DATE_ONLY = re.compile(rf"^(?:(?:posted|published|updated|on)\s*:?\s*)?{DATE_CORE}(?:\s*\w{{2,4}})?$", re.I)
+DATE_ONLY = re.compile(
+    rf"^(?:(?:posted|published|updated|on)\s*:?\s*)?(?:{DATE_CORE}(?:\s*\w{{2,4}})?|"
+    rf"(?:\d+|an?|one)\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago"
+    rf"(?:\s+at\s+\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\.?)?)?)$",
+    re.I,
+)
 # "Posted on March 3, 2025 by Ann Lee", "By Ann Lee | March 3, 2025", "March 3, 2025 · Ann Lee"
 _DATELINE_DATE_FIRST = re.compile(
     rf"^(?:(?:posted|published|updated|written)\s+)?(?:on\s+)?(?P<date>{DATE_CORE})\s*(?:[,|·•—–-]\s*)?"
@@ -104,9 +109,15 @@ COMMENTS_HEADING = re.compile(
     r"^(?:(?:\d+|no|one|two|three)\s+)?(?:comments?|responses?|replies|reader comments|"
     r"thoughts on\b.*|discussion|join the (?:discussion|conversation)|"
     r"leave a (?:reply|comment)|add (?:a|your) comment|post a comment|what do you think\??)"
-    r"(?:\s*\(\d+\))?\s*:?$",
+    r"(?:\s*\(\d+\))?\s*:?$|"
+    # "34 responses to “Title”", "12 thoughts on “Title”", "Comments (5)"
+    r"^\d+\s+(?:comments?|responses?|replies|thoughts)\s+(?:to|on)\b|^comments?\s*\(\d+\)",
     re.I,
 )
+# "Ann says:", "1. thelastfan says:", "Bob wrote:" -- the first line of a reader comment
+COMMENT_AUTHOR = re.compile(r"^(?:\d+\.\s+)?[^\s].{0,60}?\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
+# A footer line after which nothing is article text.
+FOOTER_END = re.compile(r"all rights reserved|^(?:copyright|©)\s*(?:©\s*)?(?:\d{4}|\w+\s+\d{4})", re.I)
 
 
 @dataclass(slots=True)

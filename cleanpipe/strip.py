@@ -23,9 +23,11 @@ from typing import Any
 from .config import StripConfig
 from .lines import (
     BYLINE,
+    COMMENT_AUTHOR,
     COMMENTS_HEADING,
     DATE_ONLY,
     END_CUES,
+    FOOTER_END,
     NAME_LIKE,
     SENTENCE_END,
     TRUNCATED,
@@ -47,7 +49,7 @@ class StripResult:
     date: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     comment_lines: list[tuple[int, str]] = field(default_factory=list)  # (line no, text) of the comment section
-    comment_source: str | None = None  # why comment_lines are comments: heading | thread | html
+    comment_source: str | None = None  # why comment_lines are comments: heading | markers | thread | html
     removed: list[dict[str, Any]] = field(default_factory=list)
 
     def text(self) -> str:
@@ -78,29 +80,73 @@ def _heading_like(line: LineInfo) -> bool:
     )
 
 
+HARD_STOP = -1e6  # a line the article never runs across
+
+
 def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool) -> list[float]:
     weights = []
     nonblank = [i for i, ln in enumerate(lines) if not ln.blank]
     next_nonblank = {a: b for a, b in zip(nonblank, nonblank[1:], strict=False)}
+    prose = [is_prose(ln, config.min_good_words, stopword_language) for ln in lines]
     for i, line in enumerate(lines):
         if line.blank:
             weights.append(0.0)
+        elif FOOTER_END.search(line.text) and line.words <= 30:
+            weights.append(HARD_STOP)
         elif line.cues:
             weights.append(-30.0 if END_CUES.intersection(line.cues) else -8.0)
-        elif is_prose(line, config.min_good_words, stopword_language):
+        elif prose[i]:
             weights.append(float(line.words))
         elif TRUNCATED.search(line.text):
             weights.append(-3.0)  # a cut-off teaser ("How Many Arrests Were Made? FinCEN...")
         else:
             j = next_nonblank.get(i)
-            introduces_prose = j is not None and is_prose(lines[j], config.min_good_words, stopword_language)
+            introduces_prose = j is not None and prose[j]
             if line.sentence_end and line.words >= 5 and (not stopword_language or line.stop_ratio >= 0.2):
                 weights.append(line.words / 2)  # a short sentence
             elif introduces_prose or line.text.endswith(":"):
                 weights.append(0.0)  # a heading or a list lead-in
             else:
                 weights.append(-1.5 if line.bullet else -1.0)
+    _penalize_teaser_runs(lines, weights, prose, nonblank)
     return weights
+
+
+def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: list[bool],
+                          nonblank: list[int]) -> None:
+    """Runs of (short headline, one summary line) pairs are teaser lists, not an article.
+
+    An article's headings are followed by several paragraphs; a list of links to
+    other stories repeats the same two-line shape: title, then a one-line blurb.
+    """
+    pairs = []  # (headline index, summary index)
+    k = 0
+    while k + 1 < len(nonblank):
+        a, b = nonblank[k], nonblank[k + 1]
+        head, body = lines[a], lines[b]
+        if not prose[a] and 3 <= head.words <= 16 and not head.sentence_end and prose[b] and body.words <= 45:
+            after = nonblank[k + 2] if k + 2 < len(nonblank) else None
+            if after is None or not prose[after]:  # exactly one summary line
+                pairs.append((a, b))
+                k += 2
+                continue
+        k += 1
+    run: list[tuple[int, int]] = []
+    for pair in pairs + [(-1, -1)]:
+        if run and pair[0] != -1 and _adjacent(run[-1][1], pair[0], nonblank):
+            run.append(pair)
+            continue
+        if len(run) >= 3:
+            for a, b in run:
+                weights[a] = -2.0
+                weights[b] = -float(lines[b].words) / 2
+        run = [pair] if pair[0] != -1 else []
+
+
+def _adjacent(prev_end: int, next_start: int, nonblank: list[int]) -> bool:
+    """True when at most one other non-blank line (a date, a byline) separates the two."""
+    between = [i for i in nonblank if prev_end < i < next_start]
+    return len(between) <= 1
 
 
 def _densest_region(weights: list[float]) -> tuple[int, int] | None:
@@ -124,6 +170,61 @@ def _paragraphs(lines: list[LineInfo]) -> list[Paragraph]:
                   kind="list" if ln.bullet else ("heading" if _heading_like(ln) else "text"))
         for ln in lines
     ]
+
+
+def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool] | None:
+    """(index, is_heading) of the comments heading, or of the first of several "X says:" lines."""
+    authors = 0
+    first_author = None
+    stamps: list[int] = []  # nonblank positions of date lines, for timestamped comment blocks
+    seen = 0
+    for idx in range(start, len(lines)):
+        ln = lines[idx]
+        if ln.blank:
+            continue
+        seen += 1
+        if "date" in ln.cues and idx > start and _sentence_follows(lines, idx):
+            stamps.append(seen)
+            # three timestamps, each opening a block of at most six lines: a thread of comments
+            if len(stamps) >= 3 and stamps[-1] - stamps[-3] <= 12:
+                first = _nth_nonblank_after(lines, start, stamps[-3])
+                return max(start + 1, _previous_nonblank(lines, first)), False
+        elif stamps and seen - stamps[-1] > 6:
+            stamps = []
+        if ln.words <= 15 and COMMENTS_HEADING.match(ln.text):
+            return idx, True
+        if ln.words <= 12 and COMMENT_AUTHOR.match(ln.text):
+            authors += 1
+            first_author = idx if first_author is None else first_author
+            if authors >= 2:
+                return first_author, False
+    return None
+
+
+def _sentence_follows(lines: list[LineInfo], idx: int) -> bool:
+    """A comment's timestamp is followed by what the reader wrote; a teaser's date by the next title."""
+    for j in range(idx + 1, min(idx + 4, len(lines))):
+        if not lines[j].blank:
+            return lines[j].sentence_end and lines[j].words >= 3 and not lines[j].cues
+    return False
+
+
+def _nth_nonblank_after(lines: list[LineInfo], start: int, n: int) -> int:
+    seen = 0
+    for idx in range(start, len(lines)):
+        if not lines[idx].blank:
+            seen += 1
+            if seen == n:
+                return idx
+    return len(lines) - 1
+
+
+def _previous_nonblank(lines: list[LineInfo], idx: int) -> int:
+    """The line before a comment's timestamp is usually its author's name."""
+    j = idx - 1
+    while j >= 0 and lines[j].blank:
+        j -= 1
+    return j if j >= 0 and lines[j].words <= 4 else idx
 
 
 def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
@@ -156,17 +257,16 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     start, end = region
 
     # A comments heading inside or after the article ends it.
-    comments_at = None
-    for idx in range(start, len(lines)):
-        if lines[idx].words <= 8 and COMMENTS_HEADING.match(lines[idx].text):
-            comments_at = idx
-            break
-    if comments_at is not None:
+    found = _comment_section_start(lines, start)
+    comments_at = found[0] if found else None
+    if found:
         end = min(end, comments_at - 1)
-        section = [ln for ln in lines[comments_at + 1:] if not ln.blank]
-        removals.add(lines[comments_at], "comments-heading")
+        first = comments_at + 1 if found[1] else comments_at
+        section = [ln for ln in lines[first:] if not ln.blank]
+        if found[1]:
+            removals.add(lines[comments_at], "comments-heading")
         result.comment_lines = [(ln.no, ln.text) for ln in section]
-        result.comment_source = "heading"
+        result.comment_source = "heading" if found[1] else "markers"
 
     # Header zone: contiguous heading/byline/date lines just above the article.
     header: list[LineInfo] = []

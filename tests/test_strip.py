@@ -141,3 +141,41 @@ def test_a_date_line_does_not_swallow_a_lowercase_line_after_it():
 
     lines = [ln.text for ln in analyse("November 3, 2026 at 10:05 am\ngreat article!")]
     assert lines == ["November 3, 2026 at 10:05 am", "great article!"]
+
+
+ARTICLE = ("The county opened its new flood barrier on Friday after three years of work along the river bank, "
+           "and officials said it should protect about two thousand homes from the kind of floods seen in 2019.\n\n"
+           "Engineers tested the gates twice during the autumn storms, and both times the barrier held the water back "
+           "without any of the leaks that had worried residents during the planning meetings last year.\n\n")
+
+
+def test_teaser_list_after_article_is_removed():
+    teasers = "".join(
+        f"Story number {n} about something else entirely\n"
+        f"A one-line summary of story {n} that reads like prose and ends with a full stop as blurbs do.\n\n"
+        for n in range(4))
+    text = strip_text(ARTICLE + "More stories\n\n" + teasers)
+    assert "flood barrier" in text and "Story number" not in text and "summary of story" not in text
+
+
+def test_copyright_footer_ends_the_article():
+    tail = ("© 2026 Example Media. All rights reserved.\n\n"
+            "Why farmers may want to paint their cows with stripes, and what the science behind it says about flies.\n")
+    text = strip_text(ARTICLE + tail)
+    assert "flood barrier" in text and "cows" not in text
+
+
+def test_comment_thread_found_by_author_lines_without_heading():
+    thread = ("1. riverfan says:\nMarch 2, 2026 at 6:34 am\nAbout time this was finished, it took far too long.\n\n"
+              "2. oldtown says:\nMarch 2, 2026 at 6:44 am\nThe barrier looks great from the bridge.\n")
+    r = clean_dump(ARTICLE + thread)
+    assert "About time" not in r.text() and r.comment_source == "markers"
+    assert any("About time" in t for _, t in r.comment_lines)
+
+
+def test_comment_thread_found_by_timestamps():
+    thread = "".join(f"user{n}\n{n + 1} days ago\nI think the barrier was worth every penny, honestly.\n\n"
+                     for n in range(3))
+    r = clean_dump(ARTICLE + thread)
+    assert "worth every penny" not in r.text()
+    assert [t for _, t in r.comment_lines][:3] == ["user0", "1 days ago", "I think the barrier was worth every penny, honestly."]
