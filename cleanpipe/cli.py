@@ -77,7 +77,7 @@ def main() -> None:
               help="auto: alias file plus variants found in the corpus (default); "
                    "aliases: only the alias file; off: no name changes.")
 @click.option("--dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
-              help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.7].")
+              help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.6].")
 @click.option("--no-dedup", is_flag=True, help="Keep every comment.")
 @click.option("--workers", "-j", type=click.IntRange(1), help="Processes for per-page work [default: 1].")
 @click.option("--max-bytes", type=click.IntRange(1), help="Reject inputs larger than this (after gunzip).")

@@ -40,7 +40,7 @@ class StripConfig:
 @dataclass
 class DedupConfig:
     enabled: bool = True
-    threshold: float = 0.7  # exact Jaccard of shingle sets at or above which a comment is a duplicate
+    threshold: float = 0.6  # exact Jaccard of shingle sets at or above which a comment is a duplicate
     num_perm: int = 128
     bands: int | None = None  # None: chosen from threshold and num_perm
     word_shingle: int = 3

@@ -109,28 +109,36 @@ class SignatureBuilder:
         self.seed = seed
         self.a, self.b = MinHash(num_perm=num_perm, seed=seed).permutations
 
-    def hash32(self, shingles: np.ndarray) -> np.ndarray:
-        return shingles & _MAX32
+    def _permute_min(self, hv: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """min over each group of ((a*hv + b) mod p) & max32, exactly as datasketch computes it
+        (uint64 arithmetic that wraps), but with the Mersenne identity instead of a division."""
+        x = np.multiply(hv[:, None], self.a)  # wraps mod 2**64, as in datasketch
+        x += self.b
+        y = x >> np.uint64(61)
+        x &= _MERSENNE
+        x += y  # x mod p lies in [0, p + 7]: one conditional subtraction finishes it
+        x[x >= _MERSENNE] -= _MERSENNE
+        x &= _MAX32
+        return np.minimum.reduceat(x, offsets, axis=0)
 
-    def signatures(self, shingle_sets: Sequence[np.ndarray], chunk: int = 65536) -> np.ndarray:
+    def signatures(self, shingle_sets: Sequence[np.ndarray], chunk: int = 1024) -> np.ndarray:
         """(len(shingle_sets), num_perm) uint64; an empty set gets the all-max signature."""
         out = np.full((len(shingle_sets), self.num_perm), _MAX32, dtype=np.uint64)
         start = 0
-        while start < len(shingle_sets):
-            # group sets so that one permutation matrix stays around `chunk` rows
-            end, rows = start, 0
-            while end < len(shingle_sets) and (rows == 0 or rows + len(shingle_sets[end]) <= chunk):
-                rows += len(shingle_sets[end])
-                end += 1
-            sizes = np.array([len(s) for s in shingle_sets[start:end]])
-            nonempty = np.nonzero(sizes)[0]
-            if len(nonempty):
-                hv = self.hash32(np.concatenate([shingle_sets[start + i] for i in nonempty]))
-                with np.errstate(over="ignore"):
-                    phv = ((hv[:, None] * self.a + self.b) % _MERSENNE) & _MAX32
-                offsets = np.concatenate([[0], np.cumsum(sizes[nonempty])[:-1]])
-                out[start + nonempty] = np.minimum.reduceat(phv, offsets, axis=0)
-            start = end
+        with np.errstate(over="ignore"):
+            while start < len(shingle_sets):
+                # group sets so one permutation matrix stays around `chunk` rows (cache-sized)
+                end, rows = start, 0
+                while end < len(shingle_sets) and (rows == 0 or rows + len(shingle_sets[end]) <= chunk):
+                    rows += len(shingle_sets[end])
+                    end += 1
+                sizes = np.array([len(s) for s in shingle_sets[start:end]])
+                nonempty = np.nonzero(sizes)[0]
+                if len(nonempty):
+                    hv = np.concatenate([shingle_sets[start + i] for i in nonempty]) & _MAX32
+                    offsets = np.concatenate([[0], np.cumsum(sizes[nonempty])[:-1]])
+                    out[start + nonempty] = self._permute_min(hv, offsets)
+                start = end
         return out
 
 
@@ -145,6 +153,59 @@ class Signature:
 
     def __len__(self) -> int:
         return len(self.hashvalues)
+
+
+def _band_key(band: bytes) -> bytes:
+    """8-byte digest of a band; datasketch otherwise keys buckets by the raw r*8 bytes."""
+    return hashlib.blake2b(band, digest_size=8).digest()
+
+
+class CompactBuckets:
+    """Bucket storage for datasketch's MinHashLSH: band key -> one rank, or a list on collision.
+
+    datasketch's default keeps a `set` per bucket (about 220 bytes even for one
+    member); nearly every bucket here has exactly one member, so a plain dict
+    value costs a tenth of that. Implements the calls MinHashLSH makes on its
+    hash tables (insert, get, size); tests check it against MinHashLSH itself.
+    """
+
+    __slots__ = ("_d",)
+
+    def __init__(self) -> None:
+        self._d: dict[bytes, int | list[int]] = {}
+
+    def insert(self, key: bytes, *vals: int, **_: object) -> None:
+        for val in vals:
+            cur = self._d.get(key)
+            if cur is None:
+                self._d[key] = val
+            elif isinstance(cur, list):
+                cur.append(val)
+            else:
+                self._d[key] = [cur, val]
+
+    def get(self, key: bytes) -> tuple[int, ...] | list[int]:
+        cur = self._d.get(key)
+        if cur is None:
+            return ()
+        return cur if isinstance(cur, list) else (cur,)
+
+    def size(self) -> int:
+        return len(self._d)
+
+
+class _NoKeyIndex:
+    """MinHashLSH also records key -> band keys for remove(); this filter never removes."""
+
+    def insert(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def compact_lsh(threshold: float, num_perm: int, params: tuple[int, int] | None) -> MinHashLSH:
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params, hashfunc=_band_key)
+    lsh.hashtables = [CompactBuckets() for _ in range(lsh.b)]
+    lsh.keys = _NoKeyIndex()
+    return lsh
 
 
 @dataclass
@@ -169,8 +230,7 @@ class NearDuplicateFilter:
         params = None
         if c.bands:
             params = (c.bands, c.num_perm // c.bands)
-        self._lsh = {kind: MinHashLSH(threshold=lsh_threshold, num_perm=c.num_perm, params=params)
-                     for kind in ("char", "word")}
+        self._lsh = {kind: compact_lsh(lsh_threshold, c.num_perm, params) for kind in ("char", "word")}
         # Kept texts are numbered in input order; the LSH and the stores use that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []

@@ -91,3 +91,20 @@ def test_text_alone_is_never_its_own_duplicate():
     items = [(f"k{i}", " ".join(rng.choice(WORDS) for _ in range(12))) for i in range(200)]
     for v in NearDuplicateFilter().filter(items):
         assert v.duplicate_of != v.key
+
+
+def test_compact_buckets_behave_like_datasketch_storage():
+    from datasketch import MinHashLSH
+
+    from cleanpipe.dedup import Signature, compact_lsh
+
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 2**32, size=(300, 64), dtype=np.uint64)
+    sigs[150:] = sigs[:150]  # every signature has an identical twin
+    sigs[150:, :8] += 1      # ... differing in the first band only
+    ours, ref = compact_lsh(0.5, 64, None), MinHashLSH(threshold=0.5, num_perm=64)
+    for i in range(150):
+        ours.insert(i, Signature(sigs[i]), check_duplication=False)
+        ref.insert(i, Signature(sigs[i]), check_duplication=False)
+    for i in range(300):
+        assert sorted(ours.query(Signature(sigs[i]))) == sorted(ref.query(Signature(sigs[i])))
