@@ -33,7 +33,9 @@ def make_vocab(rng: random.Random, size: int = 20000) -> list[str]:
     words = set()
     while len(words) < size:
         words.add("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))))
-    return sorted(words)
+    vocab = sorted(words)
+    rng.shuffle(vocab)  # frequency rank must not follow spelling, or frequent words share letters
+    return vocab
 
 
 def zipf_word(rng: random.Random, vocab: list[str]) -> str:
@@ -121,7 +123,7 @@ def run_one(n: int, overrides: dict) -> dict:
     verdicts = list(flt.filter((k, text) for k, text, _, _ in items))
     secs = time.perf_counter() - t
     lsh = flt._lsh["word"]
-    out = {"n": n, "bands_rows": [lsh.b, lsh.r], "seconds": round(secs, 2), "comments_per_s": round(n / secs),
+    out = {"n": n, "bands_rows": [lsh.bands, lsh.rows], "seconds": round(secs, 2), "comments_per_s": round(n / secs),
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
            **overrides, **score(items, verdicts)}
     return out

@@ -183,5 +183,48 @@ def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str)
         sys.exit(EXIT_NOTHING_READ)
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--field", "field_name", default="text", show_default=True,
+              help="Field holding the text to compare; dots walk into objects (comment.text).")
+@click.option("--id-field", default="id", show_default=True,
+              help="Field naming a record in duplicate_of; records without it are named PATH:LINE.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Kept records here [default: stdout].")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="Dropped duplicates and unreadable lines here [default: OUT.rejects.jsonl, or "
+                   "rejects.jsonl when writing to stdout].")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="Exact Jaccard similarity at or above which a record is a duplicate [default: 0.6].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML config; its [dedup] table is used.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary line.")
+def dedup(inputs: tuple[str, ...], field_name: str, id_field: str, out: str | None, rejects: str | None,
+          threshold: float | None, config_file: str | None, quiet: bool) -> None:
+    """Drop near-duplicate records from JSONL files, keeping the first of each group.
+
+    \b
+    Kept records gain "duplicates": N (the copies they absorbed). Each dropped
+    record goes to the rejects file with duplicate_of, similarity (exact
+    Jaccard of shingle sets) and the kept record's text.
+
+    \b
+    Examples:
+      cleanpipe dedup comments.jsonl --field text --out unique.jsonl
+      cleanpipe dedup a.jsonl b.jsonl.gz --field comment.body --threshold 0.8 > unique.jsonl
+    """
+    from .dedup_jsonl import dedup_jsonl
+
+    config = _config_from({"dedup.threshold": threshold}, config_file)
+    out_path = Path(out) if out else None
+    rejects_path = Path(rejects) if rejects else (
+        out_path.with_name(out_path.name.removesuffix(".jsonl") + ".rejects.jsonl") if out_path
+        else Path("rejects.jsonl"))
+    summary = dedup_jsonl(list(inputs), field_name, out_path, rejects_path, config.dedup,
+                          id_field=id_field or None, stdout=sys.stdout)
+    if not quiet:
+        click.echo(summary.line(), err=True)
+    sys.exit(EXIT_REJECTS if summary.bad_lines else EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

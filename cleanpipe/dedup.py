@@ -144,7 +144,8 @@ class SignatureBuilder:
 
 class Signature:
     """What datasketch's MinHashLSH reads from a MinHash (`hashvalues`, `len`), without the
-    cost of MinHash.__init__, which regenerates all permutations on every construction."""
+    cost of MinHash.__init__, which regenerates all permutations on every construction.
+    Used to check BandIndex against MinHashLSH."""
 
     __slots__ = ("hashvalues",)
 
@@ -155,57 +156,53 @@ class Signature:
         return len(self.hashvalues)
 
 
-def _band_key(band: bytes) -> bytes:
-    """8-byte digest of a band; datasketch otherwise keys buckets by the raw r*8 bytes."""
-    return hashlib.blake2b(band, digest_size=8).digest()
+class BandIndex:
+    """Banded LSH over MinHash signatures with datasketch's banding, vectorized band keys.
 
-
-class CompactBuckets:
-    """Bucket storage for datasketch's MinHashLSH: band key -> one rank, or a list on collision.
-
-    datasketch's default keeps a `set` per bucket (about 220 bytes even for one
-    member); nearly every bucket here has exactly one member, so a plain dict
-    value costs a tenth of that. Implements the calls MinHashLSH makes on its
-    hash tables (insert, get, size); tests check it against MinHashLSH itself.
+    The number of bands and rows comes from datasketch's MinHashLSH for the
+    threshold (its false-positive/false-negative optimum), so candidates are
+    exactly those MinHashLSH.query would return for the same signatures. Band
+    keys for a whole batch are hashed in numpy instead of one Python call per
+    band, and a bucket holds a single rank (a list only on collision) instead of
+    a set, which is what makes 10^6 comments fit in memory.
     """
 
-    __slots__ = ("_d",)
+    def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None):
+        reference = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
+        self.bands, self.rows = reference.b, reference.r
+        self.hashranges = reference.hashranges
+        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
 
-    def __init__(self) -> None:
-        self._d: dict[bytes, int | list[int]] = {}
+    def band_keys(self, sigs: np.ndarray) -> list[list[int]]:
+        """(n, num_perm) signatures -> per row, one 64-bit key per band."""
+        used = sigs[:, : self.bands * self.rows].reshape(len(sigs), self.bands, self.rows)
+        acc = np.zeros((len(sigs), self.bands), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for i in range(self.rows):
+                acc = _mix64(acc * np.uint64(0x9E3779B97F4A7C15) + used[:, :, i])
+        return acc.tolist()
 
-    def insert(self, key: bytes, *vals: int, **_: object) -> None:
-        for val in vals:
-            cur = self._d.get(key)
+    def query(self, keys: list[int]) -> set[int]:
+        found: set[int] = set()
+        for table, key in zip(self._tables, keys, strict=True):
+            cur = table.get(key)
             if cur is None:
-                self._d[key] = val
-            elif isinstance(cur, list):
-                cur.append(val)
+                continue
+            if isinstance(cur, list):
+                found.update(cur)
             else:
-                self._d[key] = [cur, val]
+                found.add(cur)
+        return found
 
-    def get(self, key: bytes) -> tuple[int, ...] | list[int]:
-        cur = self._d.get(key)
-        if cur is None:
-            return ()
-        return cur if isinstance(cur, list) else (cur,)
-
-    def size(self) -> int:
-        return len(self._d)
-
-
-class _NoKeyIndex:
-    """MinHashLSH also records key -> band keys for remove(); this filter never removes."""
-
-    def insert(self, *args: object, **kwargs: object) -> None:
-        pass
-
-
-def compact_lsh(threshold: float, num_perm: int, params: tuple[int, int] | None) -> MinHashLSH:
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params, hashfunc=_band_key)
-    lsh.hashtables = [CompactBuckets() for _ in range(lsh.b)]
-    lsh.keys = _NoKeyIndex()
-    return lsh
+    def insert(self, keys: list[int], rank: int) -> None:
+        for table, key in zip(self._tables, keys, strict=True):
+            cur = table.get(key)
+            if cur is None:
+                table[key] = rank
+            elif isinstance(cur, list):
+                cur.append(rank)
+            else:
+                table[key] = [cur, rank]
 
 
 @dataclass
@@ -230,7 +227,7 @@ class NearDuplicateFilter:
         params = None
         if c.bands:
             params = (c.bands, c.num_perm // c.bands)
-        self._lsh = {kind: compact_lsh(lsh_threshold, c.num_perm, params) for kind in ("char", "word")}
+        self._lsh = {kind: BandIndex(lsh_threshold, c.num_perm, params) for kind in ("char", "word")}
         # Kept texts are numbered in input order; the LSH and the stores use that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []
@@ -259,24 +256,24 @@ class NearDuplicateFilter:
         digests = [self._digest(n) for n in norms]
         shingle_sets = [self.shingler.shingles(n) for n in norms]
         sigs = self.signer.signatures(shingle_sets)
-        for (key, _), norm, digest, sh, sig in zip(items, norms, digests, shingle_sets, sigs, strict=True):
+        band_keys = self._lsh["word"].band_keys(sigs)  # both indexes band the same way
+        for (key, _), norm, digest, sh, bkeys in zip(items, norms, digests, shingle_sets, band_keys, strict=True):
             self.seen += 1
-            verdict = self._judge(key, norm, digest, sh, sig)
+            verdict = self._judge(key, norm, digest, sh, bkeys)
             if not verdict.kept:
                 self.dropped += 1
                 self.absorbed[verdict.duplicate_of] = self.absorbed.get(verdict.duplicate_of, 0) + 1
             yield verdict
 
-    def _judge(self, key: str, norm: str, digest: bytes, sh: np.ndarray, sig: np.ndarray) -> Verdict:
+    def _judge(self, key: str, norm: str, digest: bytes, sh: np.ndarray, bkeys: list[int]) -> Verdict:
         rank = self._exact.get(digest)
         if rank is not None:
             return Verdict(key, False, self._ids[rank], 1.0, "exact")
         kind = self.shingler.kind(norm)
-        signature = Signature(sig)
         best_rank, best_sim = None, -1.0
         if len(sh):
             # ascending rank, strict '>': among equally similar texts the earliest kept one wins
-            for cand in sorted(self._lsh[kind].query(signature)):
+            for cand in sorted(self._lsh[kind].query(bkeys)):
                 sim = jaccard(sh, np.frombuffer(self._sets[cand], dtype=np.uint64))
                 if sim > best_sim:
                     best_rank, best_sim = cand, sim
@@ -287,5 +284,5 @@ class NearDuplicateFilter:
         self._exact[digest] = rank
         self._sets.append(sh.tobytes() if len(sh) else None)
         if len(sh):
-            self._lsh[kind].insert(rank, signature, check_duplication=False)
+            self._lsh[kind].insert(bkeys, rank)
         return Verdict(key, True)

@@ -74,3 +74,35 @@ def test_real_subprocess_end_to_end(tmp_path):
     piped = subprocess.run([sys.executable, "-m", "cleanpipe", "strip", "-"], input=NEWS_DUMP,
                            capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0 and piped.stdout.startswith("Volunteers in the village")
+
+
+def test_dedup_command_on_any_jsonl(tmp_path):
+    src = tmp_path / "c.jsonl"
+    rows = [{"id": "a", "body": {"text": "Very nice article !"}},
+            {"id": "b", "body": {"text": "very nice article!!"}},
+            {"id": "c", "body": {"text": "Nice article Jordan!"}},
+            {"id": "d", "other": 1},
+            {"id": "e", "body": {"text": "VERY NICE ARTICLE"}}]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n")
+    out = tmp_path / "u.jsonl"
+    res = CliRunner().invoke(main, ["dedup", str(src), "--field", "body.text", "--out", str(out)])
+    assert res.exit_code == 3, res.output  # the broken line is reported
+    kept = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["id"] for r in kept] == ["a", "c", "d"]
+    assert kept[0]["duplicates"] == 2 and kept[1]["duplicates"] == 0 and "duplicates" not in kept[2]
+    rejects = [json.loads(x) for x in (tmp_path / "u.rejects.jsonl").read_text().splitlines()]
+    assert [(r["reason"], r.get("id"), r.get("duplicate_of")) for r in rejects] == [
+        ("duplicate", "b", "a"), ("duplicate", "e", "a"), ("bad-json", None, None)]
+    assert rejects[0]["kept_text"] == "Very nice article !" and rejects[0]["similarity"] == 1.0
+
+
+def test_dedup_command_to_stdout(tmp_path):
+    src = tmp_path / "c.jsonl"
+    src.write_text('{"text": "same words here"}\n{"text": "Same words here!"}\n')
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        res = runner.invoke(main, ["dedup", str(src)])
+        assert res.exit_code == 0
+        assert [json.loads(x)["duplicates"] for x in res.stdout.splitlines()] == [1]
+        with open("rejects.jsonl") as fh:
+            assert json.loads(fh.read())["duplicate_of"] == f"{src}:1"

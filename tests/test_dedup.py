@@ -93,18 +93,21 @@ def test_text_alone_is_never_its_own_duplicate():
         assert v.duplicate_of != v.key
 
 
-def test_compact_buckets_behave_like_datasketch_storage():
+def test_band_index_candidates_equal_datasketch_minhashlsh():
     from datasketch import MinHashLSH
 
-    from cleanpipe.dedup import Signature, compact_lsh
+    from cleanpipe.dedup import BandIndex, Signature
 
     rng = np.random.default_rng(5)
-    sigs = rng.integers(0, 2**32, size=(300, 64), dtype=np.uint64)
-    sigs[150:] = sigs[:150]  # every signature has an identical twin
-    sigs[150:, :8] += 1      # ... differing in the first band only
-    ours, ref = compact_lsh(0.5, 64, None), MinHashLSH(threshold=0.5, num_perm=64)
-    for i in range(150):
-        ours.insert(i, Signature(sigs[i]), check_duplication=False)
+    sigs = rng.integers(0, 2**32, size=(400, 64), dtype=np.uint64)
+    sigs[200:] = sigs[:200]        # every signature has a twin ...
+    sigs[200:300, :10] += 1        # ... some differing in the first band(s) only
+    sigs[300:, ::2] += 1           # ... some differing in every band
+    ours, ref = BandIndex(0.5, 64), MinHashLSH(threshold=0.5, num_perm=64)
+    assert (ours.bands, ours.rows) == (ref.b, ref.r)
+    keys = ours.band_keys(sigs)
+    for i in range(200):
+        ours.insert(keys[i], i)
         ref.insert(i, Signature(sigs[i]), check_duplication=False)
-    for i in range(300):
-        assert sorted(ours.query(Signature(sigs[i]))) == sorted(ref.query(Signature(sigs[i])))
+    for i in range(400):
+        assert ours.query(keys[i]) == set(ref.query(Signature(sigs[i])))
