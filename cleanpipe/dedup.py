@@ -81,6 +81,61 @@ class Shingler:
                 acc = acc * mult + values[j: len(values) - n + 1 + j]
             return np.unique(_mix64(acc))
 
+    @staticmethod
+    def _windows(vals: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rolling n-gram hashes over concatenated texts: (text index, hash) for every window
+        that lies inside one text. Texts shorter than n get no windows here."""
+        total = len(vals)
+        if total < n:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+        acc = np.zeros(total - n + 1, dtype=np.uint64)
+        mult = np.uint64(0x100000001B3)
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                acc = acc * mult + vals[j: total - n + 1 + j]
+        owner = np.repeat(np.arange(len(lengths)), lengths)[: total - n + 1]
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        valid = (np.arange(total - n + 1) - offsets[owner]) <= (lengths[owner] - n)
+        return owner[valid], _mix64(acc[valid])
+
+    def shingle_batch(self, norms: list[str]) -> list[np.ndarray]:
+        """The same sets as `shingles` for each text, computed for the whole batch at once."""
+        owners, hashes = [], []
+        short: list[int] = []
+        char_idx = [i for i, t in enumerate(norms) if t and self.kind(t) == "char"]
+        word_idx = [i for i, t in enumerate(norms) if t and self.kind(t) == "word"]
+        if char_idx:
+            texts = [norms[i] for i in char_idx]
+            vals = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            lengths = np.array([len(t) for t in texts])
+            own, h = self._windows(vals, lengths, self.char_n)
+            owners.append(np.asarray(char_idx)[own])
+            hashes.append(h)
+            short += [char_idx[k] for k in np.nonzero(lengths < self.char_n)[0].tolist()]
+        if word_idx:
+            split = [norms[i].split(" ") for i in word_idx]
+            vals = self._words([w for ws in split for w in ws])
+            lengths = np.array([len(ws) for ws in split])
+            own, h = self._windows(vals, lengths, self.word_n)
+            owners.append(np.asarray(word_idx)[own])
+            hashes.append(h)
+            short += [word_idx[k] for k in np.nonzero(lengths < self.word_n)[0].tolist()]
+        for i in short:  # shorter than one n-gram: the whole text is its single shingle
+            one = self.shingles(norms[i])
+            owners.append(np.full(len(one), i))
+            hashes.append(one)
+        if not owners:
+            return [np.empty(0, dtype=np.uint64) for _ in norms]
+        own = np.concatenate(owners)
+        h = np.concatenate(hashes)
+        order = np.lexsort((h, own))
+        own, h = own[order], h[order]
+        keep = np.ones(len(h), dtype=bool)
+        keep[1:] = (own[1:] != own[:-1]) | (h[1:] != h[:-1])
+        own, h = own[keep], h[keep]
+        counts = np.bincount(own, minlength=len(norms))
+        return np.split(h, np.cumsum(counts)[:-1])
+
     def kind(self, norm: str) -> str:
         return "char" if norm.count(" ") + 1 < self.short_words else "word"
 
@@ -157,52 +212,121 @@ class Signature:
 
 
 class BandIndex:
-    """Banded LSH over MinHash signatures with datasketch's banding, vectorized band keys.
+    """Banded LSH over MinHash signatures with datasketch's banding, in numpy hash tables.
 
     The number of bands and rows comes from datasketch's MinHashLSH for the
-    threshold (its false-positive/false-negative optimum), so candidates are
-    exactly those MinHashLSH.query would return for the same signatures. Band
-    keys for a whole batch are hashed in numpy instead of one Python call per
-    band, and a bucket holds a single rank (a list only on collision) instead of
-    a set, which is what makes 10^6 comments fit in memory.
+    threshold (its false-positive/false-negative optimum), and two signatures
+    are candidates exactly when MinHashLSH.query would pair them (up to 63-bit
+    band-key collisions, which only add candidates that exact Jaccard then
+    rejects). Each band is an open-addressing table of (band key, rank) pairs:
+    12 bytes a slot instead of a Python set and dict entry, which is what makes
+    10^6 comments fit in memory; lookups and inserts run for a whole batch at once.
     """
 
-    def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None):
+    _EMPTY = np.uint64(0)
+
+    def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None,
+                 capacity: int = 1024):
         reference = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
         self.bands, self.rows = reference.b, reference.r
         self.hashranges = reference.hashranges
-        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
+        self._keys = [np.zeros(capacity, dtype=np.uint64) for _ in range(self.bands)]
+        self._vals = [np.zeros(capacity, dtype=np.int32) for _ in range(self.bands)]
+        self.size = 0  # entries per band
 
-    def band_keys(self, sigs: np.ndarray) -> list[list[int]]:
-        """(n, num_perm) signatures -> per row, one 64-bit key per band."""
+    def band_keys(self, sigs: np.ndarray) -> np.ndarray:
+        """(n, num_perm) signatures -> (n, bands) nonzero 64-bit keys, one per band."""
         used = sigs[:, : self.bands * self.rows].reshape(len(sigs), self.bands, self.rows)
         acc = np.zeros((len(sigs), self.bands), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for i in range(self.rows):
                 acc = _mix64(acc * np.uint64(0x9E3779B97F4A7C15) + used[:, :, i])
-        return acc.tolist()
+        return acc | np.uint64(1)  # 0 marks an empty slot
 
-    def query(self, keys: list[int]) -> set[int]:
-        found: set[int] = set()
-        for table, key in zip(self._tables, keys, strict=True):
-            cur = table.get(key)
-            if cur is None:
-                continue
-            if isinstance(cur, list):
-                found.update(cur)
-            else:
-                found.add(cur)
-        return found
+    @staticmethod
+    def _start(keys: np.ndarray, mask: int) -> np.ndarray:
+        return (keys >> np.uint64(1)) & np.uint64(mask)
 
-    def insert(self, keys: list[int], rank: int) -> None:
-        for table, key in zip(self._tables, keys, strict=True):
-            cur = table.get(key)
-            if cur is None:
-                table[key] = rank
-            elif isinstance(cur, list):
-                cur.append(rank)
-            else:
-                table[key] = [cur, rank]
+    def query(self, bkeys: np.ndarray) -> list[np.ndarray]:
+        """For each row of `bkeys`, the sorted ranks stored under any of its band keys."""
+        m = len(bkeys)
+        if m == 0 or self.size == 0:
+            return [np.empty(0, dtype=np.int32) for _ in range(m)]
+        hit_q, hit_r = [], []
+        for band in range(self.bands):
+            tkeys, tvals = self._keys[band], self._vals[band]
+            mask = len(tkeys) - 1
+            q = np.arange(m)
+            k = bkeys[:, band]
+            pos = self._start(k, mask)
+            while len(q):
+                slot = tkeys[pos]
+                hit = slot == k
+                if hit.any():
+                    hit_q.append(q[hit])
+                    hit_r.append(tvals[pos[hit]])
+                go = slot != self._EMPTY
+                q, k, pos = q[go], k[go], (pos[go] + np.uint64(1)) & np.uint64(mask)
+        out = [np.empty(0, dtype=np.int32) for _ in range(m)]
+        if hit_q:
+            qs, rs = np.concatenate(hit_q), np.concatenate(hit_r)
+            pairs = np.unique(np.stack([qs, rs.astype(np.int64)], axis=1), axis=0)
+            bounds = np.searchsorted(pairs[:, 0], np.arange(m + 1))
+            for i in np.nonzero(np.diff(bounds))[0]:
+                out[i] = pairs[bounds[i]:bounds[i + 1], 1].astype(np.int32)
+        return out
+
+    def insert(self, bkeys: np.ndarray, ranks: np.ndarray) -> None:
+        if len(bkeys) == 0:
+            return
+        if (self.size + len(bkeys)) * 2 > len(self._keys[0]):
+            self._grow(2 * (self.size + len(bkeys)))
+        for band in range(self.bands):
+            self._place(self._keys[band], self._vals[band], bkeys[:, band], ranks.astype(np.int32))
+        self.size += len(bkeys)
+
+    def _place(self, tkeys: np.ndarray, tvals: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
+        mask = np.uint64(len(tkeys) - 1)
+        pos = self._start(k, int(mask))
+        while len(k):
+            free = np.nonzero(tkeys[pos] == self._EMPTY)[0]
+            placed = np.zeros(len(k), dtype=bool)
+            if len(free):
+                _, first = np.unique(pos[free], return_index=True)  # one writer per slot per round
+                win = free[first]
+                tkeys[pos[win]] = k[win]
+                tvals[pos[win]] = v[win]
+                placed[win] = True
+            keep = ~placed
+            k, v, pos = k[keep], v[keep], (pos[keep] + np.uint64(1)) & mask
+
+    def _grow(self, need: int) -> None:
+        capacity = len(self._keys[0])
+        while capacity < need:
+            capacity *= 2
+        for band in range(self.bands):
+            old_k, old_v = self._keys[band], self._vals[band]
+            live = old_k != self._EMPTY
+            self._keys[band] = np.zeros(capacity, dtype=np.uint64)
+            self._vals[band] = np.zeros(capacity, dtype=np.int32)
+            self._place(self._keys[band], self._vals[band], old_k[live], old_v[live])
+
+    @staticmethod
+    def pairs_within(bkeys: np.ndarray) -> list[list[int]]:
+        """For each row, the earlier rows of the same batch that share a band key with it."""
+        earlier: list[list[int]] = [[] for _ in range(len(bkeys))]
+        for band in range(bkeys.shape[1]):
+            col = bkeys[:, band]
+            order = np.argsort(col, kind="stable")
+            sorted_keys = col[order]
+            change = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1], [True]))
+            starts = np.flatnonzero(change[:-1])
+            ends = np.flatnonzero(change[1:]) + 1
+            for a, b in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=True):
+                members = sorted(order[a:b].tolist())  # runs of equal keys are rare and short
+                for pos, later in enumerate(members[1:], start=1):
+                    earlier[later].extend(members[:pos])
+        return [sorted(set(e)) if len(e) > 1 else e for e in earlier]
 
 
 @dataclass
@@ -253,36 +377,65 @@ class NearDuplicateFilter:
 
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:
         norms = [normalize(text) for _, text in items]
-        digests = [self._digest(n) for n in norms]
-        shingle_sets = [self.shingler.shingles(n) for n in norms]
-        sigs = self.signer.signatures(shingle_sets)
-        band_keys = self._lsh["word"].band_keys(sigs)  # both indexes band the same way
-        for (key, _), norm, digest, sh, bkeys in zip(items, norms, digests, shingle_sets, band_keys, strict=True):
+        # a text with no word characters ("👍") is compared on its folded raw form, exactly
+        digests = [self._digest(n or "\0" + " ".join(unicodedata.normalize("NFKC", t).casefold().split()))
+                   for n, (_, t) in zip(norms, items, strict=True)]
+        # Shingle and sign each distinct text once; texts kept in earlier batches need nothing.
+        first: dict[bytes, int] = {}  # digest -> its slot among the distinct new texts
+        reps: list[int] = []
+        for i, d in enumerate(digests):
+            if d not in self._exact and d not in first:
+                first[d] = len(reps)
+                reps.append(i)
+        rep_sets = self.shingler.shingle_batch([norms[i] for i in reps])
+        rep_sigs = self.signer.signatures(rep_sets)
+        slot = [first.get(d) for d in digests]  # None: an exact copy of an earlier batch's text
+        empty = np.empty(0, dtype=np.uint64)
+        shingle_sets = [rep_sets[k] if k is not None else empty for k in slot]
+        kinds = [self.shingler.kind(n) for n in norms]
+        verdicts: list[Verdict | None] = [None] * len(items)
+        for kind, index in self._lsh.items():
+            rows = [i for i, k in enumerate(kinds) if k == kind and slot[i] is not None and len(shingle_sets[i])]
+            sig_rows = rep_sigs[[slot[i] for i in rows]] if rows else rep_sigs[:0]
+            bkeys = index.band_keys(sig_rows) if rows else np.empty((0, index.bands), dtype=np.uint64)
+            stored = index.query(bkeys)  # candidates kept in earlier batches
+            within = index.pairs_within(bkeys)  # candidates earlier in this batch
+            batch_rank: dict[int, int] = {}  # row position -> rank, for rows kept in this batch
+            new_rows: list[int] = []
+            for pos, i in enumerate(rows):
+                cands = stored[pos].tolist() + [batch_rank[j] for j in within[pos] if j in batch_rank]
+                verdict, rank = self._judge(items[i][0], digests[i], shingle_sets[i], cands)
+                verdicts[i] = verdict
+                if rank is not None:
+                    batch_rank[pos] = rank
+                    new_rows.append(pos)
+            index.insert(bkeys[new_rows], np.array([batch_rank[p] for p in new_rows], dtype=np.int64))
+        for i, (key, _) in enumerate(items):
+            if verdicts[i] is None:  # a copy of a text kept earlier, or nothing to shingle: exact only
+                verdicts[i], _ = self._judge(key, digests[i], shingle_sets[i], [])
+        for verdict in verdicts:
+            assert verdict is not None
             self.seen += 1
-            verdict = self._judge(key, norm, digest, sh, bkeys)
             if not verdict.kept:
                 self.dropped += 1
                 self.absorbed[verdict.duplicate_of] = self.absorbed.get(verdict.duplicate_of, 0) + 1
             yield verdict
 
-    def _judge(self, key: str, norm: str, digest: bytes, sh: np.ndarray, bkeys: list[int]) -> Verdict:
+    def _judge(self, key: str, digest: bytes, sh: np.ndarray, cands: list[int]) -> tuple[Verdict, int | None]:
+        """Verdict for one text given candidate ranks; the new rank when it is kept."""
         rank = self._exact.get(digest)
         if rank is not None:
-            return Verdict(key, False, self._ids[rank], 1.0, "exact")
-        kind = self.shingler.kind(norm)
+            return Verdict(key, False, self._ids[rank], 1.0, "exact"), None
         best_rank, best_sim = None, -1.0
-        if len(sh):
-            # ascending rank, strict '>': among equally similar texts the earliest kept one wins
-            for cand in sorted(self._lsh[kind].query(bkeys)):
-                sim = jaccard(sh, np.frombuffer(self._sets[cand], dtype=np.uint64))
-                if sim > best_sim:
-                    best_rank, best_sim = cand, sim
+        # ascending rank, strict '>': among equally similar texts the earliest kept one wins
+        for cand in sorted(set(cands)):
+            sim = jaccard(sh, np.frombuffer(self._sets[cand], dtype=np.uint64))
+            if sim > best_sim:
+                best_rank, best_sim = cand, sim
         if best_rank is not None and best_sim >= self.config.threshold:
-            return Verdict(key, False, self._ids[best_rank], round(best_sim, 4), "minhash")
+            return Verdict(key, False, self._ids[best_rank], round(best_sim, 4), "minhash"), None
         rank = len(self._ids)
         self._ids.append(key)
         self._exact[digest] = rank
         self._sets.append(sh.tobytes() if len(sh) else None)
-        if len(sh):
-            self._lsh[kind].insert(bkeys, rank)
-        return Verdict(key, True)
+        return Verdict(key, True), rank

@@ -106,8 +106,38 @@ def test_band_index_candidates_equal_datasketch_minhashlsh():
     ours, ref = BandIndex(0.5, 64), MinHashLSH(threshold=0.5, num_perm=64)
     assert (ours.bands, ours.rows) == (ref.b, ref.r)
     keys = ours.band_keys(sigs)
+    ours.insert(keys[:200], np.arange(200))
     for i in range(200):
-        ours.insert(keys[i], i)
         ref.insert(i, Signature(sigs[i]), check_duplication=False)
+    found = ours.query(keys)
     for i in range(400):
-        assert ours.query(keys[i]) == set(ref.query(Signature(sigs[i])))
+        assert set(found[i].tolist()) == set(ref.query(Signature(sigs[i])))
+
+
+def test_band_index_grows_and_finds_pairs_within_a_batch():
+    from cleanpipe.dedup import BandIndex
+
+    rng = np.random.default_rng(1)
+    index = BandIndex(0.5, 32, capacity=4)
+    sigs = rng.integers(0, 2**32, size=(100, 32), dtype=np.uint64)
+    keys = index.band_keys(sigs)
+    index.insert(keys, np.arange(100))  # forces several doublings
+    assert all(found.tolist() == [i] for i, found in enumerate(index.query(keys)))
+    twins = np.concatenate([keys[:3], keys[:3]])
+    assert index.pairs_within(twins) == [[], [], [], [0], [1], [2]]
+
+
+def test_texts_without_word_characters_are_not_all_one_duplicate():
+    verdicts = list(NearDuplicateFilter().filter([("a", "👍"), ("b", "❤️"), ("c", "👍 "), ("d", "!!!")]))
+    assert [v.kept for v in verdicts] == [True, True, False, True]
+    assert verdicts[2].duplicate_of == "a"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet="ab cdé汉 ", max_size=60), max_size=12), st.integers(1, 30))
+def test_batch_shingles_equal_one_by_one(texts, short_words):
+    sh = Shingler(word_n=3, char_n=5, short_words=short_words)
+    norms = [normalize(t) for t in texts]
+    batch = sh.shingle_batch(norms)
+    for norm, got in zip(norms, batch, strict=True):
+        assert got.tolist() == sh.shingles(norm).tolist()
