@@ -226,5 +226,37 @@ def dedup(inputs: tuple[str, ...], field_name: str, id_field: str, out: str | No
     sys.exit(EXIT_REJECTS if summary.bad_lines else EXIT_OK)
 
 
+@main.group()
+def names() -> None:
+    """Review name normalization before applying it."""
+
+
+@names.command("suggest")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file.")
+@click.option("--workers", "-j", type=click.IntRange(1), help="Processes for per-page work [default: 1].")
+def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int | None) -> None:
+    """Print the name merges cleanpipe would make on INPUTS, as an alias file to edit.
+
+    \b
+    Each entry shows the canonical form, its count, every variant with its count,
+    the rule that found it and an example context. Delete what is wrong, then
+    apply the reviewed file instead of the automatic merges.
+
+    \b
+    Examples:
+      cleanpipe names suggest raw/ > aliases.toml
+      cleanpipe run raw/ --names aliases --aliases aliases.toml
+    """
+    from .names import find_variants, render_alias_file
+
+    config = _config_from({"workers": workers}, config_file)
+    stats, docs = Pipeline(config).name_stats(list(inputs))
+    merges = find_variants(stats, config.names)
+    header = (f"cleanpipe {__version__} names suggest: {len(merges)} variants of "
+              f"{len({m.canonical for m in merges})} names in {docs} documents")
+    click.echo(render_alias_file(merges, stats, header), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -58,8 +58,12 @@ def _distinctive_single(token: str) -> bool:
 
 
 _UPPER = "".join(c for c in map(chr, range(0x250)) if c.isupper()) + "Α-ΩА-Я"
-# A capitalized token, then more capitalized tokens or numbers joined by single spaces.
-_CAP = rf"[{_UPPER}][\w]*(?:[-‐‑][^\W_][\w]*)*"
+# A capitalized token or an initial ("J."), then more of them or numbers joined by single spaces.
+_CAP = rf"(?:[{_UPPER}]\.(?= )|[{_UPPER}][\w]*(?:[-‐‑][^\W_][\w]*)*)"
+_INITIAL = re.compile(r"^[^\W\d_]\.$")
+# German and Nordic spellings written without their letters: Müller = Mueller, Ærø = Aeroe
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa",
+                           "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
 _SPAN = re.compile(rf"(?<![\w-]){_CAP}(?: (?:{_CAP}|\d[\w.]*(?![\w-])))*")
 
 
@@ -78,8 +82,14 @@ def candidate_names(text: str) -> list[str]:
     return out
 
 
-def fingerprint(name: str) -> str:
-    """Key-collision form: no diacritics, case, spaces, hyphens or punctuation."""
+def fingerprint(name: str, transliterate: bool = False) -> str:
+    """Key-collision form: no diacritics, case, spaces, hyphens or punctuation.
+
+    With `transliterate`, umlauts and the like are first written out ("ü" -> "ue"),
+    so that "Müller" and "Mueller" share a key as "Müller" and "Muller" do without it.
+    """
+    if transliterate:
+        name = name.translate(_TRANSLIT)
     decomposed = unicodedata.normalize("NFKD", name)
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
     return "".join(c for c in base.casefold() if c.isalnum())
@@ -157,20 +167,38 @@ def find_variants(stats: NameStats, config: NamesConfig | None = None) -> list[M
         c, v = counts[canonical], counts[variant]
         return c >= config.min_canonical_count and v <= config.max_variant_ratio * c
 
-    # 1. key collision: same letters, different case/spacing/hyphens/diacritics
-    groups: dict[str, list[str]] = {}
-    for name in sorted(counts):
-        groups.setdefault(fingerprint(name), []).append(name)
-    for forms in groups.values():
-        if len(forms) < 2:
-            continue
-        # most frequent wins; on a tie prefer mixed case over ALL CAPS, then the sorted-first form
-        canonical = max(forms, key=lambda f: (counts[f], not f.isupper(), [-ord(c) for c in f]))
-        for form in forms:
-            if form != canonical and counts[canonical] >= 2 * counts[form]:
-                merges[form] = Merge(form, canonical, "key-collision", counts[form], counts[canonical])
+    # 1. key collision: same letters, different case/spacing/hyphens/diacritics (then transliteration)
+    for transliterate in (False, True):
+        groups: dict[str, list[str]] = {}
+        for name in sorted(counts):
+            groups.setdefault(fingerprint(name, transliterate), []).append(name)
+        for forms in groups.values():
+            if len(forms) < 2:
+                continue
+            # most frequent wins; on a tie prefer mixed case over ALL CAPS, then the sorted-first form
+            canonical = max(forms, key=lambda f: (counts[f], not f.isupper(), [-ord(c) for c in f]))
+            for form in forms:
+                if form != canonical and form not in merges and counts[canonical] >= 2 * counts[form]:
+                    merges[form] = Merge(form, canonical, "key-collision", counts[form], counts[canonical])
 
-    # 2. one token one edit away from a much more frequent name of the same shape
+    # 2. initials: "J. Dorn" -> "James A. Dorn" when exactly one frequent full name fits
+    by_surname: dict[str, list[str]] = {}
+    for name in counts:
+        toks = name.split(" ")
+        if len(toks) >= 2 and not _INITIAL.match(toks[0]) and counts[name] >= config.min_canonical_count:
+            by_surname.setdefault(toks[-1], []).append(name)
+    for name in sorted(counts):
+        toks = name.split(" ")
+        if name in merges or len(toks) < 2 or not all(_INITIAL.match(t) for t in toks[:-1]):
+            continue
+        initials = [t[0].casefold() for t in toks[:-1]]
+        fits = [c for c in by_surname.get(toks[-1], [])
+                if len(c.split(" ")) > len(initials)
+                and [t[0].casefold() for t in c.split(" ")[: len(initials)]] == initials]
+        if len(fits) == 1 and counts[fits[0]] >= counts[name]:
+            merges[name] = Merge(name, fits[0], "initials", counts[name], counts[fits[0]])
+
+    # 3. one token one edit away from a much more frequent name of the same shape
     token_freq: Counter[str] = Counter()
     for name, n in counts.items():
         for tok in name.split(" "):
@@ -252,6 +280,31 @@ def load_alias_file(path: str | Path) -> list[Merge]:
     return merges
 
 
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_alias_file(merges: list[Merge], stats: NameStats, header: str = "") -> str:
+    """Merges as an alias file (TOML) for review: one canonical per entry, with counts and contexts."""
+    by_canonical: dict[str, list[Merge]] = {}
+    for m in merges:
+        by_canonical.setdefault(m.canonical, []).append(m)
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines += ["# Review each entry: delete variants that are different names, then apply with",
+              "#   cleanpipe run INPUT... --names aliases --aliases THIS_FILE", "", "[aliases]"]
+    for canonical in sorted(by_canonical, key=lambda c: (-stats.counts[c], c)):
+        group = sorted(by_canonical[canonical], key=lambda m: (-stats.counts[m.variant], m.variant))
+        lines.append(f"# {canonical}: {stats.counts[canonical]} times in {stats.docs[canonical]} documents")
+        if canonical in stats.examples:
+            lines.append(f"#   e.g. ...{stats.examples[canonical]}...")
+        for m in group:
+            lines.append(f"#   {m.variant}: {stats.counts[m.variant]} times ({m.rule})"
+                         + (f": ...{stats.examples[m.variant]}..." if m.variant in stats.examples else ""))
+        lines.append(f"{_toml_str(canonical)} = [{', '.join(_toml_str(m.variant) for m in group)}]")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
 _SEP = r"[\s\-‐‑]+"
 
 
@@ -260,18 +313,29 @@ def _variant_pattern(variant: str) -> str:
     return _SEP.join(re.escape(t) for t in re.split(_SEP, variant.strip()))
 
 
+def _fold(name: str) -> str:
+    return re.sub(_SEP, " ", name).casefold()
+
+
 class NameNormalizer:
-    """Applies merges to a document's title, paragraphs and comments."""
+    """Applies merges to a document's title, paragraphs and comments.
+
+    Matching ignores case and the spacing or hyphens between words, respects
+    word boundaries, and skips e-mail addresses and URLs. An all-lowercase
+    occurrence matches only an all-lowercase variant: an alias for "Apple"
+    must not rewrite the fruit, and "openai" in running text is usually a handle.
+    """
 
     name = "names"
 
     def __init__(self, merges: Iterable[Merge]):
         self.merges = {m.variant: m for m in merges}
-        self._lookup = {re.sub(_SEP, " ", v): m for v, m in self.merges.items()}
+        self._lookup = {_fold(v): m for v, m in self.merges.items()}
         if self.merges:
             alternatives = sorted(self.merges, key=len, reverse=True)
             body = "|".join(_variant_pattern(v) for v in alternatives)
-            self._pattern: re.Pattern[str] | None = re.compile(rf"(?<![\w@/.\-])(?:{body})(?![\w@\-]|\.\w)")
+            self._pattern: re.Pattern[str] | None = re.compile(
+                rf"(?<![\w@/.\-])(?:{body})(?![\w@\-]|\.\w)", re.IGNORECASE)
         else:
             self._pattern = None
 
@@ -280,22 +344,25 @@ class NameNormalizer:
             return text
         out, last, shift = [], 0, 0
         for m in self._pattern.finditer(text):
+            found = m.group()
+            merge = self._lookup.get(_fold(found))
+            if merge is None or found == merge.canonical:
+                continue
+            if found.islower() and not merge.variant.islower():
+                continue
             # leave names inside URLs and e-mail addresses alone
             ws_start = max(text.rfind(" ", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
             ws_end = len(text) if (e := text.find(" ", m.end())) < 0 else e
             chunk = text[ws_start:ws_end]
             if "@" in chunk or "://" in chunk or chunk.startswith("www."):
                 continue
-            merge = self._lookup.get(re.sub(_SEP, " ", m.group()))
-            if merge is None or m.group() == merge.canonical:
-                continue
             out.append(text[last:m.start()])
             start = base + m.start() + shift
             out.append(merge.canonical)
-            shift += len(merge.canonical) - len(m.group())
+            shift += len(merge.canonical) - len(found)
             last = m.end()
-            entry = log.setdefault((field_name, m.group(), merge.canonical), {
-                "field": field_name, "from": m.group(), "to": merge.canonical, "rule": merge.rule,
+            entry = log.setdefault((field_name, found, merge.canonical), {
+                "field": field_name, "from": found, "to": merge.canonical, "rule": merge.rule,
                 "count": 0, "offsets": []})
             entry["count"] += 1
             entry["offsets"].append([start, start + len(merge.canonical)])

@@ -151,6 +151,15 @@ class Pipeline:
         with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config,)) as pool:
             yield from pool.imap(_route, ((item,) for item in items), chunksize=8)
 
+    def name_stats(self, inputs: Iterable[str]) -> tuple[NameStats, int]:
+        """Pass 1 only: candidate-name counts over the documents of `inputs` (and how many)."""
+        stats, docs = NameStats(), 0
+        for item in self._mapped(inputs):
+            if isinstance(item, Document):
+                stats.add_document(item)
+                docs += 1
+        return stats, docs
+
     # -- the three passes ------------------------------------------------------------------------
     def _execute(self, inputs: Iterable[str], work: Path, summary: RunSummary,
                  progress: ProgressCallback | None) -> Iterator[tuple[str, Any]]:

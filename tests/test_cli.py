@@ -106,3 +106,18 @@ def test_dedup_command_to_stdout(tmp_path):
         assert [json.loads(x)["duplicates"] for x in res.stdout.splitlines()] == [1]
         with open("rejects.jsonl") as fh:
             assert json.loads(fh.read())["duplicate_of"] == f"{src}:1"
+
+
+def test_names_suggest_then_apply_reviewed_file(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["names", "suggest", str(RAW)])
+    assert res.exit_code == 0, res.output
+    assert '"Ingrid Solberg" = ["Ingrid Solbreg"]' in res.output
+    aliases = tmp_path / "aliases.toml"
+    # the reviewer rejects the suggestion: the reviewed file maps nothing for that name
+    aliases.write_text(res.output.replace('"Ingrid Solberg" = ["Ingrid Solbreg"]', ""))
+    out = tmp_path / "o"
+    res = runner.invoke(main, ["run", str(RAW), "--out", str(out), "--names", "aliases", "--aliases", str(aliases)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(json.loads(x)["text"] for x in (out / "documents.jsonl").read_text().splitlines())
+    assert "Ingrid Solbreg" in text

@@ -86,3 +86,26 @@ def test_normalizer_boundaries_urls_emails_and_offsets():
         for a, b in r["offsets"]:
             assert text[a:b] == r["to"]
     assert sum(r["count"] for r in reps) == 3
+
+
+def test_transliteration_and_initials():
+    m = merged({"Jörg Müller": 6, "Joerg Mueller": 1, "James A. Dorn": 4, "J. Dorn": 1, "A. Hayek": 1})
+    assert m == {"Joerg Mueller": "Jörg Müller", "J. Dorn": "James A. Dorn"}
+
+
+def test_initials_stay_when_ambiguous():
+    assert merged({"James Dorn": 4, "Jane Dorn": 5, "J. Dorn": 1}) == {}
+
+
+def test_candidate_names_keep_initials():
+    assert "J. Dorn" in candidate_names("As J. Dorn wrote, the fund grew.")
+    assert "James A. Dorn" in candidate_names("By James A. Dorn, senior fellow.")
+
+
+def test_alias_matching_ignores_case_but_not_for_lowercase_words():
+    norm = NameNormalizer([Merge("OpenAI", "OpenAI", "alias"), Merge("Open AI", "OpenAI", "alias"),
+                           Merge("Apple", "Apple Inc.", "alias")])
+    doc = Document(id="d", source=Source(path="p", sha256="0", format="text"), paragraphs=[
+        Paragraph("OPEN AI and Open-AI and open ai, an apple a day, APPLE shares.")])
+    norm.process(doc)
+    assert doc.text == "OpenAI and OpenAI and open ai, an apple a day, Apple Inc. shares."
