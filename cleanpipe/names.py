@@ -75,7 +75,7 @@ def candidate_names(text: str) -> list[str]:
         for tok in toks:
             if _distinctive_single(tok):
                 out.append(tok)
-        while toks and toks[0].lower() in STOPWORDS:
+        while toks and (toks[0].lower() in STOPWORDS or toks[0][0].isdigit()):
             toks.pop(0)
         if 2 <= len(toks) <= _MAX_SPAN:
             out.append(" ".join(toks))
