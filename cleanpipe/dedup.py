@@ -150,9 +150,11 @@ class Shingler:
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard similarity of two sorted unique arrays."""
-    if len(a) == 0 and len(b) == 0:
-        return 1.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    if len(a) == 0 or len(b) == 0:
+        return 1.0 if len(a) == len(b) else 0.0
+    idx = np.searchsorted(b, a)
+    idx[idx == len(b)] = 0
+    inter = int(np.count_nonzero(b[idx] == a))
     return inter / (len(a) + len(b) - inter)
 
 
@@ -171,8 +173,8 @@ class SignatureBuilder:
         x += self.b
         y = x >> np.uint64(61)
         x &= _MERSENNE
-        x += y  # x mod p lies in [0, p + 7]: one conditional subtraction finishes it
-        x[x >= _MERSENNE] -= _MERSENNE
+        x += y  # now in [0, p + 7]; x - p wraps to a huge value unless x >= p, so min() reduces
+        np.minimum(x, x - _MERSENNE, out=x)
         x &= _MAX32
         return np.minimum.reduceat(x, offsets, axis=0)
 
@@ -292,11 +294,10 @@ class BandIndex:
             free = np.nonzero(tkeys[pos] == self._EMPTY)[0]
             placed = np.zeros(len(k), dtype=bool)
             if len(free):
-                _, first = np.unique(pos[free], return_index=True)  # one writer per slot per round
-                win = free[first]
-                tkeys[pos[win]] = k[win]
-                tvals[pos[win]] = v[win]
-                placed[win] = True
+                # write all, then read back: where two items aim at one slot, one write sticks
+                tkeys[pos[free]] = k[free]
+                tvals[pos[free]] = v[free]
+                placed[free] = (tkeys[pos[free]] == k[free]) & (tvals[pos[free]] == v[free])
             keep = ~placed
             k, v, pos = k[keep], v[keep], (pos[keep] + np.uint64(1)) & mask
 

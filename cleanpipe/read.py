@@ -283,6 +283,7 @@ class Reader:
         from warcio.exceptions import ArchiveLoadFailed
 
         index = -1
+        produced = 0
         try:
             for index, rec in enumerate(ArchiveIterator(io.BytesIO(data))):
                 if rec.rec_type not in ("response", "resource", "conversion"):
@@ -312,7 +313,13 @@ class Reader:
                 content_type = "text" if "text/plain" in ctype.lower() else "html"
                 source = Source(path=path, sha256=sha, format="warc", url=url, record=index,
                                 content_type=content_type, encoding=encoding)
+                produced += 1
                 yield _make_doc(text, content_type, source)
         except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, gzip.BadGzipFile) as exc:
+            produced += 1
             yield Reject(kind="record", reason="corrupt-warc", path=path, record=index + 1,
                          detail=f"WARC unreadable from record {index + 1} on: {exc}")
+        if not produced:
+            yield Reject(kind="input", reason="no-pages", path=path,
+                         detail=f"no HTML or text page among {index + 1} WARC records"
+                         if index >= 0 else "not a WARC file: no records could be read")
