@@ -11,14 +11,16 @@ import click
 
 from . import __version__
 from .config import Config, ConfigError, load_config
-from .pipeline import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS, Pipeline, RunSummary
+from .pipeline import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS, Pipeline, RunSummary
+from .write import OutputLocked
 
 EPILOG_EXIT = (
     "\b\nExit codes:\n"
     f"  {EXIT_OK}  every input was processed (pages dropped for having no content are not errors)\n"
     "  2  usage or config error; nothing was written\n"
     f"  {EXIT_REJECTS}  finished, but some inputs/records could not be read or processed (see rejects.jsonl)\n"
-    f"  {EXIT_NOTHING_READ}  no document could be read at all"
+    f"  {EXIT_NOTHING_READ}  no document could be read at all\n"
+    f"  {EXIT_LOCKED}  another run is writing to the same output folder (see --wait)"
 )
 
 
@@ -79,16 +81,22 @@ def main() -> None:
 @click.option("--dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
               help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.6].")
 @click.option("--no-dedup", is_flag=True, help="Keep every comment.")
-@click.option("--workers", "-j", type=click.IntRange(1), help="Processes for per-page work [default: 1].")
+@click.option("--workers", "-j", type=click.IntRange(1),
+              help="Processes for per-page work [default: the number of CPUs].")
+@click.option("--doc-timeout", type=click.FloatRange(0),
+              help="Seconds one page may take to strip before its worker is stopped and the page rejected; "
+                   "0 for no limit [default: 120].")
 @click.option("--max-bytes", type=click.IntRange(1), help="Reject inputs larger than this (after gunzip).")
 @click.option("--format", "input_format", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
               help="Treat every input as this format instead of guessing [default: auto].")
+@click.option("--wait", is_flag=True, help="If another run holds OUT, wait for it instead of exiting.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Form of the closing summary on stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, workers: int | None,
-        max_bytes: int | None, input_format: str | None, log_format: str, quiet: bool) -> None:
+        doc_timeout: float | None, max_bytes: int | None, input_format: str | None, wait: bool,
+        log_format: str, quiet: bool) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
     \b
@@ -110,6 +118,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "dedup.threshold": dedup_threshold,
         "dedup.enabled": False if no_dedup else None,
         "workers": workers,
+        "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,
         "read.input_format": input_format,
     }
@@ -123,7 +132,11 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
-    summary: RunSummary = pipeline.run(paths, out_dir, progress=progress)
+    try:
+        summary: RunSummary = pipeline.run(paths, out_dir, progress=progress, wait=wait)
+    except OutputLocked as exc:
+        click.echo(f"cleanpipe: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     progress.done()
     if not quiet:
         if log_format == "json":
@@ -234,7 +247,8 @@ def names() -> None:
 @names.command("suggest")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file.")
-@click.option("--workers", "-j", type=click.IntRange(1), help="Processes for per-page work [default: 1].")
+@click.option("--workers", "-j", type=click.IntRange(1),
+              help="Processes for per-page work [default: the number of CPUs].")
 def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int | None) -> None:
     """Print the name merges cleanpipe would make on INPUTS, as an alias file to edit.
 

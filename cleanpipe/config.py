@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -63,7 +64,8 @@ class Config:
     strip: StripConfig = field(default_factory=StripConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     names: NamesConfig = field(default_factory=NamesConfig)
-    workers: int = 1
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +88,8 @@ class Config:
             raise ConfigError(f"read.input_format unknown: {self.read.input_format!r}")
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
+        if self.doc_timeout < 0:
+            raise ConfigError(f"doc_timeout must be >= 0, got {self.doc_timeout}")
         if self.names.aliases and not Path(self.names.aliases).is_file():
             raise ConfigError(f"alias file not found: {self.names.aliases}")
 

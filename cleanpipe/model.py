@@ -107,6 +107,7 @@ class Reject:
         return out
 
     @property
-    def is_input_error(self) -> bool:
-        """True when the input itself was unreadable (drives the exit code)."""
-        return self.kind in ("input", "record")
+    def is_error(self) -> bool:
+        """A failure (drives the exit code): unreadable input, or a page no stage could finish.
+        Pages with no content and duplicate comments are results, not errors."""
+        return self.kind in ("input", "record") or self.reason in ("stage-error", "timeout", "worker-crash")

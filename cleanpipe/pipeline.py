@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,16 @@ from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .read import Reader
 from .strip import Stripper
+from .workers import SupervisedPool
 from .write import (
     DOCUMENTS_FILE,
     MANIFEST_FILE,
     REJECTS_FILE,
     AtomicJsonl,
+    OutputLock,
     document_record,
     dumps,
+    remove_leftovers,
     write_json_atomic,
 )
 
@@ -46,6 +48,7 @@ EXIT_OK = 0
 EXIT_REJECTS = 3  # finished; some inputs, records or documents could not be processed
 EXIT_NOTHING_READ = 4  # no document could be read at all
 EXIT_USAGE = 2  # bad options or config (click's own code for usage errors)
+EXIT_LOCKED = 5  # another run holds the output folder
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -73,17 +76,9 @@ class DocumentStages:
         return doc
 
 
-_worker_stages: DocumentStages | None = None
-
-
-def _init_worker(config: Config) -> None:
-    global _worker_stages
-    _worker_stages = DocumentStages(config)
-
-
-def _process_in_worker(doc: Document) -> Document | Reject:
-    assert _worker_stages is not None
-    return _worker_stages.process(doc)
+def _document_task(config: Config) -> Callable[[Document], Document | Reject]:
+    """Built inside each worker process: the per-document stages as one callable."""
+    return DocumentStages(config).process
 
 
 @dataclass
@@ -119,10 +114,6 @@ class RunSummary:
         return d
 
 
-def _is_error(rej: Reject) -> bool:
-    return rej.is_input_error or rej.reason == "stage-error"
-
-
 class Pipeline:
     """cleanpipe as a library: `Pipeline(config).run(["raw/"], "clean/")`."""
 
@@ -140,16 +131,16 @@ class Pipeline:
     def _mapped(self, inputs: Iterable[str]) -> Iterator[Document | Reject]:
         reader = Reader(self.config.read)
         items = reader.run(inputs)
-        workers = self.config.workers
-        if workers <= 1:
+        workers, timeout = self.config.workers, self.config.doc_timeout
+        if workers <= 1 and not timeout:  # no budget to enforce: stay in this process
             stages = DocumentStages(self.config)
             for item in items:
                 yield item if isinstance(item, Reject) else stages.process(item)
             return
-        # Rejects from reading skip the pool; order is kept by imap.
-        ctx = get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config,)) as pool:
-            yield from pool.imap(_route, ((item,) for item in items), chunksize=8)
+        # Rejects from reading skip the workers but keep their place in the order.
+        pool = SupervisedPool(workers, timeout, _document_task, (self.config,),
+                              passthrough=lambda item: isinstance(item, Reject))
+        yield from pool.imap(items)
 
     def name_stats(self, inputs: Iterable[str]) -> tuple[NameStats, int]:
         """Pass 1 only: candidate-name counts over the documents of `inputs` (and how many)."""
@@ -235,13 +226,21 @@ class Pipeline:
                 yield document_record(obj, prov) if kind == "document" else {"reject": obj.to_dict()}
 
     def run(self, inputs: Iterable[str], out_dir: str | Path,
-            progress: ProgressCallback | None = None) -> RunSummary:
-        """Process `inputs` into OUT/documents.jsonl, OUT/rejects.jsonl and OUT/manifest.json."""
-        started = time.monotonic()
-        inputs = list(inputs)
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+            progress: ProgressCallback | None = None, wait: bool = False) -> RunSummary:
+        """Process `inputs` into OUT/documents.jsonl, OUT/rejects.jsonl and OUT/manifest.json.
+
+        Holds an exclusive lock on OUT for the whole run (raises OutputLocked, or
+        waits with `wait=True`); leftovers of a killed run are removed first.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        with OutputLock(out, wait=wait):
+            remove_leftovers(out)
+            return self._run_locked(list(inputs), out, progress)
+
+    def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None) -> RunSummary:
+        started = time.monotonic()
+        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
         work = out / f".cleanpipe-work-{run_id}"
         work.mkdir()
         summary = RunSummary(run_id=run_id, out_dir=str(out))
@@ -256,7 +255,7 @@ class Pipeline:
                 else:
                     rejects_out.write({"run_id": run_id, **obj.to_dict()})
                     summary.rejects[obj.reason] += 1
-                    summary.errors += _is_error(obj)
+                    summary.errors += obj.is_error
             summary.files = [docs_out.commit(), rejects_out.commit()]
         except BaseException:
             docs_out.abort()
@@ -274,8 +273,3 @@ class Pipeline:
             "summary": summary.to_dict(),
         })
         return summary
-
-
-def _route(args: tuple[Document | Reject]) -> Document | Reject:
-    (item,) = args
-    return item if isinstance(item, Reject) else _process_in_worker(item)

@@ -7,14 +7,17 @@ never sees a half-written file.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import IO, Any
 
 from .model import Document
 
+LOCK_FILE = ".cleanpipe.lock"
 DOCUMENTS_FILE = "documents.jsonl"
 REJECTS_FILE = "rejects.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -90,3 +93,53 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+class OutputLocked(Exception):
+    """Another run holds the output folder."""
+
+
+class OutputLock:
+    """An exclusive lock on an output folder for the length of a run (flock: released by the OS
+    even when the holder is killed, so a crashed run never leaves the folder locked)."""
+
+    def __init__(self, out_dir: Path, wait: bool = False):
+        self.path = out_dir / LOCK_FILE
+        self.wait = wait
+        self._fh = None
+
+    def __enter__(self) -> OutputLock:
+        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise OutputLocked(f"another cleanpipe run is writing to {self.path.parent} ({holder}); "
+                               "use --wait to wait for it") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def remove_leftovers(out_dir: Path) -> list[str]:
+    """Temporary files and work folders of runs that were killed; call only while holding the lock."""
+    removed = []
+    for path in out_dir.iterdir():
+        if path.name.startswith(".cleanpipe-work-") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+        elif path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return sorted(removed)

@@ -81,8 +81,8 @@ def test_same_input_same_output_and_no_leftovers(tmp_path):
         return [(d["id"], d["text"], d["comments"]) for d in read_jsonl(p / "documents.jsonl")]
 
     assert stable(tmp_path / "a") == stable(tmp_path / "b")
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["documents.jsonl", "manifest.json",
-                                                                  "rejects.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [".cleanpipe.lock", "documents.jsonl",
+                                                                  "manifest.json", "rejects.jsonl"]
 
 
 def test_workers_give_the_same_output(tmp_path):
@@ -121,3 +121,19 @@ def test_iter_records_python_api():
     docs = [r for r in records if "reject" not in r]
     assert len(docs) == 1 and docs[0]["title"].startswith("Why the Tidepool")
     assert sum("reject" in r for r in records) == 3
+
+
+def test_doc_timeout_rejects_a_slow_page_and_keeps_the_rest(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text((RAW / "news-harbour-tram.txt").read_text())
+    # a huge menu-like dump: real work for the strip stage, far beyond a 0.3 s budget
+    (src / "b-huge.txt").write_text("".join(f"Menu item number {i}\n" for i in range(400_000)))
+    (src / "c.txt").write_text((RAW / "blog-tidepool-robots.txt").read_text())
+    cfg = Config(workers=1, doc_timeout=0.3)
+    summary = Pipeline(cfg).run([str(src)], tmp_path / "out")
+    assert summary.rejects["timeout"] == 1 and summary.exit_code == EXIT_REJECTS
+    docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert [Path(d["source"]["path"]).name for d in docs] == ["a.txt", "c.txt"]
+    (rej,) = [r for r in read_jsonl(tmp_path / "out" / "rejects.jsonl") if r["reason"] == "timeout"]
+    assert rej["path"].endswith("b-huge.txt") and "doc-timeout" in rej["detail"]

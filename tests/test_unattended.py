@@ -1,0 +1,104 @@
+"""Unattended runs: a killed run leaves no partial output, a rerun gives every record exactly once,
+and two runs never write the same folder at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cleanpipe import Config, Pipeline
+from cleanpipe.write import OutputLock, OutputLocked
+
+from .conftest import ROOT
+
+WORDS = "harbour council ferry tram station night residents winter budget engineers bridge village".split()
+
+
+def make_corpus(path: Path, pages: int) -> Path:
+    rng = random.Random(11)
+    path.mkdir()
+    for i in range(pages):
+        paras = ["Home", "News", ""]
+        for _ in range(6):
+            sentence = " ".join(rng.choice(WORDS) for _ in range(24))
+            paras += [sentence.capitalize() + ".", ""]
+        paras += ["3 Comments", f"Ann says:\nGreat piece number {i % 7}, thanks for it.\nReply",
+                  "© 2026 Example. All rights reserved."]
+        (path / f"p{i:04d}.txt").write_text("\n".join(paras))
+    return path
+
+
+def run_cli(src: Path, out: Path, **kw) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "cleanpipe", "run", str(src), "--out", str(out), "--workers", "1", "-q"]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def records(out: Path) -> list[tuple[str, str, str]]:
+    lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    recs = [json.loads(line) for line in lines]  # a partial line would fail here
+    return [(r["id"], r["text"], json.dumps(r["comments"], sort_keys=True)) for r in recs]
+
+
+def test_sigkill_at_several_points_then_rerun(tmp_path):
+    src = make_corpus(tmp_path / "src", 400)
+    ref = tmp_path / "ref"
+    assert run_cli(src, ref).wait(timeout=300) == 0
+    expected = records(ref)
+    assert len(expected) == 400 and len({r[0] for r in expected}) == 400
+    full = time.monotonic()
+    run_cli(src, tmp_path / "timing").wait(timeout=300)
+    full = time.monotonic() - full
+
+    for n, fraction in enumerate([0.15, 0.4, 0.65, 0.9]):
+        out = tmp_path / f"out{n}"
+        if n % 2:  # half of the cases start from a complete earlier output
+            assert run_cli(src, out).wait(timeout=300) == 0
+        proc = run_cli(src, out)
+        time.sleep(full * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if (out / "documents.jsonl").exists():  # whatever is there is whole: old or new, never half
+            assert sorted(records(out)) == sorted(expected)
+        assert run_cli(src, out).wait(timeout=300) == 0
+        assert records(out) == expected
+        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".cleanpipe.lock"]
+        assert leftovers == []
+
+
+def test_second_run_on_the_same_folder_exits_or_waits(tmp_path):
+    src = make_corpus(tmp_path / "src", 5)
+    out = tmp_path / "out"
+    out.mkdir()
+    with OutputLock(out):
+        with pytest.raises(OutputLocked, match="another cleanpipe run"):
+            Pipeline(Config(workers=1, doc_timeout=0)).run([str(src)], out)
+        proc = run_cli(src, out)
+        assert proc.wait(timeout=120) == 5
+        assert b"--wait" in proc.stderr.read()
+        waiting = subprocess.Popen([sys.executable, "-m", "cleanpipe", "run", str(src), "--out", str(out),
+                                    "--wait", "-q"], cwd=ROOT)
+        time.sleep(2)
+        assert waiting.poll() is None  # still waiting for the lock
+    assert waiting.wait(timeout=120) == 0
+    assert len(records(out)) == 5
+
+
+def test_no_read_outside_given_paths(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET " * 50)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "link.txt").symlink_to(secret)
+    (src / "ok.txt").write_text("A page with one proper sentence of text in it, long enough to be prose here.")
+    Pipeline(Config(workers=1, doc_timeout=0)).run([str(src)], tmp_path / "out")
+    assert "SECRET" not in (tmp_path / "out" / "documents.jsonl").read_text()
+    assert os.listdir(tmp_path / "out")  # and everything it wrote is inside OUT
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "secret.txt", "src"]
