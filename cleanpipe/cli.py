@@ -89,14 +89,18 @@ def main() -> None:
 @click.option("--max-bytes", type=click.IntRange(1), help="Reject inputs larger than this (after gunzip).")
 @click.option("--format", "input_format", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
               help="Treat every input as this format instead of guessing [default: auto].")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False),
+              help="State store (SQLite) of processed inputs, comments and names [default: OUT/.cleanpipe-state].")
+@click.option("--force", is_flag=True, help="Forget the state: process every input again.")
+@click.option("--no-state", is_flag=True, help="Neither read nor write a state store (every run from scratch).")
 @click.option("--wait", is_flag=True, help="If another run holds OUT, wait for it instead of exiting.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Form of the closing summary on stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, workers: int | None,
-        doc_timeout: float | None, max_bytes: int | None, input_format: str | None, wait: bool,
-        log_format: str, quiet: bool) -> None:
+        doc_timeout: float | None, max_bytes: int | None, input_format: str | None, state_dir: str | None,
+        force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
     \b
@@ -105,6 +109,11 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
     Writes OUT/documents.jsonl (one record per page), OUT/rejects.jsonl (every
     unreadable input, empty page and dropped duplicate comment, with the reason)
     and OUT/manifest.json. Outputs are replaced atomically.
+
+    \b
+    Run it again on a growing folder: inputs already processed with the same
+    config are not processed again (their records are carried over), and new
+    comments are checked against all earlier ones. --force starts afresh.
 
     \b
     Examples:
@@ -133,7 +142,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError(str(exc)) from exc
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
-        summary: RunSummary = pipeline.run(paths, out_dir, progress=progress, wait=wait)
+        summary: RunSummary = pipeline.run(paths, out_dir, progress=progress, wait=wait, state_dir=state_dir,
+                                           use_state=not no_state, force=force)
     except OutputLocked as exc:
         click.echo(f"cleanpipe: {exc}", err=True)
         sys.exit(EXIT_LOCKED)

@@ -356,7 +356,12 @@ class NearDuplicateFilter:
         # Kept texts are numbered in input order; the LSH and the stores use that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []
+        self._rank_of: dict[str, int] = {}
+        self._digests: list[bytes] = []
+        self._kinds: list[str] = []
         self._sets: list[bytes | None] = []
+        self._new_bands: dict[int, bytes] = {}  # band keys of texts kept in this session, for export
+        self._restored = 0
         self.absorbed: dict[str, int] = {}  # kept key -> number of dropped copies
         self.seen = 0
         self.dropped = 0
@@ -405,15 +410,16 @@ class NearDuplicateFilter:
             new_rows: list[int] = []
             for pos, i in enumerate(rows):
                 cands = stored[pos].tolist() + [batch_rank[j] for j in within[pos] if j in batch_rank]
-                verdict, rank = self._judge(items[i][0], digests[i], shingle_sets[i], cands)
+                verdict, rank = self._judge(items[i][0], digests[i], shingle_sets[i], cands, kind)
                 verdicts[i] = verdict
                 if rank is not None:
                     batch_rank[pos] = rank
                     new_rows.append(pos)
+                    self._new_bands[rank] = bkeys[pos].tobytes()
             index.insert(bkeys[new_rows], np.array([batch_rank[p] for p in new_rows], dtype=np.int64))
         for i, (key, _) in enumerate(items):
             if verdicts[i] is None:  # a copy of a text kept earlier, or nothing to shingle: exact only
-                verdicts[i], _ = self._judge(key, digests[i], shingle_sets[i], [])
+                verdicts[i], _ = self._judge(key, digests[i], shingle_sets[i], [], kinds[i])
         for verdict in verdicts:
             assert verdict is not None
             self.seen += 1
@@ -422,8 +428,11 @@ class NearDuplicateFilter:
                 self.absorbed[verdict.duplicate_of] = self.absorbed.get(verdict.duplicate_of, 0) + 1
             yield verdict
 
-    def _judge(self, key: str, digest: bytes, sh: np.ndarray, cands: list[int]) -> tuple[Verdict, int | None]:
+    def _judge(self, key: str, digest: bytes, sh: np.ndarray, cands: list[int],
+               kind: str) -> tuple[Verdict, int | None]:
         """Verdict for one text given candidate ranks; the new rank when it is kept."""
+        if key in self._rank_of:  # this very text was kept before (a re-run): never its own duplicate
+            return Verdict(key, True), None
         rank = self._exact.get(digest)
         if rank is not None:
             return Verdict(key, False, self._ids[rank], 1.0, "exact"), None
@@ -435,8 +444,40 @@ class NearDuplicateFilter:
                 best_rank, best_sim = cand, sim
         if best_rank is not None and best_sim >= self.config.threshold:
             return Verdict(key, False, self._ids[best_rank], round(best_sim, 4), "minhash"), None
+        return Verdict(key, True), self._keep(key, digest, kind, sh.tobytes() if len(sh) else None)
+
+    def _keep(self, key: str, digest: bytes, kind: str, shingles: bytes | None) -> int:
         rank = len(self._ids)
         self._ids.append(key)
+        self._rank_of[key] = rank
+        self._digests.append(digest)
+        self._kinds.append(kind)
         self._exact[digest] = rank
-        self._sets.append(sh.tobytes() if len(sh) else None)
-        return Verdict(key, True), rank
+        self._sets.append(shingles)
+        return rank
+
+    # -- persistence (see state.py) -------------------------------------------------------------
+    def restore(self, rows: list[tuple]) -> None:
+        """Load kept texts of earlier runs: (rank, id, digest, kind, bands, shingles, absorbed) by rank."""
+        per_kind: dict[str, tuple[list[bytes], list[int]]] = {}
+        for rank, key, digest, kind, bands, shingles, absorbed in rows:
+            if rank != len(self._ids):
+                raise ValueError("dedup state is not contiguous; rerun with --force")
+            self._keep(key, bytes(digest), kind, bytes(shingles) if shingles is not None else None)
+            if absorbed:
+                self.absorbed[key] = absorbed
+            if bands is not None:
+                blobs, ranks = per_kind.setdefault(kind, ([], []))
+                blobs.append(bytes(bands))
+                ranks.append(rank)
+        for kind, (blobs, ranks) in per_kind.items():
+            index = self._lsh[kind]
+            keys = np.frombuffer(b"".join(blobs), dtype=np.uint64).reshape(len(blobs), index.bands)
+            index.insert(keys, np.asarray(ranks, dtype=np.int64))
+        self._restored = len(self._ids)
+
+    def export_new(self) -> list[tuple]:
+        """Rows for texts kept since `restore`, in the form `restore` reads."""
+        return [(rank, self._ids[rank], self._digests[rank], self._kinds[rank], self._new_bands.get(rank),
+                 self._sets[rank], self.absorbed.get(self._ids[rank], 0))
+                for rank in range(self._restored, len(self._ids))]

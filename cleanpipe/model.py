@@ -111,3 +111,11 @@ class Reject:
         """A failure (drives the exit code): unreadable input, or a page no stage could finish.
         Pages with no content and duplicate comments are results, not errors."""
         return self.kind in ("input", "record") or self.reason in ("stage-error", "timeout", "worker-crash")
+
+
+@dataclass
+class Unchanged:
+    """An input already processed with this config (same content hash): not read again."""
+
+    path: str
+    sha256: str

@@ -27,9 +27,10 @@ from typing import Any
 from . import __version__
 from .comments import CommentDeduper, CommentSplitter
 from .config import Config
-from .model import Document, Reject
+from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .read import Reader
+from .state import StateStore
 from .strip import Stripper
 from .workers import SupervisedPool
 from .write import (
@@ -44,6 +45,7 @@ from .write import (
     write_json_atomic,
 )
 
+STATE_DIR = ".cleanpipe-state"
 EXIT_OK = 0
 EXIT_REJECTS = 3  # finished; some inputs, records or documents could not be processed
 EXIT_NOTHING_READ = 4  # no document could be read at all
@@ -93,6 +95,7 @@ class RunSummary:
     errors: int = 0  # rejects that are failures (unreadable input/record, stage error)
     seconds: float = 0.0
     name_merges: int = 0
+    unchanged_inputs: int = 0  # inputs skipped because an earlier run processed the same content
     files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -103,7 +106,8 @@ class RunSummary:
 
     def line(self) -> str:
         rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejects.items())) or "none"
-        return (f"cleanpipe: {self.documents} documents, {self.comments_kept} comments kept, "
+        carried = f" ({self.unchanged_inputs} inputs unchanged since the last run)" if self.unchanged_inputs else ""
+        return (f"cleanpipe: {self.documents} documents{carried}, {self.comments_kept} comments kept, "
                 f"{self.comments_dropped} duplicate comments dropped, rejects: {rej}; "
                 f"{self.seconds:.1f}s")
 
@@ -128,18 +132,18 @@ class Pipeline:
         self.config_sha256 = self.config.sha256(alias_bytes)
 
     # -- pass 1 -----------------------------------------------------------------------------------
-    def _mapped(self, inputs: Iterable[str]) -> Iterator[Document | Reject]:
-        reader = Reader(self.config.read)
-        items = reader.run(inputs)
+    def _mapped(self, inputs: Iterable[str],
+                skip: Callable[[str, str], bool] | None = None) -> Iterator[Document | Reject | Unchanged]:
+        items = Reader(self.config.read, skip=skip).run(inputs)
         workers, timeout = self.config.workers, self.config.doc_timeout
         if workers <= 1 and not timeout:  # no budget to enforce: stay in this process
             stages = DocumentStages(self.config)
             for item in items:
-                yield item if isinstance(item, Reject) else stages.process(item)
+                yield stages.process(item) if isinstance(item, Document) else item
             return
-        # Rejects from reading skip the workers but keep their place in the order.
+        # Rejects and skipped inputs bypass the workers but keep their place in the order.
         pool = SupervisedPool(workers, timeout, _document_task, (self.config,),
-                              passthrough=lambda item: isinstance(item, Reject))
+                              passthrough=lambda item: not isinstance(item, Document))
         yield from pool.imap(items)
 
     def name_stats(self, inputs: Iterable[str]) -> tuple[NameStats, int]:
@@ -153,18 +157,28 @@ class Pipeline:
 
     # -- the three passes ------------------------------------------------------------------------
     def _execute(self, inputs: Iterable[str], work: Path, summary: RunSummary,
-                 progress: ProgressCallback | None) -> Iterator[tuple[str, Any]]:
+                 progress: ProgressCallback | None, carry: Carry | None = None) -> Iterator[tuple[str, Any]]:
+        """Yield ("document", Document), ("reject", Reject) and ("unchanged", Unchanged) in order.
+
+        `carry` brings what earlier runs left (skip test, dedup index, name counts)
+        and receives what this run adds.
+        """
+        carry = carry or Carry()
         spool1 = work / "pass1.jsonl"
-        stats = NameStats()
+        stats = carry.new_names
         seen_ids: dict[str, str] = {}
         with open(spool1, "w", encoding="utf-8") as fh:
-            for item in self._mapped(inputs):
+            for item in self._mapped(inputs, carry.skip):
                 summary.inputs += 1
                 if progress:
                     progress("map", summary.inputs)
+                if isinstance(item, Unchanged):
+                    yield "unchanged", item
+                    continue
                 if isinstance(item, Reject):
                     yield "reject", item
                     continue
+                carry.processed[item.source.path] = item.source.sha256
                 if item.id in seen_ids:
                     yield "reject", Reject(kind="document", reason="duplicate-document", doc_id=item.id,
                                            path=item.source.path, record=item.source.record,
@@ -177,11 +191,15 @@ class Pipeline:
 
         merges: dict[str, Merge] = {}
         if self.config.names.mode == "auto":
-            merges.update((m.variant, m) for m in find_variants(stats, self.config.names))
+            corpus = NameStats()
+            corpus.merge(carry.old_names)
+            corpus.merge(stats)
+            merges.update((m.variant, m) for m in find_variants(corpus, self.config.names))
         merges.update((m.variant, m) for m in self.alias_merges)  # a reviewed file wins
         summary.name_merges = len(merges)
         normalizer = NameNormalizer(merges.values())
-        deduper = CommentDeduper(self.config.dedup)
+        deduper = carry.deduper or CommentDeduper(self.config.dedup)
+        carry.deduper = deduper
 
         spool2 = work / "pass2.jsonl"
         with open(spool1, encoding="utf-8") as src, open(spool2, "w", encoding="utf-8") as dst:
@@ -225,37 +243,73 @@ class Pipeline:
             for kind, obj in self._execute(inputs, Path(tmp), summary, None):
                 yield document_record(obj, prov) if kind == "document" else {"reject": obj.to_dict()}
 
-    def run(self, inputs: Iterable[str], out_dir: str | Path,
-            progress: ProgressCallback | None = None, wait: bool = False) -> RunSummary:
+    def run(self, inputs: Iterable[str], out_dir: str | Path, progress: ProgressCallback | None = None,
+            wait: bool = False, state_dir: str | Path | None = None, use_state: bool = True,
+            force: bool = False) -> RunSummary:
         """Process `inputs` into OUT/documents.jsonl, OUT/rejects.jsonl and OUT/manifest.json.
 
         Holds an exclusive lock on OUT for the whole run (raises OutputLocked, or
         waits with `wait=True`); leftovers of a killed run are removed first.
+        With `use_state` (the default) a state store (OUT/.cleanpipe-state unless
+        `state_dir` is given) remembers processed inputs: an input with the same
+        path and content under the same config is not processed again, its earlier
+        records are carried over, and comments are deduplicated against every
+        earlier run. `force` forgets the state first.
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         with OutputLock(out, wait=wait):
             remove_leftovers(out)
-            return self._run_locked(list(inputs), out, progress)
+            store = None
+            if use_state:
+                store = StateStore(Path(state_dir) if state_dir else out / STATE_DIR)
+            try:
+                return self._run_locked(list(inputs), out, progress, store, force)
+            finally:
+                if store is not None:
+                    store.close()
 
-    def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None) -> RunSummary:
+    def _carry_from(self, store: StateStore, out: Path, force: bool) -> Carry:
+        if force or store.config_sha256() != self.config_sha256:
+            store.reset(self.config_sha256)
+        carry = Carry()
+        # only inputs whose records are still in the output can be skipped
+        present = _paths_in(out / DOCUMENTS_FILE) | _paths_in(out / REJECTS_FILE)
+        known = {p: sha for p, sha in store.inputs().items() if p in present}
+        carry.skip = lambda path, sha: known.get(path) == sha
+        carry.deduper = CommentDeduper(self.config.dedup)
+        store.load_filter(carry.deduper.filter)
+        carry.old_names = store.load_names()
+        return carry
+
+    def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None,
+                    store: StateStore | None, force: bool) -> RunSummary:
         started = time.monotonic()
         run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
         work = out / f".cleanpipe-work-{run_id}"
         work.mkdir()
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
+        carry = self._carry_from(store, out, force) if store is not None else Carry()
+        unchanged: dict[str, str] = {}
         docs_out = AtomicJsonl(out / DOCUMENTS_FILE, run_id)
         rejects_out = AtomicJsonl(out / REJECTS_FILE, run_id)
         try:
-            for kind, obj in self._execute(inputs, work, summary, progress):
+            for kind, obj in self._execute(inputs, work, summary, progress, carry):
                 if kind == "document":
                     docs_out.write(document_record(obj, prov))
                     summary.documents += 1
+                elif kind == "unchanged":
+                    unchanged[obj.path] = obj.sha256
                 else:
                     rejects_out.write({"run_id": run_id, **obj.to_dict()})
                     summary.rejects[obj.reason] += 1
                     summary.errors += obj.is_error
+            if unchanged:  # earlier records of skipped inputs, after this run's own
+                absorbed = carry.deduper.absorbed if carry.deduper else {}
+                summary.unchanged_inputs = len(unchanged)
+                summary.documents += _carry_over(out / DOCUMENTS_FILE, unchanged, docs_out, absorbed)
+                _carry_over(out / REJECTS_FILE, unchanged, rejects_out, None)
             summary.files = [docs_out.commit(), rejects_out.commit()]
         except BaseException:
             docs_out.abort()
@@ -272,4 +326,47 @@ class Pipeline:
             "inputs": inputs,
             "summary": summary.to_dict(),
         })
+        if store is not None and carry.deduper is not None:
+            # after the outputs are in place: a kill before this line means a redo, never a loss
+            store.commit_run(run_id, carry.processed, carry.deduper.filter, carry.new_names)
         return summary
+
+
+@dataclass
+class Carry:
+    """What earlier runs hand to this one, and what this one adds for the next."""
+
+    skip: Callable[[str, str], bool] | None = None
+    deduper: CommentDeduper | None = None
+    old_names: NameStats = field(default_factory=NameStats)
+    new_names: NameStats = field(default_factory=NameStats)
+    processed: dict[str, str] = field(default_factory=dict)  # path -> sha256 of inputs read this run
+
+
+def _record_path(record: dict[str, Any]) -> str | None:
+    source = record.get("source")
+    return source.get("path") if isinstance(source, dict) else record.get("path")
+
+
+def _paths_in(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    with open(path, encoding="utf-8") as fh:
+        return {p for line in fh if (p := _record_path(json.loads(line)))}
+
+
+def _carry_over(path: Path, unchanged: dict[str, str], writer: AtomicJsonl,
+                absorbed: dict[str, int] | None) -> int:
+    """Copy records of unchanged inputs from the previous output; kept comments get fresh counts."""
+    copied = 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            if _record_path(record) not in unchanged:
+                continue
+            if absorbed is not None:
+                for comment in record.get("comments", []):
+                    comment["duplicates"] = absorbed.get(comment["id"], 0)
+            writer.write(record)
+            copied += 1
+    return copied

@@ -18,13 +18,13 @@ import re
 import sys
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import charset_normalizer
 
 from .config import ReadConfig
-from .model import Document, Reject, Source
+from .model import Document, Reject, Source, Unchanged
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -191,11 +191,13 @@ class Reader:
 
     name = "read"
 
-    def __init__(self, config: ReadConfig | None = None, stdin: io.BufferedIOBase | None = None):
+    def __init__(self, config: ReadConfig | None = None, stdin: io.BufferedIOBase | None = None,
+                 skip: Callable[[str, str], bool] | None = None):
         self.config = config or ReadConfig()
         self._stdin = stdin
+        self._skip = skip  # (path, sha256) -> True when that input needs no processing
 
-    def run(self, inputs: Iterable[str]) -> Iterator[Document | Reject]:
+    def run(self, inputs: Iterable[str]) -> Iterator[Document | Reject | Unchanged]:
         for path in iter_input_paths(inputs):
             yield from self.read_path(path)
 
@@ -221,10 +223,13 @@ class Reader:
             raise InputError("too-large", f"input exceeds --max-bytes ({max_bytes})")
         return data
 
-    def read_path(self, path: str) -> Iterator[Document | Reject]:
+    def read_path(self, path: str) -> Iterator[Document | Reject | Unchanged]:
         try:
             raw = self._load(path)
             sha = sha256_hex(raw)
+            if self._skip is not None and path != "-" and self._skip(path, sha):
+                yield Unchanged(path, sha)
+                return
             data = gunzip_capped(raw, self.config.max_bytes) if raw[:2] == b"\x1f\x8b" else raw
             if not data.strip():
                 raise InputError("empty", "file is empty or only whitespace")

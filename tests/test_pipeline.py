@@ -81,8 +81,8 @@ def test_same_input_same_output_and_no_leftovers(tmp_path):
         return [(d["id"], d["text"], d["comments"]) for d in read_jsonl(p / "documents.jsonl")]
 
     assert stable(tmp_path / "a") == stable(tmp_path / "b")
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [".cleanpipe.lock", "documents.jsonl",
-                                                                  "manifest.json", "rejects.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+        ".cleanpipe-state", ".cleanpipe.lock", "documents.jsonl", "manifest.json", "rejects.jsonl"]
 
 
 def test_workers_give_the_same_output(tmp_path):

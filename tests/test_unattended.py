@@ -69,7 +69,8 @@ def test_sigkill_at_several_points_then_rerun(tmp_path):
             assert sorted(records(out)) == sorted(expected)
         assert run_cli(src, out).wait(timeout=300) == 0
         assert records(out) == expected
-        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".cleanpipe.lock"]
+        leftovers = [p.name for p in out.iterdir()
+                     if p.name.startswith(".") and p.name not in (".cleanpipe.lock", ".cleanpipe-state")]
         assert leftovers == []
 
 
@@ -102,3 +103,75 @@ def test_no_read_outside_given_paths(tmp_path):
     assert "SECRET" not in (tmp_path / "out" / "documents.jsonl").read_text()
     assert os.listdir(tmp_path / "out")  # and everything it wrote is inside OUT
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "secret.txt", "src"]
+
+
+ARTICLE = ("The council opened the new ferry pier on Monday after two years of building work along the harbour, "
+           "and officials said it would carry about four thousand passengers a day by the summer.\n")
+
+
+def page(comment: str, extra: str = "") -> str:
+    return ARTICLE + extra + f"\n2 Comments\nAnn says:\n{comment}\nReply\n"
+
+
+def inline() -> Config:
+    return Config(workers=1, doc_timeout=0)
+
+
+def docs_of(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "documents.jsonl").read_text().splitlines()]
+
+
+def test_incremental_run_skips_known_inputs_and_dedups_across_runs(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(page("I wonder how the new pier copes with the winter storms on this coast."))
+    first = Pipeline(inline()).run([str(src)], out)
+    assert first.documents == 1 and first.unchanged_inputs == 0
+    (a_doc,) = docs_of(out)
+    kept_id = a_doc["comments"][0]["id"]
+
+    (src / "b.txt").write_text(page("I wonder how the new pier copes with the winter storms on this coast!!",
+                                    extra="A second story about the same pier, with its own words.\n"))
+    second = Pipeline(inline()).run([str(src)], out)
+    assert second.unchanged_inputs == 1 and second.inputs == 2 and second.documents == 2
+    docs = {Path(d["source"]["path"]).name: d for d in docs_of(out)}
+    assert docs["b.txt"]["comments"] == []  # last night's comment, seen again tonight
+    assert docs["a.txt"]["comments"][0]["duplicates"] == 1
+    rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines()]
+    assert [r["duplicate_of"] for r in rejects if r["reason"] == "duplicate"] == [kept_id]
+
+    third = Pipeline(inline()).run([str(src)], out)  # nothing new: nothing processed, nothing lost
+    assert third.unchanged_inputs == 2 and third.documents == 2
+    assert sorted(d["text"] for d in docs_of(out)) == sorted(d["text"] for d in docs.values())
+    assert len([x for x in (out / "rejects.jsonl").read_text().splitlines()]) == 1
+
+    forced = Pipeline(inline()).run([str(src)], out, force=True)
+    assert forced.unchanged_inputs == 0 and forced.comments_kept == 1 and forced.comments_dropped == 1
+    assert docs_of(out)[0]["comments"][0]["id"] == kept_id  # not dropped as a duplicate of itself
+
+
+def test_changed_input_replaces_its_records_and_config_change_redoes_all(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text(page("First version of the comment, long enough to matter here."))
+    (src / "b.txt").write_text(page("Another comment on another page about other things entirely."))
+    Pipeline(inline()).run([str(src)], out)
+    (src / "a.txt").write_text(page("Second version of the comment, rewritten by its author today."))
+    summary = Pipeline(inline()).run([str(src)], out)
+    assert summary.unchanged_inputs == 1
+    texts = [c["text"] for d in docs_of(out) for c in d["comments"]]
+    assert len(docs_of(out)) == 2 and any("Second version" in t for t in texts)
+    assert not any("First version" in t for t in texts)
+
+    cfg = inline()
+    cfg.dedup.threshold = 0.9
+    assert Pipeline(cfg).run([str(src)], out).unchanged_inputs == 0
+
+
+def test_rerun_of_unchanged_folder_gives_identical_records(tmp_path):
+    src = make_corpus(tmp_path / "src", 30)
+    out = tmp_path / "out"
+    Pipeline(inline()).run([str(src)], out)
+    before = records(out)
+    summary = Pipeline(inline()).run([str(src)], out)
+    assert summary.unchanged_inputs == 30 and records(out) == before
