@@ -12,7 +12,7 @@ same page or on any page before it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,35 +121,52 @@ class CommentDeduper:
         self.filter = NearDuplicateFilter(self.config)
         self._kept_text: dict[str, str] = {}
 
-    def run(self, docs: Iterator[Document]) -> Iterator[tuple[Document, list[Reject]]]:
+    def run(self, docs: Iterable[Document], batch_comments: int = 2048) -> Iterator[tuple[Document, list[Reject]]]:
+        """Like `process` for each document, but comments of many pages share one filter batch
+        (the filter's bulk work is per batch); verdicts are the same as page by page."""
+        pending: list[Document] = []
+        count = 0
         for doc in docs:
-            yield self.process(doc)
+            pending.append(doc)
+            count += len(doc.comments)
+            if count >= batch_comments:
+                yield from self._process_many(pending)
+                pending, count = [], 0
+        if pending:
+            yield from self._process_many(pending)
 
     def process(self, doc: Document) -> tuple[Document, list[Reject]]:
-        if not self.config.enabled or not doc.comments:
-            doc.stages.append({"stage": "comments", "kept": len(doc.comments), "dropped": []})
-            return doc, []
-        verdicts = list(self.filter.filter((c.id, c.text) for c in doc.comments))
-        kept, dropped, rejects = [], [], []
-        for comment, verdict in zip(doc.comments, verdicts, strict=True):
-            if verdict.kept:
-                kept.append(comment)
-                self._kept_text[comment.id] = comment.text[:500]
-                continue
-            entry = {"id": comment.id, "duplicate_of": verdict.duplicate_of,
-                     "similarity": verdict.similarity, "method": verdict.method,
-                     "source_lines": comment.source_lines}
-            dropped.append(entry)
-            rejects.append(Reject(
-                kind="comment", reason="duplicate", doc_id=doc.id, path=doc.source.path,
-                record=doc.source.record,
-                detail=f"near-duplicate of {verdict.duplicate_of} (Jaccard {verdict.similarity})",
-                extra={"id": comment.id, "text": comment.text, "duplicate_of": verdict.duplicate_of,
-                       "similarity": verdict.similarity, "method": verdict.method,
-                       "kept_text": self._kept_text.get(verdict.duplicate_of, "")}))
-        doc.comments = kept
-        doc.stages.append({"stage": "comments", "kept": len(kept), "dropped": dropped})
-        return doc, rejects
+        return next(iter(self._process_many([doc])))
+
+    def _process_many(self, docs: list[Document]) -> Iterator[tuple[Document, list[Reject]]]:
+        if not self.config.enabled:
+            for doc in docs:
+                doc.stages.append({"stage": "comments", "kept": len(doc.comments), "dropped": []})
+                yield doc, []
+            return
+        items = [(c.id, c.text) for doc in docs for c in doc.comments]
+        verdicts = iter(list(self.filter.filter(items, batch=max(1, len(items)))))
+        for doc in docs:
+            kept, dropped, rejects = [], [], []
+            for comment in doc.comments:
+                verdict = next(verdicts)
+                if verdict.kept:
+                    kept.append(comment)
+                    self._kept_text[comment.id] = comment.text[:500]
+                    continue
+                dropped.append({"id": comment.id, "duplicate_of": verdict.duplicate_of,
+                                "similarity": verdict.similarity, "method": verdict.method,
+                                "source_lines": comment.source_lines})
+                rejects.append(Reject(
+                    kind="comment", reason="duplicate", doc_id=doc.id, path=doc.source.path,
+                    record=doc.source.record,
+                    detail=f"near-duplicate of {verdict.duplicate_of} (Jaccard {verdict.similarity})",
+                    extra={"id": comment.id, "text": comment.text, "duplicate_of": verdict.duplicate_of,
+                           "similarity": verdict.similarity, "method": verdict.method,
+                           "kept_text": self._kept_text.get(verdict.duplicate_of, "")}))
+            doc.comments = kept
+            doc.stages.append({"stage": "comments", "kept": len(kept), "dropped": dropped})
+            yield doc, rejects
 
     @property
     def absorbed(self) -> dict[str, int]:

@@ -102,6 +102,10 @@ _CUE_KEYS: dict[str, tuple[str, ...]] = {
     "share": ("share", "tweet", "pin it", "email", "print", "follow us", "facebook", "twitter", "linkedin",
               "whatsapp", "pinterest", "reddit", "telegram"),
 }
+_KEYWORD_ANY = re.compile("|".join(re.escape(k) for keys in _CUE_KEYS.values() for k in keys))
+# The anchored cues (^...) as one pattern: most lines fail it at the first characters.
+_ANCHORED_ANY = re.compile("|".join(f"(?:{p.pattern})" for n, p in CHROME_CUES.items() if n not in _CUE_KEYS),
+                           re.I)
 # Cues that also end the article: what follows is teasers, widgets or the footer.
 END_CUES = frozenset({"related", "prev-next", "copyright"})
 
@@ -147,10 +151,17 @@ def line_cues(text: str, words: int) -> tuple[str, ...]:
     if words > 45:
         return ()  # a line this long is prose whatever words it uses (see the rule below)
     low = text.lower()
+    anchored = _ANCHORED_ANY.match(text) is not None
+    keyed = _KEYWORD_ANY.search(low) is not None
+    if not anchored and not keyed:
+        return ()
     hits = {}
     for name, pat in CHROME_CUES.items():
         keys = _CUE_KEYS.get(name)
-        hits[name] = len(pat.findall(text)) if keys is None or any(k in low for k in keys) else 0
+        if keys is None:
+            hits[name] = len(pat.findall(text)) if anchored else 0
+        else:
+            hits[name] = len(pat.findall(text)) if keyed and any(k in low for k in keys) else 0
     found = tuple(name for name, n in hits.items() if n)
     if not found:
         return ()
@@ -174,7 +185,7 @@ def _continues(prev: str, nxt: str) -> bool:
 def _info(no: int, end: int, text: str, bullet: bool) -> LineInfo:
     tokens = WORD.findall(text.lower())
     words = len(tokens)
-    stops = sum(t in STOPWORDS for t in tokens)
+    stops = sum(map(STOPWORDS.__contains__, tokens))
     return LineInfo(
         no=no,
         end=end,

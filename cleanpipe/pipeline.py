@@ -203,9 +203,8 @@ class Pipeline:
 
         spool2 = work / "pass2.jsonl"
         with open(spool1, encoding="utf-8") as src, open(spool2, "w", encoding="utf-8") as dst:
-            for n, line in enumerate(src, start=1):
-                doc = Document.from_dict(json.loads(line))
-                doc, comment_rejects = deduper.process(doc)
+            spooled = (Document.from_dict(json.loads(line)) for line in src)
+            for n, (doc, comment_rejects) in enumerate(deduper.run(spooled), start=1):
                 for rej in comment_rejects:
                     yield "reject", rej
                 if self.config.names.mode != "off":

@@ -11,6 +11,7 @@ order, with a bounded reorder buffer.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
@@ -94,66 +95,84 @@ class SupervisedPool:
         worker.wait_ready()
         return worker
 
-    def imap(self, items: Iterable[Any]) -> Iterator[Any]:
+    def imap(self, items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+        """Results in input order. Each worker holds up to `depth` items so it never waits for
+        the parent; the time budget runs for the item at the head of a worker's queue, from
+        the moment it got there (the worker starts it as soon as it sends the previous result)."""
         source = iter(items)
-        idle = [_Worker(self.ctx, self.make_task, self.args) for _ in range(self.n)]
-        for worker in idle:  # they start in parallel; wait for all
+        workers = [_Worker(self.ctx, self.make_task, self.args) for _ in range(self.n)]
+        for worker in workers:  # they start in parallel; wait for all
             worker.wait_ready()
-        busy: dict[_Worker, tuple[int, Any, float]] = {}
+        queues: dict[_Worker, deque[tuple[int, Any]]] = {w: deque() for w in workers}
+        head_since: dict[_Worker, float] = {}
         done: dict[int, Any] = {}
         next_seq = emitted = 0
         exhausted = False
+
+        def replace(worker: _Worker, reason: str, detail: str) -> None:
+            """Kill a worker; its head item becomes a reject, the rest of its queue is resent."""
+            seq, item = queues[worker].popleft()
+            done[seq] = Reject(kind="document", reason=reason, detail=detail, **_describe(item))
+            rest = list(queues.pop(worker))
+            head_since.pop(worker, None)
+            worker.stop(kill=True)
+            fresh = self._spawn()
+            workers[workers.index(worker)] = fresh
+            queues[fresh] = deque()
+            for seq, item in rest:
+                fresh.conn.send((seq, item))
+                queues[fresh].append((seq, item))
+            if rest:
+                head_since[fresh] = time.monotonic()
+
         try:
             while True:
-                while idle and not exhausted and len(done) < self.max_buffer:
-                    try:
-                        item = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    if self.passthrough(item):
-                        done[next_seq] = item
-                    else:
-                        worker = idle.pop()
-                        worker.conn.send((next_seq, item))
-                        deadline = time.monotonic() + self.timeout if self.timeout else float("inf")
-                        busy[worker] = (next_seq, item, deadline)
-                    next_seq += 1
+                for worker in workers:
+                    while (not exhausted and len(queues[worker]) < depth
+                           and len(done) + sum(map(len, queues.values())) < self.max_buffer):
+                        try:
+                            item = next(source)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        if self.passthrough(item):
+                            done[next_seq] = item
+                        else:
+                            worker.conn.send((next_seq, item))
+                            if not queues[worker]:
+                                head_since[worker] = time.monotonic()
+                            queues[worker].append((next_seq, item))
+                        next_seq += 1
                 while emitted in done:
                     yield done.pop(emitted)
                     emitted += 1
-                if exhausted and not busy:
-                    return
+                busy = [w for w in workers if queues[w]]
                 if not busy:
+                    if exhausted:
+                        return
                     continue
-                soonest = min(deadline for _, _, deadline in busy.values())
-                wait_for = None if soonest == float("inf") else max(0.0, soonest - time.monotonic())
-                ready = wait([w.conn for w in busy], timeout=wait_for)
+                deadline = (min(head_since[w] for w in busy) + self.timeout) if self.timeout else None
+                ready = wait([w.conn for w in busy],
+                             timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
                 by_conn = {w.conn: w for w in busy}
                 for conn in ready:
                     worker = by_conn[conn]
-                    seq, item, _ = busy.pop(worker)
                     try:
-                        got_seq, result = conn.recv()
-                        done[got_seq] = result
-                        idle.append(worker)
-                    except (EOFError, OSError):  # the worker died under this item
+                        seq, result = conn.recv()
+                    except (EOFError, OSError):  # the worker died under its head item
                         self.crashes += 1
-                        done[seq] = Reject(kind="document", reason="worker-crash",
-                                           detail="the worker process died while processing this page",
-                                           **_describe(item))
-                        worker.stop(kill=True)
-                        idle.append(self._spawn())
-                now = time.monotonic()
-                for worker, (seq, item, deadline) in list(busy.items()):
-                    if now >= deadline:
+                        replace(worker, "worker-crash", "the worker process died while processing this page")
+                        continue
+                    queues[worker].popleft()
+                    done[seq] = result
+                    if queues[worker]:
+                        head_since[worker] = time.monotonic()
+                if self.timeout:
+                    now = time.monotonic()
+                    for worker in [w for w in workers if queues[w] and now - head_since[w] >= self.timeout]:
                         self.timeouts += 1
-                        busy.pop(worker)
-                        worker.stop(kill=True)
-                        done[seq] = Reject(kind="document", reason="timeout",
-                                           detail=f"processing took longer than --doc-timeout ({self.timeout:g}s); "
-                                                  "the worker was stopped", **_describe(item))
-                        idle.append(self._spawn())
+                        replace(worker, "timeout", f"processing took longer than --doc-timeout "
+                                                   f"({self.timeout:g}s); the worker was stopped")
         finally:
-            for worker in list(busy) + idle:
-                worker.stop(kill=worker in busy)
+            for worker in workers:
+                worker.stop(kill=bool(queues.get(worker)))
