@@ -3,8 +3,8 @@
 Used by the comments stage and by `cleanpipe dedup` on any JSONL. Texts are
 fed in a stable order; the first of a group is kept, every later copy is
 reported with the kept one's key and the exact Jaccard similarity of their
-shingle sets. LSH (datasketch) only proposes candidates: nothing is dropped on
-an estimate alone.
+shingle sets. Banded LSH (datasketch's MinHash permutations and banding
+parameters) only proposes candidates: nothing is dropped on an estimate alone.
 
 Shingles: texts of at least `short_words` words use word n-grams; shorter ones
 use character n-grams of their normalized form, so that "Very nice article !"
@@ -53,7 +53,7 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 class Shingler:
     """Text -> sorted unique uint64 shingle hashes (deterministic across processes)."""
 
-    def __init__(self, word_n: int = 3, char_n: int = 5, short_words: int = 8):
+    def __init__(self, word_n: int = 3, char_n: int = 5, short_words: int = 25):
         self.word_n, self.char_n, self.short_words = word_n, char_n, short_words
         self._word_hash: dict[str, int] = {}
 
@@ -199,20 +199,6 @@ class SignatureBuilder:
         return out
 
 
-class Signature:
-    """What datasketch's MinHashLSH reads from a MinHash (`hashvalues`, `len`), without the
-    cost of MinHash.__init__, which regenerates all permutations on every construction.
-    Used to check BandIndex against MinHashLSH."""
-
-    __slots__ = ("hashvalues",)
-
-    def __init__(self, hashvalues: np.ndarray):
-        self.hashvalues = hashvalues
-
-    def __len__(self) -> int:
-        return len(self.hashvalues)
-
-
 class BandIndex:
     """Banded LSH over MinHash signatures with datasketch's banding, in numpy hash tables.
 
@@ -342,8 +328,10 @@ class Verdict:
 class NearDuplicateFilter:
     """Streaming filter over (key, text) pairs; state grows with the kept texts only."""
 
-    def __init__(self, config: DedupConfig | None = None):
+    def __init__(self, config: DedupConfig | None = None, keep_bands: bool = False):
+        """`keep_bands`: remember band keys of newly kept texts, for `export_new` (a state store)."""
         self.config = config or DedupConfig()
+        self.keep_bands = keep_bands
         c = self.config
         self.shingler = Shingler(c.word_shingle, c.char_shingle, c.short_words)
         self.signer = SignatureBuilder(c.num_perm, c.seed)
@@ -415,7 +403,8 @@ class NearDuplicateFilter:
                 if rank is not None:
                     batch_rank[pos] = rank
                     new_rows.append(pos)
-                    self._new_bands[rank] = bkeys[pos].tobytes()
+                    if self.keep_bands:
+                        self._new_bands[rank] = bkeys[pos].tobytes()
             index.insert(bkeys[new_rows], np.array([batch_rank[p] for p in new_rows], dtype=np.int64))
         for i, (key, _) in enumerate(items):
             if verdicts[i] is None:  # a copy of a text kept earlier, or nothing to shingle: exact only
@@ -477,7 +466,9 @@ class NearDuplicateFilter:
         self._restored = len(self._ids)
 
     def export_new(self) -> list[tuple]:
-        """Rows for texts kept since `restore`, in the form `restore` reads."""
+        """Rows for texts kept since `restore`, in the form `restore` reads (needs `keep_bands`)."""
+        if not self.keep_bands:
+            raise RuntimeError("export_new needs NearDuplicateFilter(keep_bands=True)")
         return [(rank, self._ids[rank], self._digests[rank], self._kinds[rank], self._new_bands.get(rank),
                  self._sets[rank], self.absorbed.get(self._ids[rank], 0))
                 for rank in range(self._restored, len(self._ids))]

@@ -276,7 +276,7 @@ class Pipeline:
         present = _paths_in(out / DOCUMENTS_FILE) | _paths_in(out / REJECTS_FILE)
         known = {p: sha for p, sha in store.inputs().items() if p in present}
         carry.skip = lambda path, sha: known.get(path) == sha
-        carry.deduper = CommentDeduper(self.config.dedup)
+        carry.deduper = CommentDeduper(self.config.dedup, persistent=True)
         store.load_filter(carry.deduper.filter)
         carry.old_names = store.load_names()
         return carry

@@ -93,10 +93,20 @@ def test_text_alone_is_never_its_own_duplicate():
         assert v.duplicate_of != v.key
 
 
+class Signature:
+    """What MinHashLSH reads from a MinHash, without rebuilding permutations per object."""
+
+    def __init__(self, hashvalues):
+        self.hashvalues = hashvalues
+
+    def __len__(self):
+        return len(self.hashvalues)
+
+
 def test_band_index_candidates_equal_datasketch_minhashlsh():
     from datasketch import MinHashLSH
 
-    from cleanpipe.dedup import BandIndex, Signature
+    from cleanpipe.dedup import BandIndex
 
     rng = np.random.default_rng(5)
     sigs = rng.integers(0, 2**32, size=(400, 64), dtype=np.uint64)
@@ -151,12 +161,12 @@ def test_restore_continues_exactly_where_a_run_stopped(tmp_path):
          "and the ferry that goes on for a while", "A long comment about the harbour and the tram line and "
          "the ferry that goes on for quite a while", "something else", "👍"])]
     whole = [(v.kept, v.duplicate_of) for v in NearDuplicateFilter().filter(texts)]
-    first = NearDuplicateFilter()
+    first = NearDuplicateFilter(keep_bands=True)
     part1 = [(v.kept, v.duplicate_of) for v in first.filter(texts[:3])]
     store = StateStore(tmp_path)
     from cleanpipe.names import NameStats
     store.commit_run("r1", {}, first, NameStats())
-    second = NearDuplicateFilter()
+    second = NearDuplicateFilter(keep_bands=True)
     assert store.load_filter(second) == 2
     part2 = [(v.kept, v.duplicate_of) for v in second.filter(texts[3:])]
     assert part1 + part2 == whole

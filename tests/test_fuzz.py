@@ -15,7 +15,7 @@ from cleanpipe.pipeline import DocumentStages
 from cleanpipe.read import Reader
 
 SUFFIXES = ["page.txt", "page.html", "records.jsonl", "crawl.warc", "crawl.warc.gz", "page.txt.gz", "noext"]
-FUZZ = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
@@ -53,7 +53,7 @@ def test_arbitrary_jsonl_lines(tmp_path_factory, values, junk):
     assert len({d.id for d in docs}) == len(docs)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.text(max_size=2000))
 def test_arbitrary_text_through_the_stages(text):
     (doc,) = Reader(stdin=io.BytesIO(text.encode("utf-8", "surrogatepass"))).run(["-"]) or [None]

@@ -175,3 +175,20 @@ def test_rerun_of_unchanged_folder_gives_identical_records(tmp_path):
     before = records(out)
     summary = Pipeline(inline()).run([str(src)], out)
     assert summary.unchanged_inputs == 30 and records(out) == before
+
+
+def test_pathological_pages_are_processed_or_rejected_never_stuck(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a-nested.html").write_text("<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000
+                                       + "</body></html>")
+    (src / "b-backtrack.txt").write_text(("1 " * 50_000) + "x\n" + ("Aa " * 100_000) + "\n"
+                                         + ("x says " * 20_000) + ":\n" + '"' + "a " * 100_000 + "\n")
+    (src / "c-fine.txt").write_text(ARTICLE)
+    summary = Pipeline(Config(workers=2, doc_timeout=60)).run([str(src)], tmp_path / "out")
+    docs = {Path(d["source"]["path"]).name for d in docs_of(tmp_path / "out")}
+    rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
+    assert "c-fine.txt" in docs
+    for name in ("a-nested.html", "b-backtrack.txt"):  # each is accounted for, one way or the other
+        assert name in docs or any(r["path"].endswith(name) for r in rejects)
+    assert summary.rejects["timeout"] == 0
