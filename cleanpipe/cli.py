@@ -251,7 +251,13 @@ def dedup(inputs: tuple[str, ...], field_name: str, id_field: str, out: str | No
 
 @main.group()
 def names() -> None:
-    """Review name normalization before applying it."""
+    """Review name normalization before applying it.
+
+    \b
+    Examples:
+      cleanpipe names suggest raw/ > aliases.toml     # then edit the file
+      cleanpipe run raw/ --names aliases --aliases aliases.toml
+    """
 
 
 @names.command("suggest")

@@ -17,8 +17,8 @@ def test_help_texts_have_examples():
     runner = CliRunner()
     top = runner.invoke(main, ["--help"])
     assert top.exit_code == 0 and "cleanpipe run" in top.output
-    for cmd in ("run", "strip"):
-        res = runner.invoke(main, [cmd, "--help"])
+    for cmd in (["run"], ["strip"], ["dedup"], ["names"], ["names", "suggest"]):
+        res = runner.invoke(main, [*cmd, "--help"])
         assert res.exit_code == 0 and "Examples:" in res.output, cmd
 
 
