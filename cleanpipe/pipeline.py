@@ -1,11 +1,14 @@
 """The pipeline: streams documents through the stages, in three passes over a disk spool.
 
-1. map (per document, parallel over a process pool): read -> strip -> split
-   comments; candidate-name counts are gathered; documents go to a spool file.
+1. map (per document, in supervised worker processes with a time budget):
+   read -> strip -> split comments; candidate-name counts are gathered;
+   documents go to a spool file. Inputs the state store knows are skipped.
 2. corpus (sequential, input order): near-duplicate comments across the whole
-   run, then names normalized with the merges found in pass 1 (and an alias file).
+   run and every earlier run, then names normalized with the merges found over
+   the corpus (and an alias file).
 3. finish: kept comments learn how many copies they absorbed; records are
-   written atomically with their provenance.
+   written atomically with their provenance, records of skipped inputs carried
+   over, and only then is the state store updated.
 
 Memory holds the dedup index and the name counts, never the corpus.
 """
