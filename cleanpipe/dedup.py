@@ -344,7 +344,7 @@ class NearDuplicateFilter:
         # Kept texts are numbered in input order; the LSH and the stores use that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []
-        self._rank_of: dict[str, int] = {}
+        self._restored_ids: set[str] = set()  # kept in an earlier run: never a duplicate of itself
         self._digests: list[bytes] = []
         self._kinds: list[str] = []
         self._sets: list[bytes | None] = []
@@ -420,7 +420,7 @@ class NearDuplicateFilter:
     def _judge(self, key: str, digest: bytes, sh: np.ndarray, cands: list[int],
                kind: str) -> tuple[Verdict, int | None]:
         """Verdict for one text given candidate ranks; the new rank when it is kept."""
-        if key in self._rank_of:  # this very text was kept before (a re-run): never its own duplicate
+        if key in self._restored_ids:  # kept by an earlier run and seen again: never its own duplicate
             return Verdict(key, True), None
         rank = self._exact.get(digest)
         if rank is not None:
@@ -438,7 +438,6 @@ class NearDuplicateFilter:
     def _keep(self, key: str, digest: bytes, kind: str, shingles: bytes | None) -> int:
         rank = len(self._ids)
         self._ids.append(key)
-        self._rank_of[key] = rank
         self._digests.append(digest)
         self._kinds.append(kind)
         self._exact[digest] = rank
@@ -453,6 +452,7 @@ class NearDuplicateFilter:
             if rank != len(self._ids):
                 raise ValueError("dedup state is not contiguous; rerun with --force")
             self._keep(key, bytes(digest), kind, bytes(shingles) if shingles is not None else None)
+            self._restored_ids.add(key)
             if absorbed:
                 self.absorbed[key] = absorbed
             if bands is not None:

@@ -172,3 +172,8 @@ def test_restore_continues_exactly_where_a_run_stopped(tmp_path):
     assert part1 + part2 == whole
     # the same texts again under their own keys are not duplicates of themselves
     assert all(v.kept for v in second.filter(texts[:1]))
+
+
+def test_a_repeated_key_within_a_run_is_still_a_duplicate():
+    verdicts = list(NearDuplicateFilter().filter([("a", "same text here"), ("a", "same text here")]))
+    assert [v.kept for v in verdicts] == [True, False] and verdicts[1].method == "exact"
