@@ -14,7 +14,7 @@ import gzip
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +31,6 @@ class DedupSummary:
     no_field: int = 0
     bad_lines: int = 0
     rejects_path: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
         return (f"cleanpipe dedup: {self.records} records, {self.kept} kept, {self.dropped} duplicates dropped, "

@@ -182,7 +182,7 @@ def _doc_id(sha: str, record: int | None) -> str:
     return sha[:16] if record is None else f"{sha[:16]}-{record}"
 
 
-def _make_doc(text: str, content_type: str, source: Source) -> Document:
+def _make_doc(text: str, source: Source) -> Document:
     return Document(id=_doc_id(source.sha256, source.record), source=source, content=text)
 
 
@@ -250,7 +250,7 @@ class Reader:
                 yield Reject(kind="input", reason=exc.reason, detail=exc.detail, path=path)
                 return
             source = Source(path=path, sha256=sha, format=fmt, content_type=fmt, encoding=encoding)
-            yield _make_doc(text, fmt, source)
+            yield _make_doc(text, source)
 
     def _read_jsonl(self, path: str, sha: str, data: bytes) -> Iterator[Document | Reject]:
         for index, line in enumerate(data.split(b"\n")):
@@ -278,7 +278,7 @@ class Reader:
             url = record.get("url") if isinstance(record.get("url"), str) else None
             source = Source(path=path, sha256=sha, format="jsonl", url=url, record=index,
                             content_type=content_type, encoding="utf-8")
-            doc = _make_doc(text, content_type, source)
+            doc = _make_doc(text, source)
             if record.get("id") is not None:
                 doc.stages.append({"stage": "read", "record_id": str(record["id"])})
             yield doc
@@ -319,7 +319,7 @@ class Reader:
                 source = Source(path=path, sha256=sha, format="warc", url=url, record=index,
                                 content_type=content_type, encoding=encoding)
                 produced += 1
-                yield _make_doc(text, content_type, source)
+                yield _make_doc(text, source)
         except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, gzip.BadGzipFile) as exc:
             produced += 1
             yield Reject(kind="record", reason="corrupt-warc", path=path, record=index + 1,
