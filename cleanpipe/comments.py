@@ -12,12 +12,12 @@ same page or on any page before it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .config import DedupConfig
-from .dedup import NearDuplicateFilter
+from .dedup import NearDuplicateFilter, Verdict
 from .lines import DATE_ONLY, WORD, line_cues
 from .model import Comment, Document, Reject
 
@@ -147,28 +147,41 @@ class CommentDeduper:
         items = [(c.id, c.text) for doc in docs for c in doc.comments]
         verdicts = iter(list(self.filter.filter(items, batch=max(1, len(items)))))
         for doc in docs:
-            kept, dropped, rejects = [], [], []
-            for comment in doc.comments:
-                verdict = next(verdicts)
+            doc_verdicts = [next(verdicts) for _ in doc.comments]
+            for comment, verdict in zip(doc.comments, doc_verdicts, strict=True):
                 if verdict.kept:
-                    kept.append(comment)
                     self._kept_text[comment.id] = comment.text[:500]
-                    continue
-                dropped.append({"id": comment.id, "duplicate_of": verdict.duplicate_of,
-                                "similarity": verdict.similarity, "method": verdict.method,
-                                "source_lines": comment.source_lines})
-                rejects.append(Reject(
-                    kind="comment", reason="duplicate", doc_id=doc.id, path=doc.source.path,
-                    record=doc.source.record,
-                    detail=f"near-duplicate of {verdict.duplicate_of} (Jaccard {verdict.similarity})",
-                    extra={"id": comment.id, "text": comment.text, "duplicate_of": verdict.duplicate_of,
-                           "similarity": verdict.similarity, "method": verdict.method,
-                           "kept_text": self._kept_text.get(verdict.duplicate_of, "")}))
-            doc.comments = kept
-            doc.stages.append({"stage": "comments", "kept": len(kept), "dropped": dropped})
-            yield doc, rejects
+            yield doc, apply_verdicts(doc, doc_verdicts, self._kept_text)
 
     @property
     def absorbed(self) -> dict[str, int]:
         """kept comment id -> how many dropped copies point at it."""
         return self.filter.absorbed
+
+
+def comment_doc_id(comment_id: str) -> str:
+    """The id of the document a comment belongs to (comment ids are '<doc id>-c<n>')."""
+    return comment_id.rsplit("-c", 1)[0]
+
+
+def apply_verdicts(doc: Document, verdicts: list[Verdict], kept_text: Mapping[str, str]) -> list[Reject]:
+    """Drop the comments judged duplicates (one verdict per comment, in order), log the stage,
+    and return a reject per dropped comment; `kept_text` gives the start of each kept comment."""
+    kept, dropped, rejects = [], [], []
+    for comment, verdict in zip(doc.comments, verdicts, strict=True):
+        if verdict.kept:
+            kept.append(comment)
+            continue
+        dropped.append({"id": comment.id, "duplicate_of": verdict.duplicate_of,
+                        "similarity": verdict.similarity, "method": verdict.method,
+                        "source_lines": comment.source_lines})
+        rejects.append(Reject(
+            kind="comment", reason="duplicate", doc_id=doc.id, path=doc.source.path,
+            record=doc.source.record,
+            detail=f"near-duplicate of {verdict.duplicate_of} (Jaccard {verdict.similarity})",
+            extra={"id": comment.id, "text": comment.text, "duplicate_of": verdict.duplicate_of,
+                   "similarity": verdict.similarity, "method": verdict.method,
+                   "kept_text": kept_text.get(verdict.duplicate_of or "", "")}))
+    doc.comments = kept
+    doc.stages.append({"stage": "comments", "kept": len(kept), "dropped": dropped})
+    return rejects

@@ -317,6 +317,14 @@ class BandIndex:
 
 
 @dataclass
+class Sketch:
+    digest: bytes
+    kind: str  # char | word
+    shingles: np.ndarray
+    bands: np.ndarray | None  # one 64-bit key per LSH band; None: nothing to shingle
+
+
+@dataclass
 class Verdict:
     key: str
     kept: bool
@@ -369,11 +377,26 @@ class NearDuplicateFilter:
         if buf:
             yield from self._run_batch(buf)
 
+    def _digests_of(self, norms: list[str], texts: Iterable[str]) -> list[bytes]:
+        # a text with no word characters ("👍") is compared on its folded raw form, exactly
+        return [self._digest(n or "\0" + " ".join(unicodedata.normalize("NFKC", t).casefold().split()))
+                for n, t in zip(norms, texts, strict=True)]
+
+    def sketch(self, texts: list[str]) -> list[Sketch]:
+        """What the filter compares, per text, for a plan that runs elsewhere (the Ray engine):
+        exact digest, shingle kind, shingle set and LSH band keys (None when there is nothing to
+        shingle: such a text only ever matches exactly)."""
+        norms = [normalize(t) for t in texts]
+        digests = self._digests_of(norms, texts)
+        sets = self.shingler.shingle_batch(norms)
+        sigs = self.signer.signatures(sets)
+        keys = self._lsh["char"].band_keys(sigs)  # both kinds' indexes band alike
+        return [Sketch(digests[i], self.shingler.kind(n), sets[i], keys[i] if len(sets[i]) else None)
+                for i, n in enumerate(norms)]
+
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:
         norms = [normalize(text) for _, text in items]
-        # a text with no word characters ("👍") is compared on its folded raw form, exactly
-        digests = [self._digest(n or "\0" + " ".join(unicodedata.normalize("NFKC", t).casefold().split()))
-                   for n, (_, t) in zip(norms, items, strict=True)]
+        digests = self._digests_of(norms, (t for _, t in items))
         # Shingle and sign each distinct text once; texts kept in earlier batches need nothing.
         first: dict[bytes, int] = {}  # digest -> its slot among the distinct new texts
         reps: list[int] = []
@@ -472,3 +495,53 @@ class NearDuplicateFilter:
         return [(rank, self._ids[rank], self._digests[rank], self._kinds[rank], self._new_bands.get(rank),
                  self._sets[rank], self.absorbed.get(self._ids[rank], 0))
                 for rank in range(self._restored, len(self._ids))]
+
+
+class SimilarityGraph:
+    """Verdicts from verified similar pairs instead of a stream: the same as NearDuplicateFilter
+    fed the texts in order, for a plan that finds the pairs elsewhere (the Ray engine).
+
+    `order` maps each distinct text (its digest) to the position of its first occurrence;
+    `edges` are pairs of digests whose exact Jaccard is at least the threshold and that LSH
+    proposed. A text is a duplicate only of an earlier *kept* text it is similar to (so a chain
+    A~B~C with C not similar to A keeps A and C), the most similar one, the earliest on a tie.
+    """
+
+    def __init__(self, order: dict[bytes, tuple], edges: Iterable[tuple[bytes, bytes, float]]):
+        self.order = order
+        adjacent: dict[bytes, list[tuple[bytes, float]]] = {}
+        for a, b, sim in edges:
+            adjacent.setdefault(a, []).append((b, sim))
+            adjacent.setdefault(b, []).append((a, sim))
+        kept: set[bytes] = set()
+        self.first_verdict: dict[bytes, tuple[bytes, float] | None] = {}
+        # every node's decision depends on earlier nodes only: one pass in input order
+        for node in sorted(adjacent, key=order.__getitem__):
+            best = self._best(adjacent[node], kept, order[node])
+            self.first_verdict[node] = best
+            if best is None:
+                kept.add(node)
+        self.kept_neighbours = {node: [(n, sim) for n, sim in nbrs if n in kept]
+                                for node, nbrs in adjacent.items()}
+
+    def _best(self, neighbours: list[tuple[bytes, float]], kept: set[bytes] | None,
+              before: tuple) -> tuple[bytes, float] | None:
+        best: tuple[bytes, float] | None = None
+        for n, sim in sorted(neighbours, key=lambda x: self.order[x[0]]):
+            if self.order[n] >= before or (kept is not None and n not in kept):
+                continue
+            if best is None or sim > best[1]:
+                best = (n, sim)
+        return best
+
+    def is_kept(self, digest: bytes) -> bool:
+        return self.first_verdict.get(digest) is None
+
+    def duplicate_of(self, digest: bytes, position: tuple) -> tuple[bytes, float] | None:
+        """For an occurrence of `digest` at `position`: the kept text it duplicates and their
+        similarity (1.0 for an exact copy of a kept text), or None when it is kept."""
+        if position == self.order[digest]:
+            return self.first_verdict.get(digest)
+        if self.is_kept(digest):
+            return digest, 1.0
+        return self._best(self.kept_neighbours.get(digest, []), None, position)

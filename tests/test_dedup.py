@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanpipe.config import DedupConfig
-from cleanpipe.dedup import NearDuplicateFilter, Shingler, SignatureBuilder, jaccard, normalize
+from cleanpipe.dedup import NearDuplicateFilter, Shingler, SignatureBuilder, SimilarityGraph, jaccard, normalize
 
 
 def test_normalize_folds_case_width_zero_width_and_punctuation():
@@ -177,3 +178,68 @@ def test_restore_continues_exactly_where_a_run_stopped(tmp_path):
 def test_a_repeated_key_within_a_run_is_still_a_duplicate():
     verdicts = list(NearDuplicateFilter().filter([("a", "same text here"), ("a", "same text here")]))
     assert [v.kept for v in verdicts] == [True, False] and verdicts[1].method == "exact"
+
+
+def _plan_verdicts(config: DedupConfig, items: list[tuple[str, str]]) -> list[tuple]:
+    """The Ray engine's plan, with dicts for its shuffles: sketch, collapse exact copies, group by
+    band bucket, verify candidate pairs by exact Jaccard, then resolve on the similarity graph."""
+    sketches = NearDuplicateFilter(config).sketch([t for _, t in items])
+    first: dict[bytes, int] = {}
+    for i, sk in enumerate(sketches):
+        first.setdefault(sk.digest, i)
+    buckets: dict[tuple, list[bytes]] = {}
+    for digest, i in first.items():
+        if sketches[i].bands is not None:
+            for band, key in enumerate(sketches[i].bands.tolist()):
+                buckets.setdefault((sketches[i].kind, band, key), []).append(digest)
+    pairs = {pair for members in buckets.values() for pair in itertools.combinations(members, 2)}
+    edges = [(a, b, sim) for a, b in pairs
+             if (sim := jaccard(sketches[first[a]].shingles, sketches[first[b]].shingles)) >= config.threshold]
+    graph = SimilarityGraph({d: (i,) for d, i in first.items()}, edges)
+    out = []
+    for i, (key, _) in enumerate(items):
+        dup = graph.duplicate_of(sketches[i].digest, (i,))
+        if dup is None:
+            out.append((key, True, None, None, None))
+        else:
+            exact = dup[0] == sketches[i].digest
+            out.append((key, False, items[first[dup[0]]][0], 1.0 if exact else round(dup[1], 4),
+                        "exact" if exact else "minhash"))
+    return out
+
+
+BASES = ["the night tram is far too loud for the people who live along the harbour road",
+         "thanks", "great article", "I do not agree with the council at all, the ferry was never the problem "
+         "and the noise at night is worse than it was last year before the new timetable came in"]
+
+
+@st.composite
+def mutated_texts(draw):
+    """Copies of a few base texts with a word or two changed: exact copies, near copies and chains."""
+    items = []
+    for _ in range(draw(st.integers(1, 25))):
+        words = draw(st.sampled_from(BASES + ["👍"])).split(" ")
+        for _ in range(draw(st.integers(0, 3))):
+            pos = draw(st.integers(0, len(words) - 1))
+            words[pos] = draw(st.sampled_from(WORDS))
+        items.append(" ".join(words))
+    return items
+
+
+@settings(max_examples=80, deadline=None)
+@given(mutated_texts(), st.sampled_from([0.5, 0.6, 0.8]))
+def test_distributed_plan_gives_the_streaming_filters_verdicts(items, threshold):
+    config = DedupConfig(threshold=threshold)
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    streamed = [(v.key, v.kept, v.duplicate_of, v.similarity, v.method)
+                for v in NearDuplicateFilter(config).filter(keyed, batch=5)]
+    assert _plan_verdicts(config, keyed) == streamed
+
+
+def test_similarity_graph_keeps_the_far_end_of_a_chain():
+    # A~B and B~C but not A~C: B goes as A's copy, and C stays, since its only match was dropped
+    graph = SimilarityGraph({b"A": (0,), b"B": (1,), b"C": (2,)}, [(b"A", b"B", 0.7), (b"B", b"C", 0.7)])
+    assert [graph.is_kept(d) for d in (b"A", b"B", b"C")] == [True, False, True]
+    assert graph.duplicate_of(b"B", (1,)) == (b"A", 0.7)
+    assert graph.duplicate_of(b"B", (3,)) == (b"A", 0.7)  # a later copy of B: A is still the match
+    assert graph.duplicate_of(b"C", (4,)) == (b"C", 1.0)  # a later copy of C: exact
