@@ -52,6 +52,14 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _ray_pipeline(config: Config) -> Pipeline:
+    from .ray_engine import RayPipeline, ray
+
+    if ray is None:
+        raise click.UsageError("--engine ray needs Ray: pip install 'cleanpipe[ray]'")
+    return RayPipeline(config)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="cleanpipe")
 def main() -> None:
@@ -97,10 +105,20 @@ def main() -> None:
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Form of the closing summary on stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: a process pool on this machine. ray: Ray Data on a cluster (pip install "
+                   "'cleanpipe[ray]'); writes OUT/documents/part-*.jsonl and OUT/rejects/part-*.jsonl, "
+                   "always a full run (no state store, no --doc-timeout).")
+@click.option("--ray-address", metavar="ADDR",
+              help="Ray cluster to join, e.g. 'auto' or 'ray://head:10001' [default: start a private Ray on "
+                   "this machine with --workers CPUs].")
+@click.option("--partitions", type=click.IntRange(1),
+              help="Ray engine: partitions of each shuffle [default: twice the cluster's CPUs].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, workers: int | None,
         doc_timeout: float | None, max_bytes: int | None, input_format: str | None, state_dir: str | None,
-        force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool) -> None:
+        force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool, engine: str,
+        ray_address: str | None, partitions: int | None) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
     \b
@@ -120,6 +138,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
       cleanpipe run
       cleanpipe run data/crawl-2026-11-23/ more.jsonl.gz --out clean/
       cleanpipe run raw/ --aliases aliases.toml --dedup-threshold 0.8 --workers 4
+      cleanpipe run s3-mirror/crawl/ --out /shared/clean --engine ray --ray-address auto
     """
     overrides = {
         "names.aliases": aliases,
@@ -136,14 +155,22 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
     if missing and len(missing) == len(paths):
         raise click.UsageError(f"no such input: {', '.join(missing)}")
+    if engine == "local" and (ray_address or partitions):
+        raise click.UsageError("--ray-address and --partitions need --engine ray")
+    if engine == "ray" and (state_dir or force or "-" in paths):
+        raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
     try:
-        pipeline = Pipeline(config)
+        pipeline = Pipeline(config) if engine == "local" else _ray_pipeline(config)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
-        summary: RunSummary = pipeline.run(paths, out_dir, progress=progress, wait=wait, state_dir=state_dir,
-                                           use_state=not no_state, force=force)
+        if engine == "local":
+            summary: RunSummary = pipeline.run(paths, out_dir, progress=progress, wait=wait, state_dir=state_dir,
+                                               use_state=not no_state, force=force)
+        else:
+            summary = pipeline.run(paths, out_dir, progress=progress, wait=wait, address=ray_address,
+                                   partitions=partitions)
     except OutputLocked as exc:
         click.echo(f"cleanpipe: {exc}", err=True)
         sys.exit(EXIT_LOCKED)

@@ -1,0 +1,461 @@
+"""The Ray engine: the same pipeline on a Ray cluster, with the same output as the local engine.
+
+Ray Data runs the plan; every corpus-wide step is a shuffle over narrow rows,
+never the corpus through one process:
+
+1. map (per input file): read -> strip -> split comments. Inputs are listed in
+   the driver; a document's place in input order is (file, record).
+2. duplicate documents: group by document id, the first by input order wins.
+3. names: a partial count per block, merged once in the driver, where the
+   variants are found; the merges go to every worker for step 7.
+4. comment sketches (per document block): exact digest, shingles, LSH band keys.
+5. exact copies: group by digest; the first occurrence stands for the text.
+6. candidates: one row per (kind, band, key) bucket entry, grouped by bucket,
+   pairs of texts that share one, made distinct.
+7. verification: two reduce-side joins bring both texts' shingles to each
+   pair; exact Jaccard >= threshold makes an edge.
+8. resolution: the edges (only similar pairs, a small fraction of the corpus)
+   go to the driver, which decides in input order which texts are kept
+   (`dedup.SimilarityGraph`: a text duplicates only an earlier kept one, as in
+   the streaming filter); every occurrence then gets its verdict in a map.
+9. assembly: documents meet their comments' verdicts and kept comments their
+   absorbed counts (group by document id); names are normalized; records and
+   rejects are sorted by input order and written as `documents/part-NNNNN.jsonl`
+   and `rejects/part-NNNNN.jsonl`, then the manifest.
+
+Not in this engine: the state store (every run is a full run) and the per-page
+time budget of the local worker pool; stdin is not an input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .comments import apply_verdicts, comment_doc_id
+from .config import Config, DedupConfig
+from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard
+from .model import Document, Reject
+from .names import Merge, NameNormalizer, NameStats, find_variants
+from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary
+from .read import Reader, iter_input_paths
+from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
+
+DOCUMENTS_DIR = "documents"
+REJECTS_DIR = "rejects"
+
+try:  # the engine's module imports without Ray; running it needs `pip install 'cleanpipe[ray]'`
+    import pyarrow as pa
+    import ray
+    from ray.data import Datasink
+except ImportError:  # pragma: no cover - exercised only where the extra is missing
+    ray = None
+    Datasink = object
+
+
+def _schema(**columns: Any) -> Any:
+    return pa.schema(list(columns.items()))
+
+
+def _row_schema() -> Any:
+    """Rows that carry documents, verdicts and output lines, ordered by (file, rec, seq)."""
+    return _schema(file=pa.int64(), rec=pa.int64(), seq=pa.int64(), doc_id=pa.string(), kind=pa.string(),
+                   data=pa.string(), reason=pa.string(), error=pa.bool_())
+
+
+def _table(rows: list[dict[str, Any]], schema: Any) -> Any:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _row(file: int, rec: int, kind: str, data: str, doc_id: str = "", seq: int = 0,
+         reason: str = "", error: bool = False) -> dict[str, Any]:
+    return {"file": file, "rec": rec, "seq": seq, "doc_id": doc_id, "kind": kind, "data": data,
+            "reason": reason, "error": error}
+
+
+def _reject_row(file: int, rec: int, reject: Reject, run_id: str, seq: int = 0) -> dict[str, Any]:
+    return _row(file, rec, "reject", dumps({"run_id": run_id, **reject.to_dict()}), reject.doc_id or "", seq,
+                reject.reason, reject.is_error)
+
+
+@lru_cache(maxsize=4)
+def _document_stages(config_blob: bytes) -> DocumentStages:
+    return DocumentStages(pickle.loads(config_blob))
+
+
+@lru_cache(maxsize=4)
+def _sketcher(config_blob: bytes) -> NearDuplicateFilter:
+    return NearDuplicateFilter(pickle.loads(config_blob))
+
+
+# -- per-row and per-group functions (run in Ray workers; plain functions, testable alone) -------
+def read_and_strip(row: dict[str, Any], config_blob: bytes, run_id: str) -> list[dict[str, Any]]:
+    """Step 1: one input file -> document rows (the pages after strip and comment split) and rejects."""
+    config: Config = pickle.loads(config_blob)
+    stages = _document_stages(config_blob)
+    out = []
+    for rec, item in enumerate(Reader(config.read).read_path(row["path"])):
+        if isinstance(item, Document):
+            item = stages.process(item)
+        if isinstance(item, Document):
+            out.append(_row(row["file"], rec, "document", dumps(item.to_dict()), item.id))
+        else:
+            out.append(_reject_row(row["file"], rec, item, run_id))
+    return out
+
+
+def first_of_each_id(group: Any, run_id: str) -> Any:
+    """Step 2: documents with one id (the same content); all but the first by input order are rejects."""
+    rows = sorted(group.to_pylist(), key=lambda r: (r["file"], r["rec"]))
+    first_path = json.loads(rows[0]["data"])["source"]["path"]
+    out = [rows[0]]
+    for row in rows[1:]:
+        source = json.loads(row["data"])["source"]
+        out.append(_reject_row(row["file"], row["rec"], Reject(
+            kind="document", reason="duplicate-document", doc_id=row["doc_id"], path=source["path"],
+            record=source["record"], detail=f"same content as {first_path}"), run_id))
+    return _table(out, _row_schema())
+
+
+def partial_name_counts(batch: Any) -> Any:
+    """Step 3: candidate-name counts of one block of documents."""
+    stats = NameStats()
+    for data in batch.column("data").to_pylist():
+        stats.add_document(Document.from_dict(json.loads(data)))
+    return _table([{"stats": pickle.dumps(stats)}], _schema(stats=pa.binary()))
+
+
+def _sketch_schema() -> Any:
+    return _schema(digest=pa.binary(), file=pa.int64(), rec=pa.int64(), c=pa.int64(), id=pa.string(),
+                   text=pa.string(), kind=pa.string(), bands=pa.binary(), shingles=pa.binary(),
+                   others=pa.string())
+
+
+def comment_sketches(batch: Any, dedup: DedupConfig) -> Any:
+    """Step 4: one row per comment of a block of documents, with what the filter compares."""
+    found = []
+    for file, rec, data in zip(*(batch.column(k).to_pylist() for k in ("file", "rec", "data")), strict=True):
+        for c, comment in enumerate(json.loads(data)["comments"]):
+            found.append((file, rec, c, comment["id"], comment["text"]))
+    sketches = _sketcher(pickle.dumps(dedup)).sketch([text for *_, text in found])
+    return _table([{"digest": sk.digest, "file": file, "rec": rec, "c": c, "id": cid, "text": text[:500],
+                    "kind": sk.kind, "bands": sk.bands.tobytes() if sk.bands is not None else None,
+                    "shingles": sk.shingles.tobytes(), "others": "[]"}
+                   for (file, rec, c, cid, text), sk in zip(found, sketches, strict=True)], _sketch_schema())
+
+
+def first_occurrences(group: Any) -> Any:
+    """Step 5: the occurrences of one exact text -> its first, listing the later ones."""
+    rows = sorted(group.to_pylist(), key=lambda r: (r["file"], r["rec"], r["c"]))
+    first = dict(rows[0])
+    first["others"] = dumps([[r["file"], r["rec"], r["c"], r["id"]] for r in rows[1:]])
+    return _table([first], _sketch_schema())
+
+
+def bucket_entries(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Step 6a: a text's LSH bucket keys: kind, band number and band key."""
+    bands = row["bands"] or b""  # none: nothing to shingle, only exact copies match
+    kind = row["kind"][:1].encode()
+    return [{"bucket": kind + i.to_bytes(2, "little") + bands[8 * i: 8 * i + 8], "digest": row["digest"]}
+            for i in range(len(bands) // 8)]
+
+
+def bucket_pairs(group: Any) -> Any:
+    """Step 6b: texts that share a bucket, as ordered pairs of digests."""
+    members = sorted(set(group.column("digest").to_pylist()))
+    pairs = [{"a": a, "b": b} for i, a in enumerate(members) for b in members[i + 1:]]
+    return _table(pairs, _schema(a=pa.binary(), b=pa.binary()))
+
+
+def _join_schema() -> Any:
+    return _schema(key=pa.binary(), other=pa.binary(), shingles=pa.binary(), meta=pa.string())
+
+
+def join_rows_of_pairs(batch: Any) -> Any:
+    return _table([{"key": a, "other": b, "shingles": None, "meta": None}
+                   for a, b in zip(batch.column("a").to_pylist(), batch.column("b").to_pylist(), strict=True)],
+                  _join_schema())
+
+
+def join_rows_of_texts(batch: Any) -> Any:
+    cols = [batch.column(k).to_pylist() for k in ("digest", "shingles", "file", "rec", "c", "id", "text", "bands")]
+    return _table([{"key": d, "other": None, "shingles": sh, "meta": dumps([f, r, c, i, t])}
+                   for d, sh, f, r, c, i, t, bands in zip(*cols, strict=True) if bands], _join_schema())
+
+
+def attach_first_side(group: Any) -> Any:
+    """Step 7a: pairs (a, b) keyed by a meet a's row; they leave keyed by b, carrying a's shingles."""
+    rows = group.to_pylist()
+    text = next(r for r in rows if r["other"] is None)
+    return _table([{"key": r["other"], "other": r["key"], "shingles": text["shingles"], "meta": text["meta"]}
+                   for r in rows if r["other"] is not None], _join_schema())
+
+
+def verify_pairs(group: Any, threshold: float) -> Any:
+    """Step 7b: pairs keyed by b meet b's row; exact Jaccard decides which are edges."""
+    import numpy as np
+
+    rows = group.to_pylist()
+    text = next(r for r in rows if r["other"] is None)
+    mine = np.frombuffer(text["shingles"], dtype=np.uint64)
+    edges = []
+    for r in rows:
+        if r["other"] is None:
+            continue
+        sim = jaccard(np.frombuffer(r["shingles"], dtype=np.uint64), mine)
+        if sim >= threshold:
+            edges.append({"a": r["other"], "b": r["key"], "sim": sim, "a_meta": r["meta"], "b_meta": text["meta"]})
+    return _table(edges, _schema(a=pa.binary(), b=pa.binary(), sim=pa.float64(), a_meta=pa.string(),
+                                 b_meta=pa.string()))
+
+
+def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[bytes, tuple[str, str]]) -> Any:
+    """Step 8b: a verdict row for every dropped occurrence, and an 'absorbed' row for its kept text."""
+    out = []
+    for row in batch.to_pylist():
+        digest, first = row["digest"], (row["file"], row["rec"], row["c"])
+        occurrences = [(first, row["id"])] + [((f, r, c), cid) for f, r, c, cid in json.loads(row["others"])]
+        for position, cid in occurrences:
+            if digest in graph.order:
+                dup = graph.duplicate_of(digest, position)
+            else:  # similar to nothing else: only its own later copies are duplicates
+                dup = None if position == first else (digest, 1.0)
+            if dup is None:
+                continue
+            exact = dup[0] == digest
+            kept_id, kept_text = (row["id"], row["text"]) if exact else kept_meta[dup[0]]
+            verdict = {"id": cid, "duplicate_of": kept_id, "similarity": 1.0 if exact else round(dup[1], 4),
+                       "method": "exact" if exact else "minhash", "kept_text": kept_text}
+            out.append(_row(position[0], position[1], "drop", dumps(verdict), comment_doc_id(cid), position[2]))
+            out.append(_row(0, 0, "absorbed", kept_id, comment_doc_id(kept_id)))
+    return _table(out, _row_schema())
+
+
+def assemble(group: Any, merges: list[Merge], names_mode: str, provenance: dict[str, Any], run_id: str) -> Any:
+    """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
+    rows = group.to_pylist()
+    doc_row = next(r for r in rows if r["kind"] == "document")
+    doc = Document.from_dict(json.loads(doc_row["data"]))
+    drops = {v["id"]: v for v in (json.loads(r["data"]) for r in rows if r["kind"] == "drop")}
+    absorbed = Counter(r["data"] for r in rows if r["kind"] == "absorbed")
+    verdicts = [Verdict(c.id, c.id not in drops, drops.get(c.id, {}).get("duplicate_of"),
+                        drops.get(c.id, {}).get("similarity"), drops.get(c.id, {}).get("method"))
+                for c in doc.comments]
+    kept_text = {v["duplicate_of"]: v["kept_text"] for v in drops.values()}
+    seq_of = {c.id: i + 1 for i, c in enumerate(doc.comments)}
+    rejects = apply_verdicts(doc, verdicts, kept_text)
+    if names_mode != "off":
+        doc = NameNormalizer(merges).process(doc)
+    for comment in doc.comments:
+        comment.duplicates = absorbed.get(comment.id, 0)
+    f, r = doc_row["file"], doc_row["rec"]
+    out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id)]
+    out += [_reject_row(f, r, rej, run_id, seq_of[rej.extra["id"]]) for rej in rejects]
+    return _table(out, _row_schema())
+
+
+class JsonlParts(Datasink):
+    """Writes each write task's rows (sorted) as `part-NNNNN.jsonl` in a folder, atomically per file."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.parts: list[dict[str, Any]] = []
+
+    def write(self, blocks: Iterable[Any], ctx: Any) -> dict[str, Any]:
+        name = f"part-{ctx.task_idx:05d}.jsonl"
+        tmp = self.folder / f".{name}.tmp"
+        sha, count, comments, reasons, errors = hashlib.sha256(), 0, 0, Counter(), 0
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            for block in blocks:
+                for row in block.to_pylist() if hasattr(block, "to_pylist") else block.to_dict("records"):
+                    line = row["data"] + "\n"
+                    fh.write(line)
+                    sha.update(line.encode("utf-8"))
+                    count += 1
+                    if row["kind"] == "record":
+                        comments += len(json.loads(row["data"])["comments"])
+                    else:
+                        reasons[row["reason"]] += 1
+                        errors += bool(row["error"])
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.folder / name)
+        return {"file": f"{self.folder.name}/{name}", "records": count, "sha256": sha.hexdigest(),
+                "comments": comments, "reasons": dict(reasons), "errors": errors}
+
+    def on_write_complete(self, write_result: Any) -> None:
+        returns = getattr(write_result, "write_returns", write_result)
+        self.parts = sorted((p for p in returns if p["records"]), key=lambda p: p["file"])
+
+
+class RayPipeline(Pipeline):
+    """`Pipeline` on Ray: `RayPipeline(config).run(["crawl/"], "clean/", address="auto")`."""
+
+    def run(self, inputs: Iterable[str], out_dir: str | Path, progress: ProgressCallback | None = None,
+            wait: bool = False, address: str | None = None, partitions: int | None = None,
+            **_local_only: Any) -> RunSummary:
+        """Connect to the cluster at `address` (or start a local Ray on this machine's loopback with
+        `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
+        if ray is None:
+            raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
+        paths = list(iter_input_paths(inputs))
+        if "-" in paths:
+            raise ValueError("the Ray engine reads files, not standard input")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        _start_ray(address, self.config.workers)
+        with OutputLock(out, wait=wait):
+            remove_leftovers(out)
+            return self._run_on_ray(paths, out, progress, partitions)
+
+    def _run_on_ray(self, paths: list[str], out: Path, progress: ProgressCallback | None,
+                    partitions: int | None) -> RunSummary:
+        started = time.monotonic()
+        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        summary = RunSummary(run_id=run_id, out_dir=str(out))
+        prov = self.provenance(run_id)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        shuffle = partitions or 2 * cpus
+        config_blob = pickle.dumps(self.config)
+        data = ray.data
+        step = _Steps(progress)
+
+        files = data.from_items([{"file": i, "path": p} for i, p in enumerate(paths)] or [{"file": 0, "path": ""}],
+                                override_num_blocks=max(1, min(len(paths), max(4 * cpus, len(paths) // 1000))))
+        if not paths:
+            files = files.limit(0)
+        mapped = step("map", files.flat_map(read_and_strip, fn_kwargs={"config_blob": config_blob,
+                                                                         "run_id": run_id}).materialize())
+        summary.inputs = mapped.count()
+        docs = step("documents", mapped.filter(expr="kind == 'document'").groupby("doc_id", num_partitions=shuffle)
+                    .map_groups(first_of_each_id, batch_format="pyarrow", fn_kwargs={"run_id": run_id})
+                    .materialize())
+        unique = docs.filter(expr="kind == 'document'")
+
+        merges: dict[str, Merge] = {}
+        if self.config.names.mode == "auto":
+            stats = NameStats()
+            for row in unique.map_batches(partial_name_counts, batch_format="pyarrow").iter_rows():
+                stats.merge(pickle.loads(row["stats"]))
+            merges.update((m.variant, m) for m in find_variants(stats, self.config.names))
+        merges.update((m.variant, m) for m in self.alias_merges)
+        summary.name_merges = len(merges)
+        step("names", None)
+
+        verdict_rows = None
+        if self.config.dedup.enabled:
+            verdict_rows = self._comment_verdicts(unique, shuffle, step)
+
+        parts = [unique] + ([verdict_rows] if verdict_rows is not None else [])
+        combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        assembled = step("assemble", combined.groupby("doc_id", num_partitions=shuffle).map_groups(
+            assemble, batch_format="pyarrow",
+            fn_kwargs={"merges": list(merges.values()), "names_mode": self.config.names.mode,
+                       "provenance": prov, "run_id": run_id}).materialize())
+
+        work = out / f".cleanpipe-work-{run_id}"
+        try:
+            written = {}
+            for folder, rows in ((DOCUMENTS_DIR, assembled.filter(expr="kind == 'record'")),
+                                 (REJECTS_DIR, mapped.filter(expr="kind == 'reject'").union(
+                                     docs.filter(expr="kind == 'reject'"),
+                                     assembled.filter(expr="kind == 'reject'")))):
+                (work / folder).mkdir(parents=True)
+                sink = JsonlParts(work / folder)
+                rows.sort(["file", "rec", "seq"]).write_datasink(sink)
+                written[folder] = sink.parts
+            step("write", None)
+            for folder in written:  # swap each folder in whole; a kill before this leaves the old output
+                old = out / folder
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(work / folder, old)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+        for part in written[DOCUMENTS_DIR]:
+            summary.documents += part["records"]
+            summary.comments_kept += part["comments"]
+        for part in written[REJECTS_DIR]:
+            summary.rejects.update(part["reasons"])
+            summary.errors += part["errors"]
+        summary.comments_dropped = summary.rejects.get("duplicate", 0)
+        summary.files = written[DOCUMENTS_DIR] + written[REJECTS_DIR]
+        summary.seconds = round(time.monotonic() - started, 3)
+        write_json_atomic(out / MANIFEST_FILE, {
+            "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__,
+            "config_sha256": self.config_sha256, "config": self.config.to_dict(), "inputs": paths,
+            "summary": summary.to_dict(), "steps": step.seconds,
+        })
+        return summary
+
+    def _comment_verdicts(self, unique: Any, shuffle: int, step: _Steps) -> Any:
+        """Steps 4-8: 'drop' and 'absorbed' rows for the comments of the unique documents."""
+        sketches = unique.map_batches(comment_sketches, batch_format="pyarrow",
+                                      fn_kwargs={"dedup": self.config.dedup})
+        texts = step("sketch", sketches.groupby("digest", num_partitions=shuffle)
+                     .map_groups(first_occurrences, batch_format="pyarrow").materialize())
+        pairs = (texts.flat_map(bucket_entries).groupby("bucket", num_partitions=shuffle)
+                 .map_groups(bucket_pairs, batch_format="pyarrow")
+                 .groupby(["a", "b"], num_partitions=shuffle).count())
+        text_rows = texts.map_batches(join_rows_of_texts, batch_format="pyarrow")
+        keyed_by_b = (pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows)
+                      .groupby("key", num_partitions=shuffle).map_groups(attach_first_side, batch_format="pyarrow"))
+        edges = (keyed_by_b.union(text_rows).groupby("key", num_partitions=shuffle)
+                 .map_groups(verify_pairs, batch_format="pyarrow",
+                             fn_kwargs={"threshold": self.config.dedup.threshold}).take_all())
+        step("candidates", None)
+        order: dict[bytes, tuple] = {}
+        kept_meta: dict[bytes, tuple[str, str]] = {}
+        for edge in edges:
+            for side in ("a", "b"):
+                f, r, c, cid, text = json.loads(edge[f"{side}_meta"])
+                order[edge[side]] = (f, r, c)
+                kept_meta[edge[side]] = (cid, text)
+        graph = SimilarityGraph(order, ((e["a"], e["b"], e["sim"]) for e in edges))
+        kept_meta = {d: m for d, m in kept_meta.items() if graph.is_kept(d)}
+        return step("verdicts", texts.map_batches(occurrence_verdicts, batch_format="pyarrow",
+                                                  fn_kwargs={"graph": graph, "kept_meta": kept_meta}).materialize())
+
+
+class _Steps:
+    """Times each step of the plan (for the manifest) and reports it as progress."""
+
+    def __init__(self, progress: ProgressCallback | None):
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def __call__(self, name: str, value: Any) -> Any:
+        now = time.monotonic()
+        self.seconds[name] = round(now - self._last, 3)
+        self._last = now
+        if self.progress:
+            self.progress(name, len(self.seconds))
+        return value
+
+
+def _start_ray(address: str | None, cpus: int) -> None:
+    if ray.is_initialized():
+        return
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    if address:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    else:  # a private single-machine Ray, listening on loopback only
+        ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 logging_level=logging.WARNING, log_to_driver=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
