@@ -53,9 +53,9 @@ class _Progress:
 
 
 def _ray_pipeline(config: Config) -> Pipeline:
-    from .ray_engine import RayPipeline, ray
+    from .ray_engine import RayPipeline, ray_available
 
-    if ray is None:
+    if not ray_available():
         raise click.UsageError("--engine ray needs Ray: pip install 'cleanpipe[ray]'")
     return RayPipeline(config)
 

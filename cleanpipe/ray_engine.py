@@ -30,6 +30,7 @@ time budget of the local worker pool; stdin is not an input.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -57,13 +58,14 @@ from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_lef
 DOCUMENTS_DIR = "documents"
 REJECTS_DIR = "rejects"
 
-try:  # the engine's module imports without Ray; running it needs `pip install 'cleanpipe[ray]'`
+try:  # the module imports without the extra; running it needs `pip install 'cleanpipe[ray]'`
     import pyarrow as pa
-    import ray
-    from ray.data import Datasink
 except ImportError:  # pragma: no cover - exercised only where the extra is missing
-    ray = None
-    Datasink = object
+    pa = None
+
+
+def ray_available() -> bool:
+    return importlib.util.find_spec("ray") is not None and pa is not None
 
 
 def _schema(**columns: Any) -> Any:
@@ -267,38 +269,46 @@ def assemble(group: Any, merges: list[Merge], names_mode: str, provenance: dict[
     return _table(out, _row_schema())
 
 
-class JsonlParts(Datasink):
-    """Writes each write task's rows (sorted) as `part-NNNNN.jsonl` in a folder, atomically per file."""
+def write_part(blocks: Iterable[Any], folder: Path, task_index: int) -> dict[str, Any]:
+    """Write one task's rows (sorted) as `part-NNNNN.jsonl` in `folder`, atomically."""
+    name = f"part-{task_index:05d}.jsonl"
+    tmp = folder / f".{name}.tmp"
+    sha, count, comments, reasons, errors = hashlib.sha256(), 0, 0, Counter(), 0
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for block in blocks:
+            for row in block.to_pylist():
+                line = row["data"] + "\n"
+                fh.write(line)
+                sha.update(line.encode("utf-8"))
+                count += 1
+                if row["kind"] == "record":
+                    comments += len(json.loads(row["data"])["comments"])
+                else:
+                    reasons[row["reason"]] += 1
+                    errors += bool(row["error"])
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / name)
+    return {"file": f"{folder.name}/{name}", "records": count, "sha256": sha.hexdigest(),
+            "comments": comments, "reasons": dict(reasons), "errors": errors}
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.parts: list[dict[str, Any]] = []
 
-    def write(self, blocks: Iterable[Any], ctx: Any) -> dict[str, Any]:
-        name = f"part-{ctx.task_idx:05d}.jsonl"
-        tmp = self.folder / f".{name}.tmp"
-        sha, count, comments, reasons, errors = hashlib.sha256(), 0, 0, Counter(), 0
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            for block in blocks:
-                for row in block.to_pylist() if hasattr(block, "to_pylist") else block.to_dict("records"):
-                    line = row["data"] + "\n"
-                    fh.write(line)
-                    sha.update(line.encode("utf-8"))
-                    count += 1
-                    if row["kind"] == "record":
-                        comments += len(json.loads(row["data"])["comments"])
-                    else:
-                        reasons[row["reason"]] += 1
-                        errors += bool(row["error"])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.folder / name)
-        return {"file": f"{self.folder.name}/{name}", "records": count, "sha256": sha.hexdigest(),
-                "comments": comments, "reasons": dict(reasons), "errors": errors}
+def _jsonl_parts(folder: Path) -> Any:
+    """A Ray Datasink over `write_part` that keeps what each part holds (for the manifest)."""
+    from ray.data import Datasink
 
-    def on_write_complete(self, write_result: Any) -> None:
-        returns = getattr(write_result, "write_returns", write_result)
-        self.parts = sorted((p for p in returns if p["records"]), key=lambda p: p["file"])
+    class JsonlParts(Datasink):
+        def __init__(self) -> None:
+            self.parts: list[dict[str, Any]] = []
+
+        def write(self, blocks: Iterable[Any], ctx: Any) -> dict[str, Any]:
+            return write_part(blocks, folder, ctx.task_idx)
+
+        def on_write_complete(self, write_result: Any) -> None:
+            returns = getattr(write_result, "write_returns", write_result)
+            self.parts = sorted((p for p in returns if p["records"]), key=lambda p: p["file"])
+
+    return JsonlParts()
 
 
 class RayPipeline(Pipeline):
@@ -309,19 +319,19 @@ class RayPipeline(Pipeline):
             **_local_only: Any) -> RunSummary:
         """Connect to the cluster at `address` (or start a local Ray on this machine's loopback with
         `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
-        if ray is None:
+        if not ray_available():
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
         paths = list(iter_input_paths(inputs))
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        _start_ray(address, self.config.workers)
+        ray = _start_ray(address, self.config.workers)
         with OutputLock(out, wait=wait):
             remove_leftovers(out)
-            return self._run_on_ray(paths, out, progress, partitions)
+            return self._run_on_ray(ray, paths, out, progress, partitions)
 
-    def _run_on_ray(self, paths: list[str], out: Path, progress: ProgressCallback | None,
+    def _run_on_ray(self, ray: Any, paths: list[str], out: Path, progress: ProgressCallback | None,
                     partitions: int | None) -> RunSummary:
         started = time.monotonic()
         run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
@@ -331,6 +341,7 @@ class RayPipeline(Pipeline):
         shuffle = partitions or 2 * cpus
         config_blob = pickle.dumps(self.config)
         data = ray.data
+        from ray.data.expressions import col
         step = _Steps(progress)
 
         files = data.from_items([{"file": i, "path": p} for i, p in enumerate(paths)] or [{"file": 0, "path": ""}],
@@ -340,10 +351,10 @@ class RayPipeline(Pipeline):
         mapped = step("map", files.flat_map(read_and_strip, fn_kwargs={"config_blob": config_blob,
                                                                          "run_id": run_id}).materialize())
         summary.inputs = mapped.count()
-        docs = step("documents", mapped.filter(expr="kind == 'document'").groupby("doc_id", num_partitions=shuffle)
+        docs = step("documents", mapped.filter(expr=col("kind") == "document").groupby("doc_id", num_partitions=shuffle)
                     .map_groups(first_of_each_id, batch_format="pyarrow", fn_kwargs={"run_id": run_id})
                     .materialize())
-        unique = docs.filter(expr="kind == 'document'")
+        unique = docs.filter(expr=col("kind") == "document")
 
         merges: dict[str, Merge] = {}
         if self.config.names.mode == "auto":
@@ -369,12 +380,12 @@ class RayPipeline(Pipeline):
         work = out / f".cleanpipe-work-{run_id}"
         try:
             written = {}
-            for folder, rows in ((DOCUMENTS_DIR, assembled.filter(expr="kind == 'record'")),
-                                 (REJECTS_DIR, mapped.filter(expr="kind == 'reject'").union(
-                                     docs.filter(expr="kind == 'reject'"),
-                                     assembled.filter(expr="kind == 'reject'")))):
+            for folder, rows in ((DOCUMENTS_DIR, assembled.filter(expr=col("kind") == "record")),
+                                 (REJECTS_DIR, mapped.filter(expr=col("kind") == "reject").union(
+                                     docs.filter(expr=col("kind") == "reject"),
+                                     assembled.filter(expr=col("kind") == "reject")))):
                 (work / folder).mkdir(parents=True)
-                sink = JsonlParts(work / folder)
+                sink = _jsonl_parts(work / folder)
                 rows.sort(["file", "rec", "seq"]).write_datasink(sink)
                 written[folder] = sink.parts
             step("write", None)
@@ -448,14 +459,24 @@ class _Steps:
         return value
 
 
-def _start_ray(address: str | None, cpus: int) -> None:
-    if ray.is_initialized():
-        return
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    if address:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-    else:  # a private single-machine Ray, listening on loopback only
-        ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
-                 logging_level=logging.WARNING, log_to_driver=False)
+def _start_ray(address: str | None, cpus: int) -> Any:
+    """Ray, initialized: joined to the cluster at `address`, or a private one on this machine."""
+    if not address:
+        # A private Ray listens on loopback only: Ray reads this switch when it is imported
+        # (it is what keeps single-machine Ray on 127.0.0.1 on macOS and Windows).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    import ray
+    from ray.data.context import ShuffleStrategy
+
+    if not ray.is_initialized():
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        if address:
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        else:
+            ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
+    # pull-based sort shuffles run as plain tasks; hash shuffles start aggregator actors, whose
+    # start-up cost (seconds per shuffle) dominated runs below millions of rows here
+    ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    return ray
