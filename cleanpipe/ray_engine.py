@@ -38,6 +38,7 @@ import pickle
 import shutil
 import time
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -119,9 +120,9 @@ def read_and_strip(row: dict[str, Any], config_blob: bytes, run_id: str) -> list
     return out
 
 
-def first_of_each_id(group: Any, run_id: str) -> Any:
+def first_of_each_id(rows: list[dict[str, Any]], run_id: str) -> list[dict[str, Any]]:
     """Step 2: documents with one id (the same content); all but the first by input order are rejects."""
-    rows = sorted(group.to_pylist(), key=lambda r: (r["file"], r["rec"]))
+    rows = sorted(rows, key=lambda r: (r["file"], r["rec"]))
     first_path = json.loads(rows[0]["data"])["source"]["path"]
     out = [rows[0]]
     for row in rows[1:]:
@@ -129,7 +130,7 @@ def first_of_each_id(group: Any, run_id: str) -> Any:
         out.append(_reject_row(row["file"], row["rec"], Reject(
             kind="document", reason="duplicate-document", doc_id=row["doc_id"], path=source["path"],
             record=source["record"], detail=f"same content as {first_path}"), run_id))
-    return _table(out, _row_schema())
+    return out
 
 
 def partial_name_counts(batch: Any) -> Any:
@@ -159,12 +160,12 @@ def comment_sketches(batch: Any, dedup: DedupConfig) -> Any:
                    for (file, rec, c, cid, text), sk in zip(found, sketches, strict=True)], _sketch_schema())
 
 
-def first_occurrences(group: Any) -> Any:
+def first_occurrences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Step 5: the occurrences of one exact text -> its first, listing the later ones."""
-    rows = sorted(group.to_pylist(), key=lambda r: (r["file"], r["rec"], r["c"]))
+    rows = sorted(rows, key=lambda r: (r["file"], r["rec"], r["c"]))
     first = dict(rows[0])
     first["others"] = dumps([[r["file"], r["rec"], r["c"], r["id"]] for r in rows[1:]])
-    return _table([first], _sketch_schema())
+    return [first]
 
 
 def bucket_entries(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -175,11 +176,14 @@ def bucket_entries(row: dict[str, Any]) -> list[dict[str, Any]]:
             for i in range(len(bands) // 8)]
 
 
-def bucket_pairs(group: Any) -> Any:
+def _pair_schema() -> Any:
+    return _schema(a=pa.binary(), b=pa.binary())
+
+
+def bucket_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Step 6b: texts that share a bucket, as ordered pairs of digests."""
-    members = sorted(set(group.column("digest").to_pylist()))
-    pairs = [{"a": a, "b": b} for i, a in enumerate(members) for b in members[i + 1:]]
-    return _table(pairs, _schema(a=pa.binary(), b=pa.binary()))
+    members = sorted({r["digest"] for r in rows})
+    return [{"a": a, "b": b} for i, a in enumerate(members) for b in members[i + 1:]]
 
 
 def _join_schema() -> Any:
@@ -198,19 +202,22 @@ def join_rows_of_texts(batch: Any) -> Any:
                    for d, sh, f, r, c, i, t, bands in zip(*cols, strict=True) if bands], _join_schema())
 
 
-def attach_first_side(group: Any) -> Any:
-    """Step 7a: pairs (a, b) keyed by a meet a's row; they leave keyed by b, carrying a's shingles."""
-    rows = group.to_pylist()
+def attach_first_side(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Step 7a: pairs (a, b) keyed by a meet a's row; they leave keyed by b, carrying a's shingles.
+    A pair found in several buckets is one pair from here on."""
     text = next(r for r in rows if r["other"] is None)
-    return _table([{"key": r["other"], "other": r["key"], "shingles": text["shingles"], "meta": text["meta"]}
-                   for r in rows if r["other"] is not None], _join_schema())
+    return [{"key": other, "other": text["key"], "shingles": text["shingles"], "meta": text["meta"]}
+            for other in sorted({r["other"] for r in rows if r["other"] is not None})]
 
 
-def verify_pairs(group: Any, threshold: float) -> Any:
+def _edge_schema() -> Any:
+    return _schema(a=pa.binary(), b=pa.binary(), sim=pa.float64(), a_meta=pa.string(), b_meta=pa.string())
+
+
+def verify_pairs(rows: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
     """Step 7b: pairs keyed by b meet b's row; exact Jaccard decides which are edges."""
     import numpy as np
 
-    rows = group.to_pylist()
     text = next(r for r in rows if r["other"] is None)
     mine = np.frombuffer(text["shingles"], dtype=np.uint64)
     edges = []
@@ -220,8 +227,7 @@ def verify_pairs(group: Any, threshold: float) -> Any:
         sim = jaccard(np.frombuffer(r["shingles"], dtype=np.uint64), mine)
         if sim >= threshold:
             edges.append({"a": r["other"], "b": r["key"], "sim": sim, "a_meta": r["meta"], "b_meta": text["meta"]})
-    return _table(edges, _schema(a=pa.binary(), b=pa.binary(), sim=pa.float64(), a_meta=pa.string(),
-                                 b_meta=pa.string()))
+    return edges
 
 
 def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[bytes, tuple[str, str]]) -> Any:
@@ -246,9 +252,9 @@ def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[byte
     return _table(out, _row_schema())
 
 
-def assemble(group: Any, merges: list[Merge], names_mode: str, provenance: dict[str, Any], run_id: str) -> Any:
+def assemble(rows: list[dict[str, Any]], merges: list[Merge], names_mode: str, provenance: dict[str, Any],
+             run_id: str) -> list[dict[str, Any]]:
     """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
-    rows = group.to_pylist()
     doc_row = next(r for r in rows if r["kind"] == "document")
     doc = Document.from_dict(json.loads(doc_row["data"]))
     drops = {v["id"]: v for v in (json.loads(r["data"]) for r in rows if r["kind"] == "drop")}
@@ -266,7 +272,31 @@ def assemble(group: Any, merges: list[Merge], names_mode: str, provenance: dict[
     f, r = doc_row["file"], doc_row["rec"]
     out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id)]
     out += [_reject_row(f, r, rej, run_id, seq_of[rej.extra["id"]]) for rej in rejects]
-    return _table(out, _row_schema())
+    return out
+
+
+def _add_shard(batch: Any, key: str, shards: int) -> Any:
+    shard = [zlib.crc32(v if isinstance(v, bytes) else v.encode()) % shards for v in batch.column(key).to_pylist()]
+    return batch.append_column("shard", pa.array(shard, pa.int64()))
+
+
+def _each_key(group: Any, key: str, fn: Any, schema: Any, kwargs: dict[str, Any]) -> Any:
+    by_key: dict[Any, list[dict[str, Any]]] = {}
+    for row in group.to_pylist():
+        by_key.setdefault(row[key], []).append(row)
+    return _table([out for rows in by_key.values() for out in fn(rows, **kwargs)], schema)
+
+
+def group_by(ds: Any, key: str, fn: Any, schema: Any, shards: int, **kwargs: Any) -> Any:
+    """`fn(rows of one key, **kwargs) -> rows` over every key of `ds`, each shard of keys in one task.
+
+    Ray's map_groups calls its function once per key, which for millions of mostly single-row
+    keys (bucket entries, digests) costs more than the work; grouping many keys per shard and
+    splitting them in the task keeps the same shuffle with one call per shard."""
+    return (ds.map_batches(_add_shard, batch_format="pyarrow", fn_kwargs={"key": key, "shards": shards})
+            .groupby("shard", num_partitions=min(shards, 200))
+            .map_groups(_each_key, batch_format="pyarrow",
+                        fn_kwargs={"key": key, "fn": fn, "schema": schema, "kwargs": kwargs}))
 
 
 def write_part(blocks: Iterable[Any], folder: Path, task_index: int) -> dict[str, Any]:
@@ -338,7 +368,7 @@ class RayPipeline(Pipeline):
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        shuffle = partitions or 2 * cpus
+        shuffle = partitions or max(2 * cpus, len(paths) // 2000)  # shards of keys; ~2000 pages each
         config_blob = pickle.dumps(self.config)
         data = ray.data
         from ray.data.expressions import col
@@ -351,9 +381,8 @@ class RayPipeline(Pipeline):
         mapped = step("map", files.flat_map(read_and_strip, fn_kwargs={"config_blob": config_blob,
                                                                          "run_id": run_id}).materialize())
         summary.inputs = mapped.count()
-        docs = step("documents", mapped.filter(expr=col("kind") == "document").groupby("doc_id", num_partitions=shuffle)
-                    .map_groups(first_of_each_id, batch_format="pyarrow", fn_kwargs={"run_id": run_id})
-                    .materialize())
+        docs = step("documents", group_by(mapped.filter(expr=col("kind") == "document"), "doc_id",
+                                          first_of_each_id, _row_schema(), shuffle, run_id=run_id).materialize())
         unique = docs.filter(expr=col("kind") == "document")
 
         merges: dict[str, Merge] = {}
@@ -366,16 +395,15 @@ class RayPipeline(Pipeline):
         summary.name_merges = len(merges)
         step("names", None)
 
-        verdict_rows = None
+        verdict_rows, driver = None, {}
         if self.config.dedup.enabled:
-            verdict_rows = self._comment_verdicts(unique, shuffle, step)
+            verdict_rows, driver = self._comment_verdicts(unique, shuffle, step)
 
         parts = [unique] + ([verdict_rows] if verdict_rows is not None else [])
         combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-        assembled = step("assemble", combined.groupby("doc_id", num_partitions=shuffle).map_groups(
-            assemble, batch_format="pyarrow",
-            fn_kwargs={"merges": list(merges.values()), "names_mode": self.config.names.mode,
-                       "provenance": prov, "run_id": run_id}).materialize())
+        assembled = step("assemble", group_by(
+            combined, "doc_id", assemble, _row_schema(), shuffle, merges=list(merges.values()),
+            names_mode=self.config.names.mode, provenance=prov, run_id=run_id).materialize())
 
         work = out / f".cleanpipe-work-{run_id}"
         try:
@@ -409,25 +437,24 @@ class RayPipeline(Pipeline):
         write_json_atomic(out / MANIFEST_FILE, {
             "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__,
             "config_sha256": self.config_sha256, "config": self.config.to_dict(), "inputs": paths,
-            "summary": summary.to_dict(), "steps": step.seconds,
+            "summary": summary.to_dict(),
+            "steps": {"seconds": step.seconds, "largest_block_bytes": step.largest_block, **driver},
         })
         return summary
 
-    def _comment_verdicts(self, unique: Any, shuffle: int, step: _Steps) -> Any:
-        """Steps 4-8: 'drop' and 'absorbed' rows for the comments of the unique documents."""
+    def _comment_verdicts(self, unique: Any, shuffle: int, step: _Steps) -> tuple[Any, dict[str, int]]:
+        """Steps 4-8: 'drop' and 'absorbed' rows for the comments of the unique documents, and what
+        the driver held (the similar pairs and the graph made of them)."""
         sketches = unique.map_batches(comment_sketches, batch_format="pyarrow",
                                       fn_kwargs={"dedup": self.config.dedup})
-        texts = step("sketch", sketches.groupby("digest", num_partitions=shuffle)
-                     .map_groups(first_occurrences, batch_format="pyarrow").materialize())
-        pairs = (texts.flat_map(bucket_entries).groupby("bucket", num_partitions=shuffle)
-                 .map_groups(bucket_pairs, batch_format="pyarrow")
-                 .groupby(["a", "b"], num_partitions=shuffle).count())
+        texts = step("sketch", group_by(sketches, "digest", first_occurrences, _sketch_schema(), shuffle)
+                     .materialize())
+        pairs = group_by(texts.flat_map(bucket_entries), "bucket", bucket_pairs, _pair_schema(), shuffle)
         text_rows = texts.map_batches(join_rows_of_texts, batch_format="pyarrow")
-        keyed_by_b = (pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows)
-                      .groupby("key", num_partitions=shuffle).map_groups(attach_first_side, batch_format="pyarrow"))
-        edges = (keyed_by_b.union(text_rows).groupby("key", num_partitions=shuffle)
-                 .map_groups(verify_pairs, batch_format="pyarrow",
-                             fn_kwargs={"threshold": self.config.dedup.threshold}).take_all())
+        keyed_by_b = group_by(pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows),
+                              "key", attach_first_side, _join_schema(), shuffle)
+        edges = group_by(keyed_by_b.union(text_rows), "key", verify_pairs, _edge_schema(), shuffle,
+                         threshold=self.config.dedup.threshold).take_all()
         step("candidates", None)
         order: dict[bytes, tuple] = {}
         kept_meta: dict[bytes, tuple[str, str]] = {}
@@ -438,22 +465,32 @@ class RayPipeline(Pipeline):
                 kept_meta[edge[side]] = (cid, text)
         graph = SimilarityGraph(order, ((e["a"], e["b"], e["sim"]) for e in edges))
         kept_meta = {d: m for d, m in kept_meta.items() if graph.is_kept(d)}
+        held = {"driver_similar_pairs": len(edges),
+                "driver_graph_bytes": len(pickle.dumps((graph, kept_meta)))}
         return step("verdicts", texts.map_batches(occurrence_verdicts, batch_format="pyarrow",
-                                                  fn_kwargs={"graph": graph, "kept_meta": kept_meta}).materialize())
+                                                  fn_kwargs={"graph": graph, "kept_meta": kept_meta})
+                    .materialize()), held
 
 
 class _Steps:
-    """Times each step of the plan (for the manifest) and reports it as progress."""
+    """Times each step of the plan and notes the largest block it materialized (for the manifest:
+    a block is what one task holds at a time), and reports each step as progress."""
 
     def __init__(self, progress: ProgressCallback | None):
         self.progress = progress
         self.seconds: dict[str, float] = {}
+        self.largest_block: dict[str, int] = {}
         self._last = time.monotonic()
 
     def __call__(self, name: str, value: Any) -> Any:
         now = time.monotonic()
         self.seconds[name] = round(now - self._last, 3)
         self._last = now
+        try:  # block metadata is Ray-internal API: a measurement, never a reason to fail a run
+            sizes = [m.size_bytes for b in value.iter_internal_ref_bundles() for m in b.metadata]
+            self.largest_block[name] = max(sizes, default=0)
+        except Exception:  # noqa: BLE001
+            pass
         if self.progress:
             self.progress(name, len(self.seconds))
         return value
