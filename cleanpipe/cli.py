@@ -40,8 +40,11 @@ class _Progress:
 
     def __call__(self, phase: str, n: int) -> None:
         if self.enabled and (n % 50 == 0 or n < 50):
-            label = {"map": "reading+stripping", "corpus": "dedup+names"}.get(phase, phase)
-            msg = f"\rcleanpipe: {label}: {n} documents"
+            if phase in ("map", "corpus"):
+                label = {"map": "reading+stripping", "corpus": "dedup+names"}[phase]
+                msg = f"\rcleanpipe: {label}: {n} documents"
+            else:  # the Ray engine reports whole steps of its plan
+                msg = f"\rcleanpipe: step {n} done ({phase})"
             if msg != self._last:
                 sys.stderr.write(msg)
                 sys.stderr.flush()

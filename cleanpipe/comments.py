@@ -141,8 +141,7 @@ class CommentDeduper:
     def _process_many(self, docs: list[Document]) -> Iterator[tuple[Document, list[Reject]]]:
         if not self.config.enabled:
             for doc in docs:
-                doc.stages.append({"stage": "comments", "kept": len(doc.comments), "dropped": []})
-                yield doc, []
+                yield doc, apply_verdicts(doc, [Verdict(c.id, True) for c in doc.comments], {})
             return
         items = [(c.id, c.text) for doc in docs for c in doc.comments]
         verdicts = iter(list(self.filter.filter(items, batch=max(1, len(items)))))

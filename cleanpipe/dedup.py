@@ -316,6 +316,17 @@ class BandIndex:
         return [sorted(set(e)) if len(e) > 1 else e for e in earlier]
 
 
+def lsh_buckets(band_keys: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """(n, bands) band keys -> (n, bands) bucket numbers, one per (shingle kind, band, key): two
+    texts share a bucket when MinHashLSH would pair them in that band (64-bit collisions between
+    different buckets are possible but at ~1e-19 a pair negligible, and only ever add candidates)."""
+    bands = band_keys.shape[1]
+    salt = (np.arange(1, bands + 1, dtype=np.uint64)[None, :] * np.uint64(0x9E3779B97F4A7C15)
+            + word.astype(np.uint64)[:, None] * np.uint64(0xD6E8FEB86659FD93))
+    with np.errstate(over="ignore"):
+        return _mix64(band_keys ^ _mix64(salt))
+
+
 @dataclass
 class Sketch:
     digest: bytes

@@ -49,7 +49,7 @@ from typing import Any
 from . import __version__
 from .comments import apply_verdicts, comment_doc_id
 from .config import Config, DedupConfig
-from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard
+from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_buckets
 from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
 from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary
@@ -168,22 +168,43 @@ def first_occurrences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [first]
 
 
-def bucket_entries(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Step 6a: a text's LSH bucket keys: kind, band number and band key."""
-    bands = row["bands"] or b""  # none: nothing to shingle, only exact copies match
-    kind = row["kind"][:1].encode()
-    return [{"bucket": kind + i.to_bytes(2, "little") + bands[8 * i: 8 * i + 8], "digest": row["digest"]}
-            for i in range(len(bands) // 8)]
+def bucket_entries(batch: Any, shards: int) -> Any:
+    """Step 6a: one row per LSH bucket of each text (kind, band, band key as one 64-bit number),
+    with the shard of keys it goes to; texts with nothing to shingle match only exactly: none."""
+    import numpy as np
+
+    bands, kinds, digests = (batch.column(k).to_pylist() for k in ("bands", "kind", "digest"))
+    rows = [i for i, b in enumerate(bands) if b]
+    schema = _schema(bucket=pa.uint64(), digest=pa.binary(), shard=pa.int64())
+    if not rows:
+        return _table([], schema)
+    keys = np.frombuffer(b"".join(bands[i] for i in rows), dtype=np.uint64).reshape(len(rows), -1)
+    buckets = lsh_buckets(keys, np.array([kinds[i] == "word" for i in rows])).ravel()
+    per_text = keys.shape[1]
+    return pa.table({"bucket": pa.array(buckets, pa.uint64()),
+                     "digest": pa.array([digests[i] for i in rows for _ in range(per_text)], pa.binary()),
+                     "shard": pa.array((buckets % np.uint64(shards)).astype(np.int64), pa.int64())}, schema=schema)
 
 
 def _pair_schema() -> Any:
     return _schema(a=pa.binary(), b=pa.binary())
 
 
-def bucket_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Step 6b: texts that share a bucket, as ordered pairs of digests."""
-    members = sorted({r["digest"] for r in rows})
-    return [{"a": a, "b": b} for i, a in enumerate(members) for b in members[i + 1:]]
+def bucket_pairs(group: Any) -> Any:
+    """Step 6b: in one shard of buckets, the texts that share a bucket, as ordered pairs of digests."""
+    import numpy as np
+
+    buckets = group.column("bucket").to_numpy()
+    order = np.argsort(buckets, kind="stable")
+    ordered = buckets[order]
+    bounds = np.concatenate(([0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1, [len(ordered)]))
+    shared = np.flatnonzero(np.diff(bounds) > 1)  # most buckets hold one text
+    digests = group.column("digest").to_pylist()
+    pairs: set[tuple[bytes, bytes]] = set()
+    for k in shared.tolist():
+        members = sorted({digests[j] for j in order[bounds[k]: bounds[k + 1]].tolist()})
+        pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1:])
+    return _table([{"a": a, "b": b} for a, b in sorted(pairs)], _pair_schema())
 
 
 def _join_schema() -> Any:
@@ -345,8 +366,7 @@ class RayPipeline(Pipeline):
     """`Pipeline` on Ray: `RayPipeline(config).run(["crawl/"], "clean/", address="auto")`."""
 
     def run(self, inputs: Iterable[str], out_dir: str | Path, progress: ProgressCallback | None = None,
-            wait: bool = False, address: str | None = None, partitions: int | None = None,
-            **_local_only: Any) -> RunSummary:
+            wait: bool = False, address: str | None = None, partitions: int | None = None) -> RunSummary:
         """Connect to the cluster at `address` (or start a local Ray on this machine's loopback with
         `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
         if not ray_available():
@@ -418,10 +438,10 @@ class RayPipeline(Pipeline):
                 written[folder] = sink.parts
             step("write", None)
             for folder in written:  # swap each folder in whole; a kill before this leaves the old output
-                old = out / folder
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(work / folder, old)
+                target = out / folder
+                if target.exists():
+                    os.replace(target, work / f"previous-{folder}")
+                os.replace(work / folder, target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -449,7 +469,9 @@ class RayPipeline(Pipeline):
                                       fn_kwargs={"dedup": self.config.dedup})
         texts = step("sketch", group_by(sketches, "digest", first_occurrences, _sketch_schema(), shuffle)
                      .materialize())
-        pairs = group_by(texts.flat_map(bucket_entries), "bucket", bucket_pairs, _pair_schema(), shuffle)
+        pairs = (texts.map_batches(bucket_entries, batch_format="pyarrow", fn_kwargs={"shards": shuffle})
+                 .groupby("shard", num_partitions=min(shuffle, 200))
+                 .map_groups(bucket_pairs, batch_format="pyarrow"))
         text_rows = texts.map_batches(join_rows_of_texts, batch_format="pyarrow")
         keyed_by_b = group_by(pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows),
                               "key", attach_first_side, _join_schema(), shuffle)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanpipe.config import DedupConfig
-from cleanpipe.dedup import NearDuplicateFilter, Shingler, SignatureBuilder, SimilarityGraph, jaccard, normalize
+from cleanpipe.dedup import NearDuplicateFilter, Shingler, SignatureBuilder, SimilarityGraph, jaccard, lsh_buckets, normalize
 
 
 def test_normalize_folds_case_width_zero_width_and_punctuation():
@@ -187,11 +187,11 @@ def _plan_verdicts(config: DedupConfig, items: list[tuple[str, str]]) -> list[tu
     first: dict[bytes, int] = {}
     for i, sk in enumerate(sketches):
         first.setdefault(sk.digest, i)
-    buckets: dict[tuple, list[bytes]] = {}
+    buckets: dict[int, list[bytes]] = {}
     for digest, i in first.items():
         if sketches[i].bands is not None:
-            for band, key in enumerate(sketches[i].bands.tolist()):
-                buckets.setdefault((sketches[i].kind, band, key), []).append(digest)
+            for bucket in lsh_buckets(sketches[i].bands[None, :], np.array([sketches[i].kind == "word"]))[0]:
+                buckets.setdefault(int(bucket), []).append(digest)
     pairs = {pair for members in buckets.values() for pair in itertools.combinations(members, 2)}
     edges = [(a, b, sim) for a, b in pairs
              if (sim := jaccard(sketches[first[a]].shingles, sketches[first[b]].shingles)) >= config.threshold]
