@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanpipe.config import DedupConfig
-from cleanpipe.dedup import NearDuplicateFilter, Shingler, SignatureBuilder, SimilarityGraph, jaccard, lsh_buckets, normalize
+from cleanpipe.dedup import (
+    NearDuplicateFilter,
+    Shingler,
+    SignatureBuilder,
+    SimilarityGraph,
+    jaccard,
+    lsh_buckets,
+    normalize,
+)
 
 
 def test_normalize_folds_case_width_zero_width_and_punctuation():
