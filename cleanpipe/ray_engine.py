@@ -10,10 +10,11 @@ never the corpus through one process:
    variants are found; the merges go to every worker for step 7.
 4. comment sketches (per document block): exact digest, shingles, LSH band keys.
 5. exact copies: group by digest; the first occurrence stands for the text.
-6. candidates: one row per (kind, band, key) bucket entry, grouped by bucket,
-   pairs of texts that share one, made distinct.
+6. candidates: one row per LSH bucket entry (kind, band and band key as one
+   64-bit number), grouped by bucket: pairs of texts that share one.
 7. verification: two reduce-side joins bring both texts' shingles to each
-   pair; exact Jaccard >= threshold makes an edge.
+   pair (a pair found in several bands is one pair from the first join on);
+   exact Jaccard >= threshold makes an edge.
 8. resolution: the edges (only similar pairs, a small fraction of the corpus)
    go to the driver, which decides in input order which texts are kept
    (`dedup.SimilarityGraph`: a text duplicates only an earlier kept one, as in
@@ -22,6 +23,9 @@ never the corpus through one process:
    absorbed counts (group by document id); names are normalized; records and
    rejects are sorted by input order and written as `documents/part-NNNNN.jsonl`
    and `rejects/part-NNNNN.jsonl`, then the manifest.
+
+Every shuffle groups many keys per task (`group_by`): Ray's map_groups calls
+its function once per key, which cost more than the work itself here.
 
 Not in this engine: the state store (every run is a full run) and the per-page
 time budget of the local worker pool; stdin is not an input.
