@@ -155,3 +155,23 @@ def test_cli_engine_ray_and_its_usage_errors(local_ray, tmp_path):
     assert runner.invoke(main, ["run", "-", "--engine", "ray"]).exit_code == 2
     assert runner.invoke(main, ["run", str(RAW), "--ray-address", "auto"]).exit_code == 2
     assert "--engine [local|ray]" in runner.invoke(main, ["run", "--help"]).output
+
+
+def test_dedup_off_and_alias_names_agree_too(local_ray, tmp_path):
+    from cleanpipe.config import DedupConfig, NamesConfig
+
+    aliases = tmp_path / "aliases.toml"
+    aliases.write_text('"Ingrid Solberg" = ["Ingrid Solbreg"]\n', encoding="utf-8")
+    raw = _generated_corpus(tmp_path, pages=10)
+    local, on_ray, (docs_l, rej_l), (docs_r, rej_r) = _both_engines(
+        tmp_path, [str(raw)], partitions=2, dedup=DedupConfig(enabled=False),
+        names=NamesConfig(mode="aliases", aliases=str(aliases)))
+    assert local.comments_dropped == on_ray.comments_dropped == 0 and local.name_merges == on_ray.name_merges == 1
+    assert docs_r == docs_l and rej_r == rej_l
+
+
+def test_an_empty_folder_gives_empty_parts_and_a_manifest(local_ray, tmp_path):
+    (tmp_path / "empty").mkdir()
+    summary = RayPipeline(Config(workers=2)).run([str(tmp_path / "empty")], tmp_path / "out")
+    assert summary.documents == 0 and summary.exit_code == 0
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["summary"]["documents"] == 0
