@@ -58,6 +58,11 @@ EXIT_LOCKED = 5  # another run holds the output folder
 ProgressCallback = Callable[[str, int], None]
 
 
+def new_run_id() -> str:
+    """Sortable and unique: UTC start time plus a random suffix."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
 class DocumentStages:
     """The per-document part of the pipeline (strip, split comments); picklable by config."""
 
@@ -287,7 +292,7 @@ class Pipeline:
     def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None,
                     store: StateStore | None, force: bool) -> RunSummary:
         started = time.monotonic()
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        run_id = new_run_id()
         work = out / f".cleanpipe-work-{run_id}"
         work.mkdir()
         summary = RunSummary(run_id=run_id, out_dir=str(out))

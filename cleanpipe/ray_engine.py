@@ -41,11 +41,9 @@ import os
 import pickle
 import shutil
 import time
-import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,7 +54,7 @@ from .config import Config, DedupConfig
 from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_buckets
 from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
-from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary
+from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary, new_run_id
 from .read import Reader, iter_input_paths
 from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
 
@@ -126,6 +124,8 @@ def read_and_strip(row: dict[str, Any], config_blob: bytes, run_id: str) -> list
 
 def first_of_each_id(rows: list[dict[str, Any]], run_id: str) -> list[dict[str, Any]]:
     """Step 2: documents with one id (the same content); all but the first by input order are rejects."""
+    if len(rows) == 1:  # the common case: no need to parse the page
+        return rows
     rows = sorted(rows, key=lambda r: (r["file"], r["rec"]))
     first_path = json.loads(rows[0]["data"])["source"]["path"]
     out = [rows[0]]
@@ -284,8 +284,8 @@ def assemble(rows: list[dict[str, Any]], merges: list[Merge], names_mode: str, p
     doc = Document.from_dict(json.loads(doc_row["data"]))
     drops = {v["id"]: v for v in (json.loads(r["data"]) for r in rows if r["kind"] == "drop")}
     absorbed = Counter(r["data"] for r in rows if r["kind"] == "absorbed")
-    verdicts = [Verdict(c.id, c.id not in drops, drops.get(c.id, {}).get("duplicate_of"),
-                        drops.get(c.id, {}).get("similarity"), drops.get(c.id, {}).get("method"))
+    verdicts = [Verdict(c.id, True) if (d := drops.get(c.id)) is None
+                else Verdict(c.id, False, d["duplicate_of"], d["similarity"], d["method"])
                 for c in doc.comments]
     kept_text = {v["duplicate_of"]: v["kept_text"] for v in drops.values()}
     seq_of = {c.id: i + 1 for i, c in enumerate(doc.comments)}
@@ -388,7 +388,7 @@ class RayPipeline(Pipeline):
     def _run_on_ray(self, ray: Any, paths: list[str], out: Path, progress: ProgressCallback | None,
                     partitions: int | None) -> RunSummary:
         started = time.monotonic()
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        run_id = new_run_id()
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
