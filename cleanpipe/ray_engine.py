@@ -398,6 +398,7 @@ class RayPipeline(Pipeline):
         from ray.data.expressions import col
         step = _Steps(progress)
 
+        # Ray infers a schema from the rows: with no inputs, one placeholder row, then none
         files = data.from_items([{"file": i, "path": p} for i, p in enumerate(paths)] or [{"file": 0, "path": ""}],
                                 override_num_blocks=max(1, min(len(paths), max(4 * cpus, len(paths) // 1000))))
         if not paths:
