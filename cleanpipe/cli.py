@@ -116,7 +116,8 @@ def main() -> None:
               help="Ray cluster to join, e.g. 'auto' or 'ray://head:10001' [default: start a private Ray on "
                    "this machine with --workers CPUs].")
 @click.option("--partitions", type=click.IntRange(1),
-              help="Ray engine: partitions of each shuffle [default: twice the cluster's CPUs].")
+              help="Ray engine: shards of keys in each shuffle [default: twice the cluster's CPUs, or one per "
+                   "2000 input files if more].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, workers: int | None,
         doc_timeout: float | None, max_bytes: int | None, input_format: str | None, state_dir: str | None,
