@@ -48,6 +48,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import __version__
 from .comments import apply_verdicts, comment_doc_id
 from .config import Config, DedupConfig
@@ -78,7 +80,7 @@ def _schema(**columns: Any) -> Any:
 def _row_schema() -> Any:
     """Rows that carry documents, verdicts and output lines, ordered by (file, rec, seq)."""
     return _schema(file=pa.int64(), rec=pa.int64(), seq=pa.int64(), doc_id=pa.string(), kind=pa.string(),
-                   data=pa.string(), reason=pa.string(), error=pa.bool_())
+                   data=pa.string(), reason=pa.string(), error=pa.bool_(), comments=pa.int64())
 
 
 def _table(rows: list[dict[str, Any]], schema: Any) -> Any:
@@ -86,9 +88,9 @@ def _table(rows: list[dict[str, Any]], schema: Any) -> Any:
 
 
 def _row(file: int, rec: int, kind: str, data: str, doc_id: str = "", seq: int = 0,
-         reason: str = "", error: bool = False) -> dict[str, Any]:
+         reason: str = "", error: bool = False, comments: int = 0) -> dict[str, Any]:
     return {"file": file, "rec": rec, "seq": seq, "doc_id": doc_id, "kind": kind, "data": data,
-            "reason": reason, "error": error}
+            "reason": reason, "error": error, "comments": comments}
 
 
 def _reject_row(file: int, rec: int, reject: Reject, run_id: str, seq: int = 0) -> dict[str, Any]:
@@ -97,8 +99,13 @@ def _reject_row(file: int, rec: int, reject: Reject, run_id: str, seq: int = 0) 
 
 
 @lru_cache(maxsize=4)
+def _config(config_blob: bytes) -> Config:
+    return pickle.loads(config_blob)
+
+
+@lru_cache(maxsize=4)
 def _document_stages(config_blob: bytes) -> DocumentStages:
-    return DocumentStages(pickle.loads(config_blob))
+    return DocumentStages(_config(config_blob))
 
 
 @lru_cache(maxsize=4)
@@ -109,10 +116,9 @@ def _sketcher(config_blob: bytes) -> NearDuplicateFilter:
 # -- per-row and per-group functions (run in Ray workers; plain functions, testable alone) -------
 def read_and_strip(row: dict[str, Any], config_blob: bytes, run_id: str) -> list[dict[str, Any]]:
     """Step 1: one input file -> document rows (the pages after strip and comment split) and rejects."""
-    config: Config = pickle.loads(config_blob)
     stages = _document_stages(config_blob)
     out = []
-    for rec, item in enumerate(Reader(config.read).read_path(row["path"])):
+    for rec, item in enumerate(Reader(_config(config_blob).read).read_path(row["path"])):
         if isinstance(item, Document):
             item = stages.process(item)
         if isinstance(item, Document):
@@ -175,8 +181,6 @@ def first_occurrences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def bucket_entries(batch: Any, shards: int) -> Any:
     """Step 6a: one row per LSH bucket of each text (kind, band, band key as one 64-bit number),
     with the shard of keys it goes to; texts with nothing to shingle match only exactly: none."""
-    import numpy as np
-
     bands, kinds, digests = (batch.column(k).to_pylist() for k in ("bands", "kind", "digest"))
     rows = [i for i, b in enumerate(bands) if b]
     schema = _schema(bucket=pa.uint64(), digest=pa.binary(), shard=pa.int64())
@@ -196,8 +200,6 @@ def _pair_schema() -> Any:
 
 def bucket_pairs(group: Any) -> Any:
     """Step 6b: in one shard of buckets, the texts that share a bucket, as ordered pairs of digests."""
-    import numpy as np
-
     buckets = group.column("bucket").to_numpy()
     order = np.argsort(buckets, kind="stable")
     ordered = buckets[order]
@@ -241,8 +243,6 @@ def _edge_schema() -> Any:
 
 def verify_pairs(rows: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
     """Step 7b: pairs keyed by b meet b's row; exact Jaccard decides which are edges."""
-    import numpy as np
-
     text = next(r for r in rows if r["other"] is None)
     mine = np.frombuffer(text["shingles"], dtype=np.uint64)
     edges = []
@@ -277,7 +277,7 @@ def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[byte
     return _table(out, _row_schema())
 
 
-def assemble(rows: list[dict[str, Any]], merges: list[Merge], names_mode: str, provenance: dict[str, Any],
+def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, provenance: dict[str, Any],
              run_id: str) -> list[dict[str, Any]]:
     """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
     doc_row = next(r for r in rows if r["kind"] == "document")
@@ -290,12 +290,12 @@ def assemble(rows: list[dict[str, Any]], merges: list[Merge], names_mode: str, p
     kept_text = {v["duplicate_of"]: v["kept_text"] for v in drops.values()}
     seq_of = {c.id: i + 1 for i, c in enumerate(doc.comments)}
     rejects = apply_verdicts(doc, verdicts, kept_text)
-    if names_mode != "off":
-        doc = NameNormalizer(merges).process(doc)
+    if normalizer is not None:
+        doc = normalizer.process(doc)
     for comment in doc.comments:
         comment.duplicates = absorbed.get(comment.id, 0)
     f, r = doc_row["file"], doc_row["rec"]
-    out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id)]
+    out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id, comments=len(doc.comments))]
     out += [_reject_row(f, r, rej, run_id, seq_of[rej.extra["id"]]) for rej in rejects]
     return out
 
@@ -337,7 +337,7 @@ def write_part(blocks: Iterable[Any], folder: Path, task_index: int) -> dict[str
                 sha.update(line.encode("utf-8"))
                 count += 1
                 if row["kind"] == "record":
-                    comments += len(json.loads(row["data"])["comments"])
+                    comments += row["comments"]
                 else:
                     reasons[row["reason"]] += 1
                     errors += bool(row["error"])
@@ -427,8 +427,9 @@ class RayPipeline(Pipeline):
         parts = [unique] + ([verdict_rows] if verdict_rows is not None else [])
         combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
         assembled = step("assemble", group_by(
-            combined, "doc_id", assemble, _row_schema(), shuffle, merges=list(merges.values()),
-            names_mode=self.config.names.mode, provenance=prov, run_id=run_id).materialize())
+            combined, "doc_id", assemble, _row_schema(), shuffle,
+            normalizer=NameNormalizer(merges.values()) if self.config.names.mode != "off" else None,
+            provenance=prov, run_id=run_id).materialize())
 
         work = out / f".cleanpipe-work-{run_id}"
         try:
