@@ -524,6 +524,8 @@ class SimilarityGraph:
         for a, b, sim in edges:
             adjacent.setdefault(a, []).append((b, sim))
             adjacent.setdefault(b, []).append((a, sim))
+        for nbrs in adjacent.values():  # in input order, so the earliest wins a tie and scans can stop
+            nbrs.sort(key=lambda x: order[x[0]])
         kept: set[bytes] = set()
         self.first_verdict: dict[bytes, tuple[bytes, float] | None] = {}
         # every node's decision depends on earlier nodes only: one pass in input order
@@ -538,8 +540,10 @@ class SimilarityGraph:
     def _best(self, neighbours: list[tuple[bytes, float]], kept: set[bytes] | None,
               before: tuple) -> tuple[bytes, float] | None:
         best: tuple[bytes, float] | None = None
-        for n, sim in sorted(neighbours, key=lambda x: self.order[x[0]]):
-            if self.order[n] >= before or (kept is not None and n not in kept):
+        for n, sim in neighbours:
+            if self.order[n] >= before:
+                break
+            if kept is not None and n not in kept:
                 continue
             if best is None or sim > best[1]:
                 best = (n, sim)
