@@ -25,8 +25,47 @@ STOPWORDS = frozenset(
     don't didn't can't won't isn't aren't wasn't weren't we're they're you're i've we've""".split()
 )
 
+# Function words of other languages common in crawls (our own short lists). A page's stop-word
+# ratios use the one list that covers most of its words, so Portuguese prose counts as prose
+# and an English menu gets no credit for "de" or "die".
+_OTHER_STOPWORDS = {
+    "de": """der die das den dem des ein eine einen einem einer eines und oder aber nicht kein keine ist
+        sind war waren wird werden wurde wurden hat haben hatte hatten mit von zu zum zur auf aus bei
+        nach vor für über unter durch als auch noch nur schon so wie wenn dass es er sie wir ihr ich
+        du man sich sein seine ihre ihren im ins an am um bis doch kann können muss mehr sehr hier
+        dieser diese dieses bereits sowie gegen ohne""",
+    "fr": """le la les un une des du de et ou mais ne pas plus est sont était été être avoir a ont avait
+        il elle ils elles nous vous je on se sa son ses leur leurs ce cette ces qui que quoi dont où
+        dans sur sous avec pour par en au aux comme aussi très tout tous toute bien sans chez entre""",
+    "es": """el la los las un una unos unas y o pero no es son era fue ser estar está están ha han
+        había de del al en con por para como más muy sin sobre entre también este esta estos estas
+        ese esa su sus se lo le les que quien cual donde cuando yo tu él ella nosotros ellos hay""",
+    "pt": """o a os as um uma uns umas e ou mas não é são era foi ser estar está estão tem têm de do da
+        dos das no na nos nas em com por para pelo pela como mais muito sem sobre entre também este
+        esta esse essa seu sua seus suas se lhe que quem qual onde quando eu você ele ela nós eles""",
+    "it": """il lo la i gli le un uno una e o ma non è sono era stato essere ha hanno di del della dei
+        delle al alla ai alle nel nella nei con per tra fra come più molto senza su anche questo
+        questa quello quella suo sua suoi sue si che chi cui dove quando io tu lui lei noi loro""",
+    "nl": """de het een en of maar niet is zijn was waren wordt worden werd heeft hebben had van te tot
+        op uit bij naar voor over onder door als ook nog alleen al zo hoe wanneer dat die dit deze
+        er hij zij wij ik je u men zich zijn haar hun in aan om met meer zeer hier daar""",
+    "id": """yang dan di ke dari ini itu dengan untuk pada adalah dalam tidak akan juga atau ada oleh
+        karena saya kita kami mereka dia ia anda bisa sudah telah belum lebih sangat hanya jika
+        bahwa seperti saat setelah sebelum agar namun tetapi maka""",
+    "ru": """и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только
+        ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть
+        был была были него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут
+        где есть надо ней для мы тебя их чем была сам чтобы без будто чего раз тоже себе под будет""",
+}
+STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
+    "en": STOPWORDS, **{lang: frozenset(words.split()) for lang, words in _OTHER_STOPWORDS.items()}}
+# Scripts written without spaces between words: a run of them is one \w+ match, so words are
+# estimated from their characters instead (about two characters a word in Chinese and Japanese).
+UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+CHARS_PER_UNSPACED_WORD = 2
+
 BULLET = re.compile(r"^\s*(?:[•·▪►●◦‣∙*\-–—]|\d{1,3}[.)]|[a-z][.)])\s+")
-SENTENCE_END = re.compile(r"""[.!?…:;]["'”’»)\]]*$""")
+SENTENCE_END = re.compile(r"""[.!?…:;。！？]["'”’»)\]」』）]*$""")
 TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
 URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 EMAIL_ONLY = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
@@ -182,26 +221,43 @@ def _continues(prev: str, nxt: str) -> bool:
     )
 
 
-def _info(no: int, end: int, text: str, bullet: bool) -> LineInfo:
-    tokens = WORD.findall(text.lower())
+def _info(no: int, end: int, text: str, bullet: bool, tokens: list[str], stopwords: frozenset[str],
+          unspaced: bool) -> LineInfo:
     words = len(tokens)
-    stops = sum(map(STOPWORDS.__contains__, tokens))
+    stops = sum(map(stopwords.__contains__, tokens))
+    stop_ratio = stops / words if words else 0.0
+    if unspaced:
+        words += len(UNSPACED.findall(text)) // CHARS_PER_UNSPACED_WORD
     return LineInfo(
         no=no,
         end=end,
         text=text,
         words=words,
-        stop_ratio=stops / words if words else 0.0,
+        stop_ratio=stop_ratio,
         sentence_end=bool(SENTENCE_END.search(text)) and not TRUNCATED.search(text),
         bullet=bullet,
         cues=line_cues(text, words) if text else (),
     )
 
 
+def page_stopwords(token_lines: list[list[str]]) -> frozenset[str]:
+    """The stop-word list that covers most of a page's words (English when none covers any)."""
+    counts: dict[str, int] = {}
+    for tokens in token_lines:
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+    best, best_cover = STOPWORDS, 0
+    for stopwords in STOPWORDS_BY_LANGUAGE.values():
+        cover = sum(counts.get(word, 0) for word in stopwords)
+        if cover > best_cover:
+            best, best_cover = stopwords, cover
+    return best
+
+
 def analyse(text: str) -> list[LineInfo]:
     """Logical lines with features; hard-wrapped prose lines are joined, keeping their span."""
     physical = text.split("\n")
-    out: list[LineInfo] = []
+    joined: list[tuple[int, int, str, bool]] = []
     i = 0
     while i < len(physical):
         start = i
@@ -209,9 +265,13 @@ def analyse(text: str) -> list[LineInfo]:
         while i + 1 < len(physical) and _continues(parts[-1], physical[i + 1].strip()):
             i += 1
             parts.append(physical[i].strip())
-        out.append(_info(start + 1, i + 1, " ".join(parts), bool(BULLET.match(physical[start]))))
+        joined.append((start + 1, i + 1, " ".join(parts), bool(BULLET.match(physical[start]))))
         i += 1
-    return out
+    token_lines = [WORD.findall(line[2].lower()) for line in joined]
+    stopwords = page_stopwords(token_lines)
+    unspaced = UNSPACED.search(text) is not None
+    return [_info(no, end, line, bullet, tokens, stopwords, unspaced)
+            for (no, end, line, bullet), tokens in zip(joined, token_lines, strict=True)]
 
 
 def is_prose(line: LineInfo, min_words: int = 12, stopword_language: bool = True) -> bool:

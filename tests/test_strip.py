@@ -99,6 +99,18 @@ def test_non_english_prose_is_kept_without_stopwords():
     assert "Menü" not in text and "Impressum" not in text
 
 
+def test_article_in_an_unspaced_script_is_found():
+    # Japanese has no spaces: a paragraph is a handful of \w+ runs, so words come from characters
+    dump = ("ホーム\nブログ\nお問い合わせ\n\n"
+            "先日、不正に改造したスマートフォンを販売したとして、二十代の男性が逮捕されたというニュースを耳にしました。\n"
+            "報道によると、今回販売されたのは機能制限を解除した端末で、公式ストアにないアプリも使えるとのことです。\n"
+            "では、なぜ改造した端末を販売すると商標権の侵害になるのでしょうか。\n"
+            "関連記事\n")
+    text = strip_text(dump)
+    assert "逮捕" in text and "商標権" in text
+    assert "ホーム" not in text and "関連記事" not in text
+
+
 def test_empty_and_chrome_only_dumps():
     assert strip_text("") == ""
     r = clean_dump("Home\nAbout us\nPrivacy Policy\n© 2026 Example")
