@@ -20,7 +20,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .config import StripConfig
+from .linemodel import FEATURE_NAMES, LineModel, RuleView, line_features, load_model
 from .lines import (
     BYLINE,
     COMMENT_AUTHOR,
@@ -230,18 +233,31 @@ def _previous_nonblank(lines: list[LineInfo], idx: int) -> int:
 def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     """Clean a plain-text page dump. Pure function: text in, StripResult out."""
     config = config or StripConfig()
+    return _clean(text, config, config.line_model)[0]
+
+
+def line_table(text: str, config: StripConfig | None = None) -> tuple[list[LineInfo], np.ndarray]:
+    """The non-blank lines of a dump and the line model's features for each (what training reads)."""
+    lines, features = _clean(text, config or StripConfig(), use_model=False, want_features=True)[1:]
+    return lines, features
+
+
+def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool = False,
+           ) -> tuple[StripResult, list[LineInfo], np.ndarray]:
+    """The rules, then (when asked) the line model's second opinion on the article lines."""
     lines = analyse(text)
     result = StripResult()
     removals = _Removals()
     nonblank = [ln for ln in lines if not ln.blank]
+    no_features = np.zeros((0, len(FEATURE_NAMES)))
     if not nonblank:
-        return result
+        return result, [], no_features
 
     # A page that is nothing but reader comments goes to the comments stage whole.
     if looks_like_comment_thread([ln.text for ln in nonblank]):
         result.comment_lines = [(ln.no, ln.text) for ln in nonblank]
         result.comment_source = "thread"
-        return result
+        return result, [], no_features
 
     # Languages without our stop-word list: judge prose by length and punctuation only.
     total_words = sum(ln.words for ln in nonblank)
@@ -253,7 +269,7 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
         for ln in nonblank:
             removals.add(ln, "no-article-text")
         result.removed = removals.spans
-        return result
+        return result, [], no_features
     start, end = region
 
     # A comments heading inside or after the article ends it.
@@ -309,24 +325,68 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
         else:
             kept_header.append(ln)
 
-    kept: list[LineInfo] = list(kept_header)
+    # The rules' verdict on every line before the comment section: None keeps it, else the reason.
+    verdicts: dict[int, str | None] = {}
     for idx, ln in enumerate(lines):
         if ln.blank or ln.no in header_nos:
             continue
         if comments_at is not None and idx >= comments_at:
             break  # the comment section is accounted for by the comments stage
         if idx < start or idx > end:
-            removals.add(ln, "outside-article")
+            verdicts[idx] = "outside-article"
         elif ln.cues:
-            removals.add(ln, "chrome:" + ",".join(ln.cues))
+            verdicts[idx] = "chrome:" + ",".join(ln.cues)
         elif result.title and ln.text == result.title:
-            removals.add(ln, "repeated-title")
+            verdicts[idx] = "repeated-title"
         else:
-            kept.append(ln)
+            verdicts[idx] = None
+    features = no_features
+    positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
+    if use_model or want_features:
+        kept_nos = {ln.no for ln in kept_header} | {lines[i].no for i, r in verdicts.items() if r is None}
+        comment_nos = {no for no, _ in result.comment_lines}
+        inside = [k for k, idx in enumerate(positions) if start <= idx <= end]
+        rules = RuleView(
+            weights=[weights[idx] for idx in positions],
+            prose=[is_prose(lines[idx], config.min_good_words, stopword_language) for idx in positions],
+            kept=[lines[idx].no in kept_nos for idx in positions],
+            comment=[lines[idx].no in comment_nos for idx in positions],
+            region=(inside[0], inside[-1]) if inside else None,
+        )
+        features = line_features([lines[idx] for idx in positions], text.split("\n"), rules)
+    if use_model:
+        verdicts = _second_opinion(verdicts, positions, load_model(config.line_model_path), features)
+    kept: list[LineInfo] = list(kept_header)
+    for idx, reason in verdicts.items():
+        if reason is None:
+            kept.append(lines[idx])
+        else:
+            removals.add(lines[idx], reason)
     kept.sort(key=lambda ln: ln.no)
     result.paragraphs = _paragraphs(kept)
     result.removed = sorted(removals.spans, key=lambda s: s["lines"][0])
-    return result
+    return result, [lines[idx] for idx in positions], features
+
+
+def _second_opinion(verdicts: dict[int, str | None], positions: list[int], model: LineModel,
+                    features: np.ndarray) -> dict[int, str | None]:
+    """The line model's verdicts on the rules' candidate lines (header and comment lines are not candidates).
+
+    Where the model would keep no line at all, the rules' verdicts stand: an empty
+    article from a page the rules found text in is the costlier mistake.
+    """
+    revised = dict(verdicts)
+    for idx, p in zip(positions, model.probabilities(features), strict=True):
+        if idx not in revised:
+            continue
+        if p >= model.threshold:
+            if revised[idx] != "repeated-title":
+                revised[idx] = None
+        elif revised[idx] is None:
+            revised[idx] = "line-model"
+    if any(reason is None for reason in revised.values()):
+        return revised
+    return verdicts
 
 
 def strip_text(text: str, config: StripConfig | None = None) -> str:

@@ -1,0 +1,183 @@
+"""Second opinion on the text cleaner's line decisions: a small boosted-tree line classifier.
+
+The rules in `strip` find the article as one dense region and read cues line by
+line. Some calls need many weak signals at once (a caption between two
+paragraphs, a teaser list inside the region, a short paragraph the region cut
+off), so a model trained on labelled dumps re-decides each candidate line from
+its own features, its neighbours', its window's and what the rules said.
+
+The model is a list of shallow regression trees (gradient boosting, trained by
+`benchmarks/train_line_model.py` with scikit-learn, exported to JSON); here it
+is evaluated with numpy only: all lines through all trees at once, one array
+step per tree level.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .lines import END_CUES, TRUNCATED, LineInfo
+
+MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
+
+_CAPITAL = re.compile(r"\b[A-Z]")
+_DIGIT = re.compile(r"\d")
+
+# What the rules concluded about one page, per non-blank line (in page order).
+@dataclass
+class RuleView:
+    weights: list[float]  # the rule score of each line
+    prose: list[bool]  # reads as running text on its own
+    kept: list[bool]  # the rules keep it as article text
+    comment: list[bool]  # the rules put it in the comment section
+    region: tuple[int, int] | None  # the densest region, as non-blank line positions
+
+
+OWN_FEATURES = [
+    "log_words", "stop_ratio", "sentence_end", "bullet", "cue", "end_cue", "prose", "rules_keep",
+    "in_comments", "weight", "capitals_per_word", "digit_share", "commas_per_word", "repeated_on_page",
+    "indent", "truncated", "ends_colon", "has_pipe", "chars_per_word",
+]
+NEIGHBOUR_FEATURES = 10  # the first ten own features, for each neighbour
+NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
+WINDOWS = (5, 15)
+FEATURE_NAMES = (
+    OWN_FEATURES
+    + [f"{name}@{off:+d}" for off in NEIGHBOUR_OFFSETS
+       for name in OWN_FEATURES[:NEIGHBOUR_FEATURES] + ["missing"]]
+    + [f"{name}~{w}" for w in WINDOWS for name in ("prose_share", "log_prose_words", "cue_share")]
+    + ["position", "words_before_share", "in_region", "lines_to_region", "lines_past_region",
+       "log_lines", "log_page_words"]
+)
+
+
+def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
+    """Sum of values[i - w .. i + w] for every i (clipped at the ends)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    n = len(values)
+    i = np.arange(n)
+    return cumulative[np.minimum(n, i + half_width + 1)] - cumulative[np.maximum(0, i - half_width)]
+
+
+def line_features(lines: list[LineInfo], physical: list[str], rules: RuleView) -> np.ndarray:
+    """One row of FEATURE_NAMES per line; `lines` are the non-blank logical lines, in order."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    seen: dict[str, int] = {}
+    for line in lines:
+        seen[line.text] = seen.get(line.text, 0) + 1
+    own = np.empty((n, len(OWN_FEATURES)))
+    for k, line in enumerate(lines):
+        text = line.text
+        raw = physical[line.no - 1]
+        words = max(1, line.words)
+        own[k] = (
+            math.log1p(line.words), line.stop_ratio, line.sentence_end, line.bullet, bool(line.cues),
+            bool(END_CUES.intersection(line.cues)), rules.prose[k], rules.kept[k], rules.comment[k],
+            max(-30.0, min(60.0, rules.weights[k])) / 10,
+            min(1.5, len(_CAPITAL.findall(text)) / words), len(_DIGIT.findall(text)) / len(text),
+            text.count(",") / words, seen[text] > 1, min(20, len(raw) - len(raw.lstrip())) / 4,
+            TRUNCATED.search(text) is not None, text.endswith(":"), "|" in text, len(text) / words / 10,
+        )
+    columns = [own]
+    head = own[:, :NEIGHBOUR_FEATURES]
+    for off in NEIGHBOUR_OFFSETS:
+        shifted = np.zeros_like(head)
+        missing = np.ones((n, 1))
+        if off < 0 and n > -off:
+            shifted[-off:] = head[:off]
+            missing[-off:] = 0
+        elif off > 0 and n > off:
+            shifted[:-off] = head[off:]
+            missing[:-off] = 0
+        columns += [shifted, missing]
+    prose = own[:, 6]
+    words = np.expm1(own[:, 0])
+    for w in WINDOWS:
+        columns.append(np.stack([_window_sums(prose, w) / (2 * w + 1),
+                                 np.log1p(_window_sums(words * prose, w)),
+                                 _window_sums(own[:, 4], w) / (2 * w + 1)], axis=1))
+    position = np.arange(n)
+    start, end = rules.region if rules.region else (n, -1)
+    total_words = max(1.0, float(words.sum()))
+    columns.append(np.stack([
+        position / n, np.cumsum(words) / total_words, (position >= start) & (position <= end),
+        np.clip((start - position) / 10, -5, 5), np.clip((position - end) / 10, -5, 5),
+        np.full(n, math.log1p(n)), np.full(n, math.log(total_words)),
+    ], axis=1))
+    return np.hstack(columns).astype(np.float64)
+
+
+class LineModel:
+    """Boosted trees as flat node arrays; leaves point at themselves so every walk takes `depth` steps."""
+
+    def __init__(self, spec: dict, features: list[str] | None = None):
+        if spec.get("features") != (FEATURE_NAMES if features is None else features):
+            raise ValueError("line model was trained on other features than this version computes")
+        self.version: str = spec["version"]
+        self.threshold: float = spec["threshold"]
+        self.baseline: float = spec["baseline"]
+        self.depth: int = spec["depth"]
+        self.roots = np.asarray(spec["roots"], dtype=np.int64)
+        self.feature = np.asarray(spec["feature"], dtype=np.int64)
+        self.split = np.asarray(spec["split"], dtype=np.float64)
+        self.left = np.asarray(spec["left"], dtype=np.int64)
+        self.right = np.asarray(spec["right"], dtype=np.int64)
+        self.value = np.asarray(spec["value"], dtype=np.float64)
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_PATH) -> LineModel:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        if len(features) == 0:
+            return np.zeros(0)
+        node = np.broadcast_to(self.roots, (len(features), len(self.roots)))
+        rows = np.arange(len(features))[:, None]
+        for _ in range(self.depth):
+            goes_left = features[rows, self.feature[node]] <= self.split[node]
+            node = np.where(goes_left, self.left[node], self.right[node])
+        raw = self.baseline + self.value[node].sum(axis=1)
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
+def spec_from_sklearn(clf: Any, threshold: float = 0.5, version: str = "lines-1",
+                      features: list[str] | None = None) -> dict:
+    """A LineModel spec from a fitted binary sklearn HistGradientBoostingClassifier.
+
+    Leaves point at themselves with an always-true split, so every walk takes `depth`
+    steps whatever the depth of the leaf it ends in.
+    """
+    roots, feature, split, left, right, value = [], [], [], [], [], []
+    depth = 1
+    for (tree,) in clf._predictors:  # one tree per boosting round for a binary classifier
+        base = len(feature)
+        roots.append(base)
+        depth = max(depth, int(tree.nodes["depth"].max()))
+        for k, node in enumerate(tree.nodes):
+            leaf = bool(node["is_leaf"])
+            feature.append(0 if leaf else int(node["feature_idx"]))
+            split.append(math.inf if leaf else float(node["num_threshold"]))
+            left.append(base + (k if leaf else int(node["left"])))
+            right.append(base + (k if leaf else int(node["right"])))
+            value.append(float(node["value"]) if leaf else 0.0)
+    return {
+        "version": version, "features": FEATURE_NAMES if features is None else features,
+        "threshold": threshold, "baseline": float(np.ravel(clf._baseline_prediction)[0]), "depth": depth,
+        "roots": roots, "feature": feature, "split": split, "left": left, "right": right, "value": value,
+    }
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str = "") -> LineModel:
+    """The model at `path`, or the one bundled with cleanpipe for ""; read once per process."""
+    return LineModel.load(path or MODEL_PATH)
