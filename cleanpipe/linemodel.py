@@ -29,7 +29,7 @@ from .lines import END_CUES, TRUNCATED, LineInfo
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
 
 _CAPITAL = re.compile(r"\b[A-Z]")
-_DIGIT = re.compile(r"\d")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 # What the rules concluded about one page, per non-blank line (in page order).
 @dataclass
@@ -75,19 +75,20 @@ def line_features(lines: list[LineInfo], physical: list[str], rules: RuleView) -
     seen: dict[str, int] = {}
     for line in lines:
         seen[line.text] = seen.get(line.text, 0) + 1
-    own = np.empty((n, len(OWN_FEATURES)))
+    rows = []
     for k, line in enumerate(lines):
         text = line.text
         raw = physical[line.no - 1]
-        words = max(1, line.words)
-        own[k] = (
+        words = line.words or 1
+        rows.append((
             math.log1p(line.words), line.stop_ratio, line.sentence_end, line.bullet, bool(line.cues),
-            bool(END_CUES.intersection(line.cues)), rules.prose[k], rules.kept[k], rules.comment[k],
+            not END_CUES.isdisjoint(line.cues), rules.prose[k], rules.kept[k], rules.comment[k],
             max(-30.0, min(60.0, rules.weights[k])) / 10,
-            min(1.5, len(_CAPITAL.findall(text)) / words), len(_DIGIT.findall(text)) / len(text),
+            min(1.5, len(_CAPITAL.findall(text)) / words), (len(text) - len(text.translate(_NO_DIGITS))) / len(text),
             text.count(",") / words, seen[text] > 1, min(20, len(raw) - len(raw.lstrip())) / 4,
             TRUNCATED.search(text) is not None, text.endswith(":"), "|" in text, len(text) / words / 10,
-        )
+        ))
+    own = np.array(rows, dtype=np.float64)
     columns = [own]
     head = own[:, :NEIGHBOUR_FEATURES]
     for off in NEIGHBOUR_OFFSETS:
@@ -141,10 +142,12 @@ class LineModel:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0)
-        node = np.broadcast_to(self.roots, (len(features), len(self.roots)))
-        rows = np.arange(len(features))[:, None]
+        n, width = features.shape
+        flat = features.ravel()
+        row_start = (np.arange(n) * width)[:, None]
+        node = np.broadcast_to(self.roots, (n, len(self.roots)))
         for _ in range(self.depth):
-            goes_left = features[rows, self.feature[node]] <= self.split[node]
+            goes_left = flat[row_start + self.feature[node]] <= self.split[node]
             node = np.where(goes_left, self.left[node], self.right[node])
         raw = self.baseline + self.value[node].sum(axis=1)
         return 1.0 / (1.0 + np.exp(-raw))

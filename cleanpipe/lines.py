@@ -8,7 +8,9 @@ none), sentence endings and keyword cues for site chrome.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -223,6 +225,8 @@ def _continues(prev: str, nxt: str) -> bool:
 
 def _info(no: int, end: int, text: str, bullet: bool, tokens: list[str], stopwords: frozenset[str],
           unspaced: bool) -> LineInfo:
+    if not text:
+        return LineInfo(no, end, text, 0, 0.0, False, bullet, ())
     words = len(tokens)
     stops = sum(map(stopwords.__contains__, tokens))
     stop_ratio = stops / words if words else 0.0
@@ -236,19 +240,16 @@ def _info(no: int, end: int, text: str, bullet: bool, tokens: list[str], stopwor
         stop_ratio=stop_ratio,
         sentence_end=bool(SENTENCE_END.search(text)) and not TRUNCATED.search(text),
         bullet=bullet,
-        cues=line_cues(text, words) if text else (),
+        cues=line_cues(text, words),
     )
 
 
 def page_stopwords(token_lines: list[list[str]]) -> frozenset[str]:
     """The stop-word list that covers most of a page's words (English when none covers any)."""
-    counts: dict[str, int] = {}
-    for tokens in token_lines:
-        for token in tokens:
-            counts[token] = counts.get(token, 0) + 1
+    counts = Counter(chain.from_iterable(token_lines))
     best, best_cover = STOPWORDS, 0
     for stopwords in STOPWORDS_BY_LANGUAGE.values():
-        cover = sum(counts.get(word, 0) for word in stopwords)
+        cover = sum(map(counts.__getitem__, stopwords.intersection(counts)))
         if cover > best_cover:
             best, best_cover = stopwords, cover
     return best
@@ -267,7 +268,7 @@ def analyse(text: str) -> list[LineInfo]:
             parts.append(physical[i].strip())
         joined.append((start + 1, i + 1, " ".join(parts), bool(BULLET.match(physical[start]))))
         i += 1
-    token_lines = [WORD.findall(line[2].lower()) for line in joined]
+    token_lines = [WORD.findall(line[2].lower()) if line[2] else [] for line in joined]
     stopwords = page_stopwords(token_lines)
     unspaced = UNSPACED.search(text) is not None
     return [_info(no, end, line, bullet, tokens, stopwords, unspaced)

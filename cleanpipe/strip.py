@@ -86,7 +86,9 @@ def _heading_like(line: LineInfo) -> bool:
 HARD_STOP = -1e6  # a line the article never runs across
 
 
-def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool) -> list[float]:
+def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool,
+             ) -> tuple[list[float], list[bool]]:
+    """Each line's score, and whether it reads as prose on its own."""
     weights = []
     nonblank = [i for i, ln in enumerate(lines) if not ln.blank]
     next_nonblank = {a: b for a, b in zip(nonblank, nonblank[1:], strict=False)}
@@ -112,7 +114,7 @@ def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool
             else:
                 weights.append(-1.5 if line.bullet else -1.0)
     _penalize_teaser_runs(lines, weights, prose, nonblank)
-    return weights
+    return weights, prose
 
 
 def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: list[bool],
@@ -263,7 +265,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     total_words = sum(ln.words for ln in nonblank)
     stopword_language = sum(ln.stop_ratio * ln.words for ln in nonblank) / max(1, total_words) >= 0.08
 
-    weights = _weights(lines, config, stopword_language)
+    weights, prose = _weights(lines, config, stopword_language)
     region = _densest_region(weights)
     if region is None:
         for ln in nonblank:
@@ -348,7 +350,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
         inside = [k for k, idx in enumerate(positions) if start <= idx <= end]
         rules = RuleView(
             weights=[weights[idx] for idx in positions],
-            prose=[is_prose(lines[idx], config.min_good_words, stopword_language) for idx in positions],
+            prose=[prose[idx] for idx in positions],
             kept=[lines[idx].no in kept_nos for idx in positions],
             comment=[lines[idx].no in comment_nos for idx in positions],
             region=(inside[0], inside[-1]) if inside else None,
