@@ -14,6 +14,7 @@ step per tree level.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -121,6 +122,8 @@ def line_features(lines: list[LineInfo], physical: list[str], rules: RuleView) -
 class LineModel:
     """Boosted trees as flat node arrays; leaves point at themselves so every walk takes `depth` steps."""
 
+    digest = ""  # sha256 of the file it was loaded from, for provenance
+
     def __init__(self, spec: dict, features: list[str] | None = None):
         if spec.get("features") != (FEATURE_NAMES if features is None else features):
             raise ValueError("line model was trained on other features than this version computes")
@@ -137,7 +140,10 @@ class LineModel:
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> LineModel:
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        data = Path(path).read_bytes()
+        model = cls(json.loads(data))
+        model.digest = hashlib.sha256(data).hexdigest()
+        return model
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:

@@ -463,9 +463,12 @@ class Stripper:
         doc.title, doc.byline, doc.date = result.title, result.byline, result.date
         doc.paragraphs = result.paragraphs
         doc.comment_block = result.comment_lines
+        record: dict[str, Any] = {"stage": "strip", "mode": mode}
+        if mode == "text" and self.config.line_model:
+            model = load_model(self.config.line_model_path)
+            record["line_model"] = {"version": model.version, "sha256": model.digest}
         doc.stages.append({
-            "stage": "strip",
-            "mode": mode,
+            **record,
             "kept_paragraphs": len(result.paragraphs),
             "comment_section": result.comment_source,
             "comment_lines": len(result.comment_lines),

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+
+from cleanpipe.linemodel import MODEL_PATH
 from cleanpipe.lines import looks_like_comment_thread, parse_dateline
 from cleanpipe.model import Document, Source
 from cleanpipe.strip import Stripper, clean_dump, clean_html, strip_text
@@ -146,6 +149,7 @@ def test_stripper_stage_records_what_it_removed(news_dump):
     (log,) = doc.stages
     assert log["stage"] == "strip" and log["mode"] == "text" and log["removed"]
     assert doc.content == "" and doc.title
+    assert log["line_model"]["sha256"] == hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
 
 
 def test_a_date_line_does_not_swallow_a_lowercase_line_after_it():
