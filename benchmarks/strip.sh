@@ -10,5 +10,14 @@ echo "## text mode (inscriptis dumps -> cleanpipe.strip.strip_text, in-process)"
 python3 "$BENCH/run_text.py" --data "$DATA" --baselines identity,lines \
     --py cleanpipe.strip:strip_text --py-path "$PWD" --label cleanpipe-text | sed -n '/^| system/,$p'
 echo
+echo "The bundled line model was trained on these very pages, so the F1 above is in-sample."
+echo "Held out (train on one half of the pages, score the other; needs pip install -e '.[train]'):"
+CACHE=$(ls -d /tmp/extbench/textcache/"$(basename "$DATA")"-*-inscriptis 2>/dev/null | head -1)
+if [ -n "$CACHE" ] && python3 -c "import sklearn" 2>/dev/null; then
+    python3 benchmarks/train_line_model.py --data "$DATA" --dumps "$CACHE" --halves | grep held-out
+else
+    echo "(skipped: scikit-learn or the dumps cache is missing)"
+fi
+echo
 echo "## HTML mode (cleanpipe.strip.strip_html vs trafilatura defaults)"
 python3 benchmarks/strip_html.py --data "$DATA" --bench "$BENCH"
