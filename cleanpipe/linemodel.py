@@ -30,7 +30,7 @@ from .lines import END_CUES, TRUNCATED, LineInfo
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
 
 _CAPITAL = re.compile(r"\b[A-Z]")
-_NO_DIGITS = str.maketrans("", "", "0123456789")
+_DIGITS = "0123456789"
 
 # What the rules concluded about one page, per non-blank line (in page order).
 @dataclass
@@ -85,7 +85,7 @@ def line_features(lines: list[LineInfo], physical: list[str], rules: RuleView) -
             math.log1p(line.words), line.stop_ratio, line.sentence_end, line.bullet, bool(line.cues),
             not END_CUES.isdisjoint(line.cues), rules.prose[k], rules.kept[k], rules.comment[k],
             max(-30.0, min(60.0, rules.weights[k])) / 10,
-            min(1.5, len(_CAPITAL.findall(text)) / words), (len(text) - len(text.translate(_NO_DIGITS))) / len(text),
+            min(1.5, len(_CAPITAL.findall(text)) / words), sum(map(text.count, _DIGITS)) / len(text),
             text.count(",") / words, seen[text] > 1, min(20, len(raw) - len(raw.lstrip())) / 4,
             TRUNCATED.search(text) is not None, text.endswith(":"), "|" in text, len(text) / words / 10,
         ))
