@@ -29,7 +29,8 @@ from typing import Any
 
 from . import __version__
 from .comments import CommentDeduper, CommentSplitter
-from .config import Config
+from .config import Config, ConfigError
+from .linemodel import MODEL_PATH, load_model
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .read import Reader
@@ -137,7 +138,15 @@ class Pipeline:
         if self.config.names.aliases and self.config.names.mode != "off":
             self.alias_merges = load_alias_file(self.config.names.aliases)
             alias_bytes = Path(self.config.names.aliases).read_bytes()
-        self.config_sha256 = self.config.sha256(alias_bytes)
+        model_bytes = b""
+        if self.config.strip.line_model:  # a bad model path fails the run here, not every page later
+            path = self.config.strip.line_model_path
+            try:
+                model_bytes = load_model(path).digest.encode()
+            except (OSError, ValueError, KeyError) as exc:
+                raise ConfigError(f"cannot load line model {path or MODEL_PATH}: {exc}") from exc
+        # a retrained model changes the output, so it is part of what incremental runs compare
+        self.config_sha256 = self.config.sha256(alias_bytes + model_bytes)
 
     # -- pass 1 -----------------------------------------------------------------------------------
     def _mapped(self, inputs: Iterable[str],

@@ -50,6 +50,11 @@ def test_usage_errors_exit_2(tmp_path):
     res = runner.invoke(main, ["run", str(RAW), "--config", str(cfg), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "threshold" in res.output
     assert not (tmp_path / "o").exists()
+    # a line model that cannot be loaded stops the run before any page, not page by page
+    cfg.write_text(f'[strip]\nline_model_path = "{tmp_path / "nope.json"}"\n')
+    res = runner.invoke(main, ["run", str(RAW), "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "cannot load line model" in res.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_strip_stdin_and_dirs(tmp_path):

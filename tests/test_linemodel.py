@@ -125,3 +125,17 @@ def test_training_script_writes_a_model_cleanpipe_can_load(tmp_path):
     assert len(model.roots) == 5
     # a model this small decides little; what matters is that the strip stage runs on it
     assert "Engineers said" in clean_dump(ARTICLE, StripConfig(line_model_path=str(out))).text()
+
+
+def test_a_retrained_model_changes_the_config_fingerprint(tmp_path):
+    from cleanpipe.config import Config
+    from cleanpipe.pipeline import Pipeline
+
+    spec = json.loads(MODEL_PATH.read_text())
+    spec["threshold"] = 0.6
+    other = tmp_path / "model.json"
+    other.write_text(json.dumps(spec))
+    bundled = Pipeline(Config()).config_sha256
+    assert Pipeline(Config(strip=StripConfig(line_model_path=str(MODEL_PATH)))).config_sha256 == \
+        Pipeline(Config(strip=StripConfig(line_model_path=str(MODEL_PATH)))).config_sha256
+    assert Pipeline(Config(strip=StripConfig(line_model_path=str(other)))).config_sha256 != bundled
