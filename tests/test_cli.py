@@ -22,14 +22,13 @@ def test_help_texts_have_examples():
         assert res.exit_code == 0 and "Examples:" in res.output, cmd
 
 
-def test_run_default_paths(tmp_path):
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        shutil.copytree(RAW, "raw")
-        res = runner.invoke(main, ["run"])
-        assert res.exit_code == 0, res.output
-        assert os.path.exists("clean/documents.jsonl")
-        assert "5 documents" in res.stderr
+def test_run_default_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the defaults raw/ and clean/ are relative to the working directory
+    shutil.copytree(RAW, "raw")
+    res = CliRunner().invoke(main, ["run"])
+    assert res.exit_code == 0, res.output
+    assert os.path.exists("clean/documents.jsonl")
+    assert "5 documents" in res.stderr
 
 
 def test_run_json_log_and_rejects_exit_code(tmp_path):
@@ -101,16 +100,15 @@ def test_dedup_command_on_any_jsonl(tmp_path):
     assert rejects[0]["kept_text"] == "Very nice article !" and rejects[0]["similarity"] == 1.0
 
 
-def test_dedup_command_to_stdout(tmp_path):
+def test_dedup_command_to_stdout(tmp_path, monkeypatch):
     src = tmp_path / "c.jsonl"
     src.write_text('{"text": "same words here"}\n{"text": "Same words here!"}\n')
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        res = runner.invoke(main, ["dedup", str(src)])
-        assert res.exit_code == 0
-        assert [json.loads(x)["duplicates"] for x in res.stdout.splitlines()] == [1]
-        with open("rejects.jsonl") as fh:
-            assert json.loads(fh.read())["duplicate_of"] == f"{src}:1"
+    monkeypatch.chdir(tmp_path)  # rejects.jsonl goes to the working directory
+    res = CliRunner().invoke(main, ["dedup", str(src)])
+    assert res.exit_code == 0
+    assert [json.loads(x)["duplicates"] for x in res.stdout.splitlines()] == [1]
+    with open("rejects.jsonl") as fh:
+        assert json.loads(fh.read())["duplicate_of"] == f"{src}:1"
 
 
 def test_names_suggest_then_apply_reviewed_file(tmp_path):
