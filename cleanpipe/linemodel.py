@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -73,9 +74,7 @@ def line_features(lines: list[LineInfo], physical: list[str], rules: RuleView) -
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
-    seen: dict[str, int] = {}
-    for line in lines:
-        seen[line.text] = seen.get(line.text, 0) + 1
+    seen = Counter(line.text for line in lines)
     rows = []
     for k, line in enumerate(lines):
         text = line.text

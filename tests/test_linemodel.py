@@ -20,11 +20,17 @@ ARTICLE = (
 )
 
 
+def one_tree(depth: int, feature: list[int], split: list[float], left: list[int], right: list[int],
+             value: list[float], baseline: float = 0.0) -> LineModel:
+    """A hand-written model of one tree rooted at node 0."""
+    return LineModel({"version": "test", "features": FEATURE_NAMES, "threshold": 0.5, "baseline": baseline,
+                      "depth": depth, "roots": [0], "feature": feature, "split": split, "left": left,
+                      "right": right, "value": value})
+
+
 def constant_model(value: float) -> LineModel:
     """One tree that is a single leaf: every line gets sigmoid(value)."""
-    return LineModel({"version": "test", "features": FEATURE_NAMES, "threshold": 0.5, "baseline": 0.0,
-                      "depth": 1, "roots": [0], "feature": [0], "split": [float("inf")], "left": [0],
-                      "right": [0], "value": [value]})
+    return one_tree(1, [0], [np.inf], [0], [0], [value])
 
 
 def test_features_have_one_row_per_nonblank_line_and_one_column_per_name():
@@ -39,10 +45,8 @@ def test_features_have_one_row_per_nonblank_line_and_one_column_per_name():
 
 def test_tree_walk_follows_splits_to_the_leaves():
     # depth-2 tree on log_words: <= 1.0 -> leaf -2; else split on stop_ratio <= 0.2 -> leaf 1 / leaf 3
-    spec = {"version": "test", "features": FEATURE_NAMES, "threshold": 0.5, "baseline": 0.5, "depth": 2,
-            "roots": [0], "feature": [0, 0, 1, 0, 0], "split": [1.0, float("inf"), 0.2, float("inf"), float("inf")],
-            "left": [1, 1, 3, 3, 4], "right": [2, 1, 4, 3, 4], "value": [0, -2.0, 0, 1.0, 3.0]}
-    model = LineModel(spec)
+    model = one_tree(2, feature=[0, 0, 1, 0, 0], split=[1.0, np.inf, 0.2, np.inf, np.inf],
+                     left=[1, 1, 3, 3, 4], right=[2, 1, 4, 3, 4], value=[0, -2.0, 0, 1.0, 3.0], baseline=0.5)
     x = np.zeros((3, len(FEATURE_NAMES)))
     x[:, 0] = [0.5, 2.0, 2.0]
     x[:, 1] = [0.9, 0.1, 0.5]
@@ -90,9 +94,8 @@ def test_second_opinion_overrules_the_rules_but_never_empties_the_article():
     mixed = {0: None, 1: None}
     x = np.zeros((2, len(FEATURE_NAMES)))
     x[0, 0] = 5.0
-    split_model = LineModel({"version": "t", "features": FEATURE_NAMES, "threshold": 0.5, "baseline": 0.0,
-                             "depth": 1, "roots": [0], "feature": [0, 0, 0], "split": [1.0, np.inf, np.inf],
-                             "left": [1, 1, 2], "right": [2, 1, 2], "value": [0.0, -3.0, 3.0]})
+    split_model = one_tree(1, feature=[0, 0, 0], split=[1.0, np.inf, np.inf], left=[1, 1, 2], right=[2, 1, 2],
+                           value=[0.0, -3.0, 3.0])
     assert _second_opinion(mixed, [0, 1], split_model, x) == {0: None, 1: "line-model"}
 
 
