@@ -250,7 +250,8 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     lines = analyse(text)
     result = StripResult()
     removals = _Removals()
-    nonblank = [ln for ln in lines if not ln.blank]
+    positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
+    nonblank = [lines[idx] for idx in positions]
     no_features = np.zeros((0, len(FEATURE_NAMES)))
     if not nonblank:
         return result, [], no_features
@@ -343,7 +344,6 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
         else:
             verdicts[idx] = None
     features = no_features
-    positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
     if use_model or want_features:
         kept_nos = {ln.no for ln in kept_header} | {lines[i].no for i, r in verdicts.items() if r is None}
         comment_nos = {no for no, _ in result.comment_lines}
@@ -355,7 +355,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
             comment=[lines[idx].no in comment_nos for idx in positions],
             region=(inside[0], inside[-1]) if inside else None,
         )
-        features = line_features([lines[idx] for idx in positions], text.split("\n"), rules)
+        features = line_features(nonblank, text.split("\n"), rules)
     if use_model:
         verdicts = _second_opinion(verdicts, positions, load_model(config.line_model_path), features)
     kept: list[LineInfo] = list(kept_header)
@@ -367,7 +367,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     kept.sort(key=lambda ln: ln.no)
     result.paragraphs = _paragraphs(kept)
     result.removed = sorted(removals.spans, key=lambda s: s["lines"][0])
-    return result, [lines[idx] for idx in positions], features
+    return result, nonblank, features
 
 
 def _second_opinion(verdicts: dict[int, str | None], positions: list[int], model: LineModel,
