@@ -92,6 +92,9 @@ def main() -> None:
 @click.option("--dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
               help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.6].")
 @click.option("--no-dedup", is_flag=True, help="Keep every comment.")
+@click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
+              help="Drop kept lines found on many pages of one site; pages grouped by URL host "
+                   "[default] or input folder, or off.")
 @click.option("--workers", "-j", type=click.IntRange(1),
               help="Processes for per-page work [default: the number of CPUs].")
 @click.option("--doc-timeout", type=click.FloatRange(0),
@@ -119,9 +122,9 @@ def main() -> None:
               help="Ray engine: shards of keys in each shuffle [default: twice the cluster's CPUs, or one per "
                    "2000 input files if more].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
-        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, workers: int | None,
-        doc_timeout: float | None, max_bytes: int | None, input_format: str | None, state_dir: str | None,
-        force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool, engine: str,
+        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, site_repeats: str | None,
+        workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
+        state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool, engine: str,
         ray_address: str | None, partitions: int | None) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
@@ -149,6 +152,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "names.mode": names_mode,
         "dedup.threshold": dedup_threshold,
         "dedup.enabled": False if no_dedup else None,
+        "repeats.enabled": None if site_repeats is None else site_repeats != "off",
+        "repeats.site": site_repeats if site_repeats in ("url", "folder") else None,
         "workers": workers,
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,

@@ -61,11 +61,22 @@ class NamesConfig:
 
 
 @dataclass
+class RepeatsConfig:
+    enabled: bool = True  # drop short paragraphs that recur on many pages of the same site
+    site: str = "url"  # url: pages grouped by their URL's host | folder: by their input file's folder
+    min_pages: int = 5  # a paragraph must occur on at least this many pages of its site...
+    min_share: float = 0.3  # ...and on at least this share of the site's pages
+    max_words: int = 60  # longer paragraphs are never counted (chrome lines are short)
+    max_removed_share: float = 0.5  # a page would lose more of its words: a near-copy, left alone
+
+
+@dataclass
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     strip: StripConfig = field(default_factory=StripConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     names: NamesConfig = field(default_factory=NamesConfig)
+    repeats: RepeatsConfig = field(default_factory=RepeatsConfig)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
@@ -88,6 +99,12 @@ class Config:
             raise ConfigError(f"names.mode must be auto, aliases or off, got {self.names.mode!r}")
         if self.read.input_format not in ("auto", "text", "html", "jsonl", "warc"):
             raise ConfigError(f"read.input_format unknown: {self.read.input_format!r}")
+        if self.repeats.site not in ("url", "folder"):
+            raise ConfigError(f"repeats.site must be url or folder, got {self.repeats.site!r}")
+        if self.repeats.min_pages < 2:
+            raise ConfigError(f"repeats.min_pages must be >= 2, got {self.repeats.min_pages}")
+        if not 0.0 <= self.repeats.min_share <= 1.0 or not 0.0 < self.repeats.max_removed_share <= 1.0:
+            raise ConfigError("repeats.min_share must be in [0, 1] and repeats.max_removed_share in (0, 1]")
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         if self.doc_timeout < 0:

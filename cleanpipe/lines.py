@@ -7,6 +7,7 @@ none), sentence endings and keyword cues for site chrome.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -273,6 +274,12 @@ def analyse(text: str) -> list[LineInfo]:
     unspaced = UNSPACED.search(text) is not None
     return [_info(no, end, line, bullet, tokens, stopwords, unspaced)
             for (no, end, line, bullet), tokens in zip(joined, token_lines, strict=True)]
+
+
+def line_key(text: str) -> int:
+    """A signed 64-bit digest of a line's words, case and spacing ignored: lines compared across pages."""
+    digest = hashlib.blake2b(" ".join(text.casefold().split()).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def is_prose(line: LineInfo, min_words: int = 12, stopword_language: bool = True) -> bool:

@@ -52,6 +52,8 @@ class Document:
     comments: list[Comment] = field(default_factory=list)
     # the raw comment section, (line no, text) pairs, between the strip and comments stages
     comment_block: list[tuple[int, str]] = field(default_factory=list)
+    # digests of the page's lines (`lines.line_key`), for counting lines across a site's pages
+    line_keys: list[int] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -70,6 +72,7 @@ class Document:
             "paragraphs": [dict(vars(p)) for p in self.paragraphs],
             "comments": [dict(vars(c)) for c in self.comments],
             "comment_block": self.comment_block,
+            "line_keys": self.line_keys,
             "stages": self.stages,
         }
 
@@ -85,6 +88,7 @@ class Document:
             paragraphs=[Paragraph(**p) for p in data.get("paragraphs", [])],
             comments=[Comment(**c) for c in data.get("comments", [])],
             comment_block=[tuple(x) for x in data.get("comment_block", [])],
+            line_keys=list(data.get("line_keys", [])),
             stages=list(data.get("stages", [])),
         )
 

@@ -4,13 +4,15 @@
    read -> strip -> split comments; candidate-name counts are gathered;
    documents go to a spool file. Inputs the state store knows are skipped.
 2. corpus (sequential, input order): near-duplicate comments across the whole
-   run and every earlier run, then names normalized with the merges found over
-   the corpus (and an alias file).
+   run and every earlier run, kept lines that recur on many pages of one site
+   removed, then names normalized with the merges found over the corpus
+   (and an alias file).
 3. finish: kept comments learn how many copies they absorbed; records are
    written atomically with their provenance, records of skipped inputs carried
    over, and only then is the state store updated.
 
-Memory holds the dedup index and the name counts, never the corpus.
+Memory holds the dedup index, the name counts and a digest of every page line
+(8 bytes each, for the site counts), never the corpus.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .linemodel import MODEL_PATH, load_model
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .read import Reader
+from .repeats import RepeatFilter, SiteStats
 from .state import StateStore
 from .strip import Stripper
 from .workers import SupervisedPool
@@ -204,6 +207,9 @@ class Pipeline:
                 seen_ids[item.id] = item.source.path
                 if self.config.names.mode == "auto":
                     stats.add_document(item)
+                if self.config.repeats.enabled:
+                    carry.new_sites.add_document(item, self.config.repeats)
+                item.line_keys = []  # counted; no need to spool them
                 fh.write(dumps(item.to_dict()) + "\n")
 
         merges: dict[str, Merge] = {}
@@ -217,18 +223,29 @@ class Pipeline:
         normalizer = NameNormalizer(merges.values())
         deduper = carry.deduper or CommentDeduper(self.config.dedup)
         carry.deduper = deduper
+        repeats = None
+        if self.config.repeats.enabled:
+            sites = SiteStats()
+            sites.merge(carry.old_sites)
+            sites.merge(carry.new_sites)
+            repeats = RepeatFilter(sites, self.config.repeats)
 
         spool2 = work / "pass2.jsonl"
         with open(spool1, encoding="utf-8") as src, open(spool2, "w", encoding="utf-8") as dst:
             spooled = (Document.from_dict(json.loads(line)) for line in src)
             for n, (doc, comment_rejects) in enumerate(deduper.run(spooled), start=1):
+                if progress:
+                    progress("corpus", n)
                 for rej in comment_rejects:
                     yield "reject", rej
+                if repeats is not None:  # before names: their offsets point into the final text
+                    doc = repeats.process(doc)
+                    if (emptied := repeats.emptied(doc)) is not None:
+                        yield "reject", emptied
+                        continue
                 if self.config.names.mode != "off":
                     doc = normalizer.process(doc)
                 dst.write(dumps(doc.to_dict()) + "\n")
-                if progress:
-                    progress("corpus", n)
         spool1.unlink()
 
         absorbed = deduper.absorbed
@@ -296,6 +313,7 @@ class Pipeline:
         carry.deduper = CommentDeduper(self.config.dedup, persistent=True)
         store.load_filter(carry.deduper.filter)
         carry.old_names = store.load_names()
+        carry.old_sites = store.load_sites()
         return carry
 
     def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None,
@@ -344,7 +362,7 @@ class Pipeline:
         })
         if store is not None and carry.deduper is not None:
             # after the outputs are in place: a kill before this line means a redo, never a loss
-            store.commit_run(run_id, carry.processed, carry.deduper.filter, carry.new_names)
+            store.commit_run(run_id, carry.processed, carry.deduper.filter, carry.new_names, carry.new_sites)
         return summary
 
 
@@ -356,6 +374,8 @@ class Carry:
     deduper: CommentDeduper | None = None
     old_names: NameStats = field(default_factory=NameStats)
     new_names: NameStats = field(default_factory=NameStats)
+    old_sites: SiteStats = field(default_factory=SiteStats)
+    new_sites: SiteStats = field(default_factory=SiteStats)
     processed: dict[str, str] = field(default_factory=dict)  # path -> sha256 of inputs read this run
 
 

@@ -6,8 +6,9 @@ never the corpus through one process:
 1. map (per input file): read -> strip -> split comments. Inputs are listed in
    the driver; a document's place in input order is (file, record).
 2. duplicate documents: group by document id, the first by input order wins.
-3. names: a partial count per block, merged once in the driver, where the
-   variants are found; the merges go to every worker for step 7.
+3. names and site repeats: partial counts per block (candidate names; short
+   paragraphs per site), merged once in the driver, where the name variants
+   are found; the merges and site counts go to every worker for step 9.
 4. comment sketches (per document block): exact digest, shingles, LSH band keys.
 5. exact copies: group by digest; the first occurrence stands for the text.
 6. candidates: one row per LSH bucket entry (kind, band and band key as one
@@ -20,7 +21,8 @@ never the corpus through one process:
    (`dedup.SimilarityGraph`: a text duplicates only an earlier kept one, as in
    the streaming filter); every occurrence then gets its verdict in a map.
 9. assembly: documents meet their comments' verdicts and kept comments their
-   absorbed counts (group by document id); names are normalized; records and
+   absorbed counts (group by document id); paragraphs repeated across their
+   site are removed and names normalized; records and
    rejects are sorted by input order and written as `documents/part-NNNNN.jsonl`
    and `rejects/part-NNNNN.jsonl`, then the manifest.
 
@@ -58,6 +60,7 @@ from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
 from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary, new_run_id
 from .read import Reader, iter_input_paths
+from .repeats import RepeatFilter, SiteStats
 from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
 
 DOCUMENTS_DIR = "documents"
@@ -143,12 +146,17 @@ def first_of_each_id(rows: list[dict[str, Any]], run_id: str) -> list[dict[str, 
     return out
 
 
-def partial_name_counts(batch: Any) -> Any:
-    """Step 3: candidate-name counts of one block of documents."""
-    stats = NameStats()
+def partial_counts(batch: Any, config: Config) -> Any:
+    """Step 3: candidate-name and site-paragraph counts of one block of documents."""
+    names, sites = NameStats(), SiteStats()
     for data in batch.column("data").to_pylist():
-        stats.add_document(Document.from_dict(json.loads(data)))
-    return _table([{"stats": pickle.dumps(stats)}], _schema(stats=pa.binary()))
+        doc = Document.from_dict(json.loads(data))
+        if config.names.mode == "auto":
+            names.add_document(doc)
+        if config.repeats.enabled:
+            sites.add_document(doc, config.repeats)
+    return _table([{"names": pickle.dumps(names), "sites": pickle.dumps(sites)}],
+                  _schema(names=pa.binary(), sites=pa.binary()))
 
 
 def _sketch_schema() -> Any:
@@ -277,8 +285,8 @@ def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[byte
     return _table(out, _row_schema())
 
 
-def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, provenance: dict[str, Any],
-             run_id: str) -> list[dict[str, Any]]:
+def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repeats: RepeatFilter | None,
+             provenance: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
     """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
     doc_row = next(r for r in rows if r["kind"] == "document")
     doc = Document.from_dict(json.loads(doc_row["data"]))
@@ -290,11 +298,15 @@ def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, prov
     kept_text = {v["duplicate_of"]: v["kept_text"] for v in drops.values()}
     seq_of = {c.id: i + 1 for i, c in enumerate(doc.comments)}
     rejects = apply_verdicts(doc, verdicts, kept_text)
+    f, r = doc_row["file"], doc_row["rec"]
+    if repeats is not None:
+        doc = repeats.process(doc)
+        if (emptied := repeats.emptied(doc)) is not None:
+            return [_reject_row(f, r, emptied, run_id)]
     if normalizer is not None:
         doc = normalizer.process(doc)
     for comment in doc.comments:
         comment.duplicates = absorbed.get(comment.id, 0)
-    f, r = doc_row["file"], doc_row["rec"]
     out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id, comments=len(doc.comments))]
     out += [_reject_row(f, r, rej, run_id, seq_of[rej.extra["id"]]) for rej in rejects]
     return out
@@ -411,11 +423,14 @@ class RayPipeline(Pipeline):
         unique = docs.filter(expr=col("kind") == "document")
 
         merges: dict[str, Merge] = {}
+        names, sites = NameStats(), SiteStats()
+        if self.config.names.mode == "auto" or self.config.repeats.enabled:
+            for row in unique.map_batches(partial_counts, batch_format="pyarrow",
+                                          fn_kwargs={"config": self.config}).iter_rows():
+                names.merge(pickle.loads(row["names"]))
+                sites.merge(pickle.loads(row["sites"]))
         if self.config.names.mode == "auto":
-            stats = NameStats()
-            for row in unique.map_batches(partial_name_counts, batch_format="pyarrow").iter_rows():
-                stats.merge(pickle.loads(row["stats"]))
-            merges.update((m.variant, m) for m in find_variants(stats, self.config.names))
+            merges.update((m.variant, m) for m in find_variants(names, self.config.names))
         merges.update((m.variant, m) for m in self.alias_merges)
         summary.name_merges = len(merges)
         step("names", None)
@@ -429,6 +444,7 @@ class RayPipeline(Pipeline):
         assembled = step("assemble", group_by(
             combined, "doc_id", assemble, _row_schema(), shuffle,
             normalizer=NameNormalizer(merges.values()) if self.config.names.mode != "off" else None,
+            repeats=RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None,
             provenance=prov, run_id=run_id).materialize())
 
         work = out / f".cleanpipe-work-{run_id}"

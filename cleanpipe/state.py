@@ -1,9 +1,9 @@
-"""Run state in SQLite: which inputs were processed, the comment-dedup index and name counts.
+"""Run state in SQLite: inputs processed, the comment-dedup index, name and site-paragraph counts.
 
 A nightly run over a growing folder reads this to skip inputs it has already
 processed (same path, same content hash, same config hash), to drop tonight's
-comments that repeat last night's, and to normalize names with corpus-wide
-counts. Everything is loaded in one query per table and saved in one
+comments that repeat last night's, and to normalize names and find paragraphs
+repeated across a site's pages with corpus-wide counts. Everything is loaded in one query per table and saved in one
 transaction at the end of a run, after the outputs are in place: a run killed
 before that commit is simply redone, never half-recorded.
 """
@@ -13,8 +13,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+
 from .dedup import NearDuplicateFilter
 from .names import NameStats
+from .repeats import SiteStats
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,6 +29,8 @@ CREATE TABLE IF NOT EXISTS comments (
 CREATE INDEX IF NOT EXISTS comments_id ON comments (id);
 CREATE TABLE IF NOT EXISTS names (
     name TEXT PRIMARY KEY, count INTEGER NOT NULL, docs INTEGER NOT NULL, example TEXT);
+CREATE TABLE IF NOT EXISTS site_pages (site TEXT PRIMARY KEY, pages INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS site_lines (run_id TEXT PRIMARY KEY, digests BLOB NOT NULL);
 """
 STATE_FILE = "state.sqlite"
 
@@ -47,7 +52,7 @@ class StateStore:
     def reset(self, config_sha256: str) -> None:
         """Forget everything (after --force or a config change)."""
         with self.db:
-            for table in ("inputs", "comments", "names", "meta"):
+            for table in ("inputs", "comments", "names", "site_pages", "site_lines", "meta"):
                 self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self.db.execute("INSERT INTO meta VALUES ('config_sha256', ?)", (config_sha256,))
 
@@ -69,8 +74,15 @@ class StateStore:
                 stats.examples[name] = example
         return stats
 
+    def load_sites(self) -> SiteStats:
+        stats = SiteStats()
+        stats.pages.update(dict(self.db.execute("SELECT site, pages FROM site_pages")))
+        stats.chunks = [np.frombuffer(blob, dtype=np.int64)
+                        for (blob,) in self.db.execute("SELECT digests FROM site_lines ORDER BY run_id")]
+        return stats
+
     def commit_run(self, run_id: str, inputs: dict[str, str], flt: NearDuplicateFilter,
-                   new_names: NameStats) -> None:
+                   new_names: NameStats, new_sites: SiteStats | None = None) -> None:
         """Record a finished run in one transaction."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?, ?)",
@@ -84,4 +96,11 @@ class StateStore:
                 "INSERT INTO names (name, count, docs, example) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET count = count + excluded.count, docs = docs + excluded.docs",
                 [(n, c, new_names.docs[n], new_names.examples.get(n)) for n, c in new_names.counts.items()])
+            if new_sites is not None:
+                self.db.executemany(
+                    "INSERT INTO site_pages VALUES (?, ?) "
+                    "ON CONFLICT(site) DO UPDATE SET pages = pages + excluded.pages", new_sites.pages.items())
+                # one blob of line digests per run: compact, and counted with numpy when loaded
+                self.db.execute("INSERT OR REPLACE INTO site_lines VALUES (?, ?)",
+                                (run_id, new_sites.keys().tobytes()))
 

@@ -37,6 +37,7 @@ from .lines import (
     LineInfo,
     analyse,
     is_prose,
+    line_key,
     looks_like_comment_thread,
     parse_dateline,
 )
@@ -54,6 +55,7 @@ class StripResult:
     comment_lines: list[tuple[int, str]] = field(default_factory=list)  # (line no, text) of the comment section
     comment_source: str | None = None  # why comment_lines are comments: heading | markers | thread | html
     removed: list[dict[str, Any]] = field(default_factory=list)
+    page_lines: list[str] = field(default_factory=list)  # every non-blank line of the page, kept or not
 
     def text(self) -> str:
         return "\n\n".join(p.text for p in self.paragraphs)
@@ -248,7 +250,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
            ) -> tuple[StripResult, list[LineInfo], np.ndarray]:
     """The rules, then (when asked) the line model's second opinion on the article lines."""
     lines = analyse(text)
-    result = StripResult()
+    result = StripResult(page_lines=[ln.text for ln in lines if ln.text])
     removals = _Removals()
     positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
     nonblank = [lines[idx] for idx in positions]
@@ -436,6 +438,7 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
     if comments:
         result.comment_lines = [(0, c) for c in comments]
         result.comment_source = "html"
+    result.page_lines = [p.text for p in result.paragraphs]  # the rest of the page has no lines to count
     result.removed.append({"lines": None, "reason": "html-boilerplate",
                            "preview": "everything trafilatura did not keep as main text or comments"})
     return result
@@ -463,6 +466,7 @@ class Stripper:
         doc.title, doc.byline, doc.date = result.title, result.byline, result.date
         doc.paragraphs = result.paragraphs
         doc.comment_block = result.comment_lines
+        doc.line_keys = sorted({line_key(line) for line in result.page_lines})
         record: dict[str, Any] = {"stage": "strip", "mode": mode}
         if mode == "text" and self.config.line_model:
             model = load_model(self.config.line_model_path)

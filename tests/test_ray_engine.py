@@ -68,9 +68,12 @@ def _mutate(rng: random.Random, text: str) -> str:
     return " ".join(words)
 
 
-def _page(rng: random.Random, i: int) -> str:
+PITCH = "Harbour Gazette journalism is funded by readers like you, and every story stays free to read."
+
+
+def _page(rng: random.Random, i: int, pitch: bool = False) -> str:
     lines = ["Harbour Gazette", "  • Home", "  • Local", "", f"Story number {i} about the harbour", "",
-             f"By {rng.choice(NAMES)}", "November 3, 2026", ""]
+             f"By {rng.choice(NAMES)}", "November 3, 2026", ""] + ([PITCH, ""] if pitch else [])
     for _ in range(3):
         lines += [" ".join(rng.choice(["The", "council", "met", rng.choice(NAMES), "on", "Tuesday", "to",
                                        "discuss", "the", "tram", "timetable", "and", "residents", "spoke"])
@@ -92,7 +95,10 @@ def _generated_corpus(root: Path, pages: int = 40) -> Path:
     for i in range(pages):
         (raw / ("a" if i % 2 else "b") / f"page-{i:03d}.txt").write_text(_page(rng, i), encoding="utf-8")
     (raw / "b" / "copy-of-page-001.txt").write_bytes((raw / "a" / "page-001.txt").read_bytes())
-    records = [json.dumps({"url": f"https://example.org/{i}", "text": _page(rng, 100 + i)}) for i in range(5)]
+    # one site's pages share a line the cleaner keeps (the repeats pass removes it); one has nothing else
+    pitch_only = f"Harbour Gazette\nHome\n\n{PITCH}\n\n© 2026 Harbour Gazette. All rights reserved.\n"
+    records = [json.dumps({"url": f"https://example.org/{i}", "text": _page(rng, 100 + i, pitch=True) if i else pitch_only})
+               for i in range(6)]
     (raw / "crawl.jsonl.gz").write_bytes(gzip.compress(("\n".join(records[:3] + ["{not json"] + records[3:]))
                                                        .encode()))
     (raw / "broken.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
@@ -127,6 +133,8 @@ def test_generated_corpus_same_kept_comments_names_and_rejects(local_ray, tmp_pa
     assert {"duplicate", "duplicate-document", "bad-json", "empty"} <= reasons
     assert any(r["method"] == "minhash" for r in rej_l if r["reason"] == "duplicate")
     assert any(s["stage"] == "names" and s.get("replacements") for d in docs_l for s in d["provenance"]["stages"])
+    assert sum(s["stage"] == "repeats" for d in docs_l for s in d["provenance"]["stages"]) == 5
+    assert any(r["reason"] == "no-content" and r["removed"][0]["reason"] == "site-repeat" for r in rej_l)
     assert docs_r == docs_l
     assert rej_r == rej_l
     for key in ("documents", "comments_kept", "comments_dropped", "errors", "name_merges", "exit_code"):
