@@ -15,8 +15,8 @@ inputs) or, with `site = "folder"`, by the folder of their input file; a page
 without a site is left alone, because the same paragraph on pages of different
 sites is as likely a syndicated story as chrome.
 
-Memory: eight bytes per distinct line of each counted page, until the counts
-are taken (`SiteStats.repeated`).
+Memory: 16 bytes per distinct line of the whole crawl (chrome lines repeated on
+every page of a site take one entry), plus a buffer of the latest pages.
 """
 
 from __future__ import annotations
@@ -54,12 +54,32 @@ def _site_mix(site: str) -> np.int64:
     return np.frombuffer(hashlib.blake2b(site.encode(), digest_size=8).digest(), dtype=np.int64)[0]
 
 
+def _add_counts(keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray,
+                more_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two (sorted unique digests, pages) tables as one."""
+    if not len(more_keys):
+        return keys, counts
+    merged, where = np.unique(np.concatenate([keys, more_keys]), return_inverse=True)
+    return merged, np.bincount(where, weights=np.concatenate([counts, more_counts])).astype(np.int64)
+
+
 @dataclass
 class SiteStats:
-    """Per site: how many pages were counted, and the digests of every counted page's distinct lines."""
+    """Per site: how many pages were counted, and on how many of them each line occurs.
+
+    Line digests (site mixed in) are kept as a sorted table of (digest, pages), folded in
+    from a buffer once it holds COMPACT_EVERY digests and as many as the table has rows: a
+    site's menu and footer lines, repeated on every page, take one row however many pages
+    there are.
+    """
 
     pages: Counter[str] = field(default_factory=Counter)
-    chunks: list[np.ndarray] = field(default_factory=list)
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pending: list[np.ndarray] = field(default_factory=list)
+    pending_size: int = 0
+
+    COMPACT_EVERY = 1 << 20
 
     def add_document(self, doc: Document, config: RepeatsConfig) -> None:
         site = site_of(doc.source, config.site)
@@ -67,21 +87,32 @@ class SiteStats:
             return
         self.pages[site] += 1
         if doc.line_keys:
-            self.chunks.append(np.unique(np.asarray(doc.line_keys, dtype=np.int64)) ^ _site_mix(site))
+            self.add_digests(np.unique(np.asarray(doc.line_keys, dtype=np.int64)) ^ _site_mix(site))
+
+    def add_digests(self, digests: np.ndarray) -> None:
+        """One page's distinct line digests (site already mixed in)."""
+        self.pending.append(digests)
+        self.pending_size += len(digests)
+        # fold when the buffer is as large as the table: each digest is re-sorted O(log n) times, not O(n)
+        if self.pending_size >= max(self.COMPACT_EVERY, len(self.keys)):
+            self.compact()
+
+    def compact(self) -> None:
+        if self.pending:
+            more_keys, more_counts = np.unique(np.concatenate(self.pending), return_counts=True)
+            self.keys, self.counts = _add_counts(self.keys, self.counts, more_keys, more_counts)
+            self.pending, self.pending_size = [], 0
 
     def merge(self, other: SiteStats) -> None:
         self.pages.update(other.pages)
-        self.chunks.extend(other.chunks)
-
-    def keys(self) -> np.ndarray:
-        """All counted digests (one per page a line occurs on), as one array."""
-        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int64)
+        other.compact()
+        self.keys, self.counts = _add_counts(self.keys, self.counts, other.keys, other.counts)
 
     def repeated(self, min_pages: int) -> dict[int, int]:
         """Digest -> pages, for the lines on at least `min_pages` pages of their site."""
-        keys, counts = np.unique(self.keys(), return_counts=True)
-        keep = counts >= min_pages
-        return dict(zip(keys[keep].tolist(), counts[keep].tolist(), strict=True))
+        self.compact()
+        keep = self.counts >= min_pages
+        return dict(zip(self.keys[keep].tolist(), self.counts[keep].tolist(), strict=True))
 
 
 NEAR_COPY_PARAGRAPHS = 3  # fewer repeated paragraphs than this are chrome even if they are all the page kept

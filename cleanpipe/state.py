@@ -30,7 +30,7 @@ CREATE INDEX IF NOT EXISTS comments_id ON comments (id);
 CREATE TABLE IF NOT EXISTS names (
     name TEXT PRIMARY KEY, count INTEGER NOT NULL, docs INTEGER NOT NULL, example TEXT);
 CREATE TABLE IF NOT EXISTS site_pages (site TEXT PRIMARY KEY, pages INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS site_lines (run_id TEXT PRIMARY KEY, digests BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS site_lines (run_id TEXT PRIMARY KEY, digests BLOB NOT NULL, pages BLOB NOT NULL);
 """
 STATE_FILE = "state.sqlite"
 
@@ -77,8 +77,9 @@ class StateStore:
     def load_sites(self) -> SiteStats:
         stats = SiteStats()
         stats.pages.update(dict(self.db.execute("SELECT site, pages FROM site_pages")))
-        stats.chunks = [np.frombuffer(blob, dtype=np.int64)
-                        for (blob,) in self.db.execute("SELECT digests FROM site_lines ORDER BY run_id")]
+        for digests, pages in self.db.execute("SELECT digests, pages FROM site_lines ORDER BY run_id"):
+            run = SiteStats(keys=np.frombuffer(digests, dtype=np.int64), counts=np.frombuffer(pages, dtype=np.int64))
+            stats.merge(run)
         return stats
 
     def commit_run(self, run_id: str, inputs: dict[str, str], flt: NearDuplicateFilter,
@@ -100,7 +101,8 @@ class StateStore:
                 self.db.executemany(
                     "INSERT INTO site_pages VALUES (?, ?) "
                     "ON CONFLICT(site) DO UPDATE SET pages = pages + excluded.pages", new_sites.pages.items())
-                # one blob of line digests per run: compact, and counted with numpy when loaded
-                self.db.execute("INSERT OR REPLACE INTO site_lines VALUES (?, ?)",
-                                (run_id, new_sites.keys().tobytes()))
+                # one (digests, pages) table per run as two blobs, summed with numpy when loaded
+                new_sites.compact()
+                self.db.execute("INSERT OR REPLACE INTO site_lines VALUES (?, ?, ?)",
+                                (run_id, new_sites.keys.tobytes(), new_sites.counts.tobytes()))
 

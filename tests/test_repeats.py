@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from cleanpipe import Config, Pipeline
 from cleanpipe.cli import main
-from cleanpipe.config import RepeatsConfig
+from cleanpipe.config import ConfigError, RepeatsConfig, load_config
 from cleanpipe.lines import line_key
 from cleanpipe.model import Document, Paragraph, Source
-from cleanpipe.repeats import RepeatFilter, SiteStats, site_of
+from cleanpipe.repeats import RepeatFilter, SiteStats, _site_mix, site_of
 
 PITCH = "Harbour Gazette journalism is funded by readers like you, and every story stays free to read."
 WORDS = ("council ferry tram island harbour residents timetable depot budget night road pier school "
@@ -155,3 +155,29 @@ def test_cli_site_repeats_option(tmp_path, flag, kept):
                                        "--site-repeats", flag, "--quiet"])
     assert result.exit_code == 0, result.output
     assert sum(PITCH in t for t in _texts(tmp_path / "out")) == kept
+
+
+def test_counts_are_the_same_however_they_are_folded_and_merged(monkeypatch):
+    rng = random.Random(8)
+    lines = [f"line {i}" for i in range(40)]
+    docs = [_doc(f"https://{rng.choice('ab')}.org/{i}", rng.sample(lines, 12)) for i in range(60)]
+    config = RepeatsConfig()
+    whole = _stats(docs, config)
+    monkeypatch.setattr(SiteStats, "COMPACT_EVERY", 7)  # fold the buffer after every page or so
+    folded = _stats(docs, config)
+    left, right = _stats(docs[:25], config), _stats(docs[25:], config)
+    left.merge(right)
+    expected = whole.repeated(2)
+    assert expected and folded.repeated(2) == expected and left.repeated(2) == expected
+    assert left.pages == whole.pages and sum(whole.pages.values()) == 60
+    # a line on 12 of 40 lines of every page: each count is the number of pages of its site that have it
+    site_a = [d for d in docs if d.source.url.startswith("https://a.org")]
+    first = line_key(lines[0]) ^ int(_site_mix("a.org"))
+    assert whole.repeated(1).get(first, 0) == sum(any(p.text == lines[0] for p in d.paragraphs) for d in site_a)
+
+
+@pytest.mark.parametrize("key, value", [("repeats.site", "domain"), ("repeats.min_pages", 1),
+                                        ("repeats.min_share", 1.5), ("repeats.max_removed_share", 0)])
+def test_bad_repeats_config_is_refused(key, value):
+    with pytest.raises(ConfigError):
+        load_config(overrides={key: value})
