@@ -5,7 +5,8 @@
 Uses the harness's own loading and scoring (imported from its folder, not
 copied): BoW P/R/F1 with the scrapinghub aggregation, docs/s in-process, best
 of --repeats passes. Compares cleanpipe's HTML cleaner (trafilatura with
-favor_precision, comments kept apart) with trafilatura's defaults.
+favor_precision, comments kept apart; and its fast setting) with trafilatura's
+defaults and trafilatura's fast mode.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ def main() -> int:
     import trafilatura
     from common import aggregate, load_docs, tokenize, tp_fp_fn
 
+    from cleanpipe.config import StripConfig
     from cleanpipe.strip import strip_html
 
     _, docs = load_docs(args.data)
+    fast = StripConfig(html_favor_precision=False, html_fast=True)
     systems = {
         "cleanpipe-html": strip_html,
+        "cleanpipe-html, strip.html_fast (and html_favor_precision = false)": lambda html: strip_html(html, fast),
         "trafilatura-default": lambda html: trafilatura.extract(html) or "",
+        "trafilatura fast=True": lambda html: trafilatura.extract(html, fast=True) or "",
     }
     print("| system | BoW F1 | P | R | docs/s |\n|---|---|---|---|---|")
     for name, fn in systems.items():

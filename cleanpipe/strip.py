@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 import numpy as np
@@ -401,6 +402,35 @@ def strip_text(text: str, config: StripConfig | None = None) -> str:
 # --- HTML --------------------------------------------------------------------------------------
 
 _TAG = re.compile(r"<[^>]+>")
+_META_TAG = re.compile(r"<meta\s[^>]*>", re.I)
+_ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TIME = re.compile(r"<time\s[^>]*datetime\s*=\s*[\"']?(\d{4}-\d{2}-\d{2})", re.I)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
+    """(title, author, date) from the page's <meta> tags, <title> and <time>: regexes, no parse.
+
+    The cheap stand-in for trafilatura's metadata search when `html_fast` is set, where that
+    search would take about a quarter of the time."""
+    meta: dict[str, str] = {}
+    for tag in _META_TAG.findall(html[:200_000]):
+        attrs = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTR.finditer(tag)}
+        name = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").lower()
+        if name and attrs.get("content") and name not in meta:
+            meta[name] = unescape(" ".join(attrs["content"].split()))
+    title_tag = _TITLE.search(html)
+    title = (meta.get("og:title") or meta.get("twitter:title")
+             or (unescape(" ".join(_TAG.sub(" ", title_tag.group(1)).split())) if title_tag else None)) or None
+    author = meta.get("author") or meta.get("article:author") or meta.get("dc.creator") or None
+    if author and author.startswith(("http://", "https://")):
+        author = None  # article:author is often a profile URL
+    found = _ISO_DATE.search(meta.get("article:published_time") or meta.get("datepublished")
+                             or meta.get("date") or meta.get("dc.date") or "")
+    time_tag = _TIME.search(html)
+    date = found.group(0) if found else (time_tag.group(1) if time_tag else None)
+    return title, author, date
 
 
 def clean_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
@@ -413,17 +443,21 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
         html,
         url=url,
         include_comments=True,
-        with_metadata=True,
+        with_metadata=not config.html_fast,
         favor_precision=config.html_favor_precision,
+        fast=config.html_fast,
         include_tables=True,
     )
     if extracted is None:
         result.removed.append({"lines": None, "reason": "no-article-text", "preview": ""})
         return result
     data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
-    result.title = data.get("title") or None
-    result.byline = data.get("author") or None
-    result.date = data.get("date") or None
+    if config.html_fast:
+        result.title, result.byline, result.date = html_metadata(html)
+    else:
+        result.title = data.get("title") or None
+        result.byline = data.get("author") or None
+        result.date = data.get("date") or None
     for para in (data.get("text") or "").split("\n"):
         para = para.strip()
         if para and para != result.title:

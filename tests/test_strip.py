@@ -4,10 +4,11 @@ import hashlib
 
 import pytest
 
+from cleanpipe.config import StripConfig
 from cleanpipe.linemodel import MODEL_PATH
 from cleanpipe.lines import looks_like_comment_thread, parse_dateline
 from cleanpipe.model import Document, Source
-from cleanpipe.strip import Stripper, clean_dump, clean_html, strip_text
+from cleanpipe.strip import Stripper, clean_dump, clean_html, html_metadata, strip_text
 
 
 def test_news_dump_keeps_article_and_fields(news_dump):
@@ -128,8 +129,7 @@ def test_parse_dateline():
     assert parse_dateline("The council met on Tuesday") is None
 
 
-def test_html_main_text_and_comments_are_separate():
-    html = ("<html><head><title>Page</title></head><body><nav><a href='/'>Home</a><a href='/x'>News</a></nav>"
+HTML_PAGE = ("<html><head><title>Page</title></head><body><nav><a href='/'>Home</a><a href='/x'>News</a></nav>"
             "<article><h1>Harbour Ferry Gets a New Engine</h1>"
             "<p>The harbour ferry returned to service on Monday with a new electric engine that the operator "
             "says will halve its running costs over the next ten years of service.</p>"
@@ -137,10 +137,26 @@ def test_html_main_text_and_comments_are_separate():
             "</article><div id='comments' class='comments'><h2>Comments</h2>"
             "<div class='comment'><p>About time they replaced that old engine, honestly.</p></div></div>"
             "<footer>© 2026 Example News. All rights reserved.</footer></body></html>")
-    r = clean_html(html)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_html_main_text_and_comments_are_separate(fast):
+    r = clean_html(HTML_PAGE, StripConfig(html_fast=fast, html_favor_precision=not fast))
     assert "halve its running costs" in r.text()
     assert "About time" not in r.text() and "All rights reserved" not in r.text()
     assert [t for _, t in r.comment_lines] == ["About time they replaced that old engine, honestly."]
+
+
+def test_html_metadata_from_meta_tags_title_and_time():
+    html = ("<html><head><title>Ferry &amp; Tram | Example News</title>"
+            "<meta property='og:title' content='Ferry &amp; Tram back in service'>"
+            '<meta name="author" content="Ann  Lee"><meta property="article:author" content="https://x.org/ann">'
+            '<meta property="article:published_time" content="2026-03-02T10:00:00Z"></head><body></body></html>')
+    assert html_metadata(html) == ("Ferry & Tram back in service", "Ann Lee", "2026-03-02")
+    plain = "<html><head><TITLE>Harbour\n news</TITLE></head><body><time datetime='2025-01-09'>Jan 9</time></body>"
+    assert html_metadata(plain) == ("Harbour news", None, "2025-01-09")
+    profile_only = '<meta property="article:author" content="https://x.org/ann"><p>text</p>'
+    assert html_metadata(profile_only) == (None, None, None)
 
 
 def test_stripper_stage_records_what_it_removed(news_dump):
