@@ -19,5 +19,5 @@ else
     echo "(skipped: scikit-learn or the dumps cache is missing)"
 fi
 echo
-echo "## HTML mode (cleanpipe.strip.strip_html vs trafilatura defaults)"
+echo "## HTML mode (cleanpipe.strip.strip_html, default and html_fast, vs trafilatura defaults and fast=True)"
 python3 benchmarks/strip_html.py --data "$DATA" --bench "$BENCH"
