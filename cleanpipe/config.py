@@ -63,12 +63,12 @@ class NamesConfig:
 
 @dataclass
 class RepeatsConfig:
-    enabled: bool = True  # drop short paragraphs that recur on many pages of the same site
+    enabled: bool = True  # drop kept lines that recur on many pages of the same site
     site: str = "url"  # url: pages grouped by their URL's host | folder: by their input file's folder
-    min_pages: int = 5  # a paragraph must occur on at least this many pages of its site...
+    min_pages: int = 5  # a line must occur on at least this many pages of its site...
     min_share: float = 0.3  # ...and on at least this share of the site's pages
-    max_words: int = 60  # longer paragraphs are never counted (chrome lines are short)
-    max_removed_share: float = 0.5  # a page would lose more of its words: a near-copy, left alone
+    max_words: int = 60  # longer kept paragraphs are never removed (chrome lines are short)
+    max_removed_share: float = 0.5  # 3+ repeated paragraphs covering more of a page: a near-copy, left alone
 
 
 @dataclass

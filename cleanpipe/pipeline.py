@@ -11,8 +11,8 @@
    written atomically with their provenance, records of skipped inputs carried
    over, and only then is the state store updated.
 
-Memory holds the dedup index, the name counts and a digest of every page line
-(8 bytes each, for the site counts), never the corpus.
+Memory holds the dedup index, the name counts and the site line counts (16 bytes
+per distinct line), never the corpus.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class DocumentStages:
     """The per-document part of the pipeline (strip, split comments); picklable by config."""
 
     def __init__(self, config: Config):
-        self.stages = [Stripper(config.strip), CommentSplitter()]
+        self.stages = [Stripper(config.strip, line_keys=config.repeats.enabled), CommentSplitter()]
 
     def process(self, doc: Document) -> Document | Reject:
         for stage in self.stages:
@@ -208,7 +208,7 @@ class Pipeline:
                 if self.config.names.mode == "auto":
                     stats.add_document(item)
                 if self.config.repeats.enabled:
-                    carry.new_sites.add_document(item, self.config.repeats)
+                    carry.sites.add_document(item, self.config.repeats)
                 item.line_keys = []  # counted; no need to spool them
                 fh.write(dumps(item.to_dict()) + "\n")
 
@@ -223,12 +223,7 @@ class Pipeline:
         normalizer = NameNormalizer(merges.values())
         deduper = carry.deduper or CommentDeduper(self.config.dedup)
         carry.deduper = deduper
-        repeats = None
-        if self.config.repeats.enabled:
-            sites = SiteStats()
-            sites.merge(carry.old_sites)
-            sites.merge(carry.new_sites)
-            repeats = RepeatFilter(sites, self.config.repeats)
+        repeats = RepeatFilter(carry.sites, self.config.repeats) if self.config.repeats.enabled else None
 
         spool2 = work / "pass2.jsonl"
         with open(spool1, encoding="utf-8") as src, open(spool2, "w", encoding="utf-8") as dst:
@@ -313,7 +308,7 @@ class Pipeline:
         carry.deduper = CommentDeduper(self.config.dedup, persistent=True)
         store.load_filter(carry.deduper.filter)
         carry.old_names = store.load_names()
-        carry.old_sites = store.load_sites()
+        carry.sites = store.load_sites()
         return carry
 
     def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None,
@@ -362,7 +357,7 @@ class Pipeline:
         })
         if store is not None and carry.deduper is not None:
             # after the outputs are in place: a kill before this line means a redo, never a loss
-            store.commit_run(run_id, carry.processed, carry.deduper.filter, carry.new_names, carry.new_sites)
+            store.commit_run(run_id, carry.processed, carry.deduper.filter, carry.new_names, carry.sites)
         return summary
 
 
@@ -374,8 +369,7 @@ class Carry:
     deduper: CommentDeduper | None = None
     old_names: NameStats = field(default_factory=NameStats)
     new_names: NameStats = field(default_factory=NameStats)
-    old_sites: SiteStats = field(default_factory=SiteStats)
-    new_sites: SiteStats = field(default_factory=SiteStats)
+    sites: SiteStats = field(default_factory=SiteStats)  # line counts of earlier runs' pages and this run's
     processed: dict[str, str] = field(default_factory=dict)  # path -> sha256 of inputs read this run
 
 

@@ -6,9 +6,9 @@ never the corpus through one process:
 1. map (per input file): read -> strip -> split comments. Inputs are listed in
    the driver; a document's place in input order is (file, record).
 2. duplicate documents: group by document id, the first by input order wins.
-3. names and site repeats: partial counts per block (candidate names; short
-   paragraphs per site), merged once in the driver, where the name variants
-   are found; the merges and site counts go to every worker for step 9.
+3. names and site repeats: partial counts per block (candidate names; page
+   lines per site), merged once in the driver, where the name variants are
+   found; the merges and site counts go to every worker for step 9.
 4. comment sketches (per document block): exact digest, shingles, LSH band keys.
 5. exact copies: group by digest; the first occurrence stands for the text.
 6. candidates: one row per LSH bucket entry (kind, band and band key as one
@@ -147,7 +147,7 @@ def first_of_each_id(rows: list[dict[str, Any]], run_id: str) -> list[dict[str, 
 
 
 def partial_counts(batch: Any, config: Config) -> Any:
-    """Step 3: candidate-name and site-paragraph counts of one block of documents."""
+    """Step 3: candidate-name and site line counts of one block of documents."""
     names, sites = NameStats(), SiteStats()
     for data in batch.column("data").to_pylist():
         doc = Document.from_dict(json.loads(data))

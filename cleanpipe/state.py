@@ -30,9 +30,11 @@ CREATE INDEX IF NOT EXISTS comments_id ON comments (id);
 CREATE TABLE IF NOT EXISTS names (
     name TEXT PRIMARY KEY, count INTEGER NOT NULL, docs INTEGER NOT NULL, example TEXT);
 CREATE TABLE IF NOT EXISTS site_pages (site TEXT PRIMARY KEY, pages INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS site_lines (run_id TEXT PRIMARY KEY, digests BLOB NOT NULL, pages BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS site_lines (part INTEGER PRIMARY KEY, digests BLOB NOT NULL, pages BLOB NOT NULL);
+-- site_lines: the sorted (digest, pages) table of every page counted so far, as int64 blobs in parts
 """
 STATE_FILE = "state.sqlite"
+SITE_LINES_PART = 1 << 23  # digests per blob: 64 MB, well under SQLite's 1 GB limit on one value
 
 
 class StateStore:
@@ -77,13 +79,14 @@ class StateStore:
     def load_sites(self) -> SiteStats:
         stats = SiteStats()
         stats.pages.update(dict(self.db.execute("SELECT site, pages FROM site_pages")))
-        for digests, pages in self.db.execute("SELECT digests, pages FROM site_lines ORDER BY run_id"):
-            run = SiteStats(keys=np.frombuffer(digests, dtype=np.int64), counts=np.frombuffer(pages, dtype=np.int64))
-            stats.merge(run)
+        parts = self.db.execute("SELECT digests, pages FROM site_lines ORDER BY part").fetchall()
+        if parts:  # consecutive slices of one sorted table
+            stats.keys = np.concatenate([np.frombuffer(digests, dtype=np.int64) for digests, _ in parts])
+            stats.counts = np.concatenate([np.frombuffer(pages, dtype=np.int64) for _, pages in parts])
         return stats
 
     def commit_run(self, run_id: str, inputs: dict[str, str], flt: NearDuplicateFilter,
-                   new_names: NameStats, new_sites: SiteStats | None = None) -> None:
+                   new_names: NameStats, sites: SiteStats | None = None) -> None:
         """Record a finished run in one transaction."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?, ?)",
@@ -97,12 +100,13 @@ class StateStore:
                 "INSERT INTO names (name, count, docs, example) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET count = count + excluded.count, docs = docs + excluded.docs",
                 [(n, c, new_names.docs[n], new_names.examples.get(n)) for n, c in new_names.counts.items()])
-            if new_sites is not None:
-                self.db.executemany(
-                    "INSERT INTO site_pages VALUES (?, ?) "
-                    "ON CONFLICT(site) DO UPDATE SET pages = pages + excluded.pages", new_sites.pages.items())
-                # one (digests, pages) table per run as two blobs, summed with numpy when loaded
-                new_sites.compact()
-                self.db.execute("INSERT OR REPLACE INTO site_lines VALUES (?, ?, ?)",
-                                (run_id, new_sites.keys.tobytes(), new_sites.counts.tobytes()))
+            if sites is not None:  # the totals (loaded at the start of the run, plus this run's pages)
+                sites.compact()
+                self.db.execute("DELETE FROM site_pages")
+                self.db.executemany("INSERT INTO site_pages VALUES (?, ?)", sites.pages.items())
+                self.db.execute("DELETE FROM site_lines")
+                cuts = range(0, len(sites.keys), SITE_LINES_PART)
+                self.db.executemany("INSERT INTO site_lines VALUES (?, ?, ?)", [
+                    (part, sites.keys[at:at + SITE_LINES_PART].tobytes(),
+                     sites.counts[at:at + SITE_LINES_PART].tobytes()) for part, at in enumerate(cuts)])
 

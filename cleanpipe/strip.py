@@ -487,8 +487,9 @@ class Stripper:
 
     name = "strip"
 
-    def __init__(self, config: StripConfig | None = None):
+    def __init__(self, config: StripConfig | None = None, line_keys: bool = True):
         self.config = config or StripConfig()
+        self.line_keys = line_keys  # leave digests of the page's lines for the repeats pass
 
     def process(self, doc: Document) -> Document:
         if doc.source.content_type == "html":
@@ -500,7 +501,8 @@ class Stripper:
         doc.title, doc.byline, doc.date = result.title, result.byline, result.date
         doc.paragraphs = result.paragraphs
         doc.comment_block = result.comment_lines
-        doc.line_keys = sorted({line_key(line) for line in result.page_lines})
+        if self.line_keys:
+            doc.line_keys = sorted({line_key(line) for line in result.page_lines})
         record: dict[str, Any] = {"stage": "strip", "mode": mode}
         if mode == "text" and self.config.line_model:
             model = load_model(self.config.line_model_path)

@@ -181,3 +181,18 @@ def test_counts_are_the_same_however_they_are_folded_and_merged(monkeypatch):
 def test_bad_repeats_config_is_refused(key, value):
     with pytest.raises(ConfigError):
         load_config(overrides={key: value})
+
+
+def test_state_store_keeps_the_site_counts_in_parts(tmp_path, monkeypatch):
+    from cleanpipe import state
+    from cleanpipe.dedup import NearDuplicateFilter
+
+    rng = random.Random(9)
+    stats = _stats([_doc(f"https://a.org/{i}", [f"line {rng.randrange(30)}" for _ in range(8)]) for i in range(20)],
+                   RepeatsConfig())
+    monkeypatch.setattr(state, "SITE_LINES_PART", 4)  # several blobs, as a large crawl would need
+    store = state.StateStore(tmp_path)
+    store.commit_run("r1", {}, NearDuplicateFilter(keep_bands=True), state.NameStats(), stats)
+    loaded = state.StateStore(tmp_path).load_sites()
+    assert store.db.execute("SELECT COUNT(*) FROM site_lines").fetchone()[0] == -(-len(stats.keys) // 4) > 1
+    assert loaded.pages == stats.pages and loaded.repeated(1) == stats.repeated(1)
