@@ -36,7 +36,7 @@ from .linemodel import MODEL_PATH, load_model
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .read import Reader
-from .repeats import RepeatFilter, SiteStats
+from .repeats import RepeatFilter, SiteStats, site_of
 from .state import StateStore
 from .strip import Stripper
 from .workers import SupervisedPool
@@ -71,7 +71,12 @@ class DocumentStages:
     """The per-document part of the pipeline (strip, split comments); picklable by config."""
 
     def __init__(self, config: Config):
-        self.stages = [Stripper(config.strip, line_keys=config.repeats.enabled), CommentSplitter()]
+        self.repeats = config.repeats
+        self.stages = [Stripper(config.strip, self._counted_by_repeats), CommentSplitter()]
+
+    def _counted_by_repeats(self, doc: Document) -> bool:
+        """Only pages the repeats pass will count need their lines digested (a plain file has no URL)."""
+        return self.repeats.enabled and site_of(doc.source, self.repeats.site) is not None
 
     def process(self, doc: Document) -> Document | Reject:
         for stage in self.stages:

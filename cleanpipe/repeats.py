@@ -137,17 +137,17 @@ class RepeatFilter:
         if site is None or self.pages[site] < self.config.min_pages:
             return doc
         bar, mix = self.bar(site), int(_site_mix(site))
+        words = [len(p.text.split()) for p in doc.paragraphs]
         hits = []
         for index, para in enumerate(doc.paragraphs):
-            if len(para.text.split()) <= self.config.max_words:
+            if words[index] <= self.config.max_words:
                 pages = self.counts.get(line_key(para.text) ^ mix, 0)
                 if pages >= bar:
                     hits.append((index, pages))
         if not hits:
             return doc
         record: dict[str, Any] = {"stage": self.name, "site": site, "site_pages": self.pages[site], "min_pages": bar}
-        total = sum(len(p.text.split()) for p in doc.paragraphs)
-        repeated = sum(len(doc.paragraphs[i].text.split()) for i, _ in hits)
+        total, repeated = sum(words), sum(words[i] for i, _ in hits)
         if len(hits) >= NEAR_COPY_PARAGRAPHS and repeated > self.config.max_removed_share * total:
             # several paragraphs and most of the page recur on other pages of the site: a near-copy
             # of them (an updated story under a new URL), not chrome

@@ -17,6 +17,7 @@ Every removed line span is recorded with its reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
@@ -487,9 +488,11 @@ class Stripper:
 
     name = "strip"
 
-    def __init__(self, config: StripConfig | None = None, line_keys: bool = True):
+    def __init__(self, config: StripConfig | None = None,
+                 wants_line_keys: Callable[[Document], bool] | None = None):
         self.config = config or StripConfig()
-        self.line_keys = line_keys  # leave digests of the page's lines for the repeats pass
+        # which pages leave digests of their lines for the repeats pass (None: every page)
+        self.wants_line_keys = wants_line_keys
 
     def process(self, doc: Document) -> Document:
         if doc.source.content_type == "html":
@@ -501,7 +504,7 @@ class Stripper:
         doc.title, doc.byline, doc.date = result.title, result.byline, result.date
         doc.paragraphs = result.paragraphs
         doc.comment_block = result.comment_lines
-        if self.line_keys:
+        if self.wants_line_keys is None or self.wants_line_keys(doc):
             doc.line_keys = sorted({line_key(line) for line in result.page_lines})
         record: dict[str, Any] = {"stage": "strip", "mode": mode}
         if mode == "text" and self.config.line_model:

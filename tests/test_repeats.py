@@ -196,3 +196,16 @@ def test_state_store_keeps_the_site_counts_in_parts(tmp_path, monkeypatch):
     loaded = state.StateStore(tmp_path).load_sites()
     assert store.db.execute("SELECT COUNT(*) FROM site_lines").fetchone()[0] == -(-len(stats.keys) // 4) > 1
     assert loaded.pages == stats.pages and loaded.repeated(1) == stats.repeated(1)
+
+
+@pytest.mark.parametrize("site, url, digested", [("url", None, False), ("url", "https://a.org/1", True),
+                                                 ("folder", None, True)])
+def test_only_pages_with_a_site_digest_their_lines(site, url, digested):
+    from cleanpipe.pipeline import DocumentStages
+
+    config = Config(repeats=RepeatsConfig(site=site))
+    doc = Document(id="d", source=Source(path="raw/a.txt", sha256="0", format="text", url=url, content_type="text"),
+                   content=_dump(random.Random(10), pitch_in_article=True))
+    out = DocumentStages(config).process(doc)
+    assert bool(out.line_keys) is digested
+    assert out.paragraphs  # the page itself is cleaned the same either way
