@@ -29,6 +29,8 @@ import numpy as np
 from .lines import END_CUES, TRUNCATED, LineInfo
 
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
+# Trees up to this depth are evaluated by split-bit patterns (a table of 2**7 leaves a tree at depth 3).
+PATTERN_DEPTH = 3
 
 _CAPITAL = re.compile(r"\b[A-Z]")
 _DIGITS = "0123456789"
@@ -136,6 +138,30 @@ class LineModel:
         self.left = np.asarray(spec["left"], dtype=np.int64)
         self.right = np.asarray(spec["right"], dtype=np.int64)
         self.value = np.asarray(spec["value"], dtype=np.float64)
+        self.patterns = self._pattern_tables() if self.depth <= PATTERN_DEPTH else None
+
+    def _pattern_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each tree as a complete tree of `depth` levels, its leaf read off the bits of all its splits.
+
+        Slot s has children 2s+1 and 2s+2; a leaf above the last level fills the slots below
+        it (its split is always true). All splits of all trees are then one gather and one
+        comparison, and a tree's outcome is a table lookup by the pattern of its split bits:
+        no walk level by level, which costs numpy a fancy-index per level and tree."""
+        inner = 2 ** self.depth - 1
+        feature, split, leaf_of_pattern = [], [], []
+        for root in self.roots.tolist():
+            slots = [root]
+            for k in range(inner):
+                slots += [int(self.left[slots[k]]), int(self.right[slots[k]])]
+            feature += [int(self.feature[node]) for node in slots[:inner]]
+            split += [float(self.split[node]) for node in slots[:inner]]
+            for pattern in range(2 ** inner):  # bit (inner - 1 - s) says slot s goes left
+                slot = 0
+                while slot < inner:
+                    slot = 2 * slot + (1 if pattern >> (inner - 1 - slot) & 1 else 2)
+                leaf_of_pattern.append(self.value[slots[slot]])
+        return (np.asarray(feature, dtype=np.int64), np.asarray(split)[:, None],
+                np.asarray(leaf_of_pattern))
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> LineModel:
@@ -147,6 +173,20 @@ class LineModel:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0)
+        raw = self.baseline + (self._by_patterns(features) if self.patterns else self._by_walk(features))
+        return 1.0 / (1.0 + np.exp(-raw))
+
+    def _by_patterns(self, features: np.ndarray) -> np.ndarray:
+        slot_feature, slot_split, leaf_of_pattern = self.patterns
+        trees, inner = len(self.roots), 2 ** self.depth - 1
+        goes_left = np.ascontiguousarray(features.T)[slot_feature] <= slot_split
+        bits = goes_left.reshape(trees, inner, len(features)).view(np.uint8)
+        weights = (1 << np.arange(inner - 1, -1, -1)).astype(np.uint8)
+        pattern = np.einsum("s,tsn->nt", weights, bits)  # (lines, trees)
+        return np.take(leaf_of_pattern, (np.arange(trees) << inner) + pattern).sum(axis=1)
+
+    def _by_walk(self, features: np.ndarray) -> np.ndarray:
+        """Deeper trees (pattern tables of 2**(2**depth - 1) leaves would be too big): one step a level."""
         n, width = features.shape
         flat = features.ravel()
         row_start = (np.arange(n) * width)[:, None]
@@ -154,8 +194,7 @@ class LineModel:
         for _ in range(self.depth):
             goes_left = flat[row_start + self.feature[node]] <= self.split[node]
             node = np.where(goes_left, self.left[node], self.right[node])
-        raw = self.baseline + self.value[node].sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw))
+        return self.value[node].sum(axis=1)
 
 
 def spec_from_sklearn(clf: Any, threshold: float = 0.5, version: str = "lines-1",

@@ -54,16 +54,24 @@ def test_tree_walk_follows_splits_to_the_leaves():
     assert raw == pytest.approx([-1.5, 1.5, 3.5])
 
 
-def test_export_matches_sklearn_predictions():
+@pytest.mark.parametrize("depth", [3, 4])  # split-bit pattern tables up to depth 3, the level walk beyond
+def test_export_matches_sklearn_predictions(depth):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 5))
     y = (x[:, 0] + x[:, 1] * x[:, 2] > 0.3).astype(int)
-    clf = HistGradientBoostingClassifier(max_iter=20, max_depth=3, early_stopping=False, random_state=0).fit(x, y)
+    clf = HistGradientBoostingClassifier(max_iter=20, max_depth=depth, early_stopping=False, random_state=0).fit(x, y)
     names = [f"f{i}" for i in range(5)]
     model = LineModel(spec_from_sklearn(clf, features=names), features=names)
+    assert (model.patterns is not None) == (model.depth <= 3)
     assert model.probabilities(x) == pytest.approx(clf.predict_proba(x)[:, 1], abs=1e-9)
+
+
+def test_pattern_tables_and_level_walk_agree_exactly():
+    model = load_model()
+    features = line_table(ARTICLE * 3)[1]
+    assert np.array_equal(model._by_patterns(features), model._by_walk(features))
 
 
 def test_model_trained_on_other_features_is_refused():
