@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
+
+import numpy as np
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -148,6 +152,9 @@ _KEYWORD_ANY = re.compile("|".join(re.escape(k) for keys in _CUE_KEYS.values() f
 # The anchored cues (^...) as one pattern: most lines fail it at the first characters.
 _ANCHORED_ANY = re.compile("|".join(f"(?:{p.pattern})" for n, p in CHROME_CUES.items() if n not in _CUE_KEYS),
                            re.I)
+_URL_STARTS = frozenset({"http", "www."})  # URL_ONLY's possible first four characters, lowercased
+# Every form DATE_ONLY accepts has a digit or "ago": other lines skip its long alternation.
+_MAYBE_DATE = re.compile(r"\d|ago", re.I)
 # Cues that also end the article: what follows is teasers, widgets or the footer.
 END_CUES = frozenset({"related", "prev-next", "copyright"})
 
@@ -182,21 +189,30 @@ class LineInfo:
         return not self.text
 
 
-def line_cues(text: str, words: int) -> tuple[str, ...]:
-    """Chrome categories a line matches; long prose lines only count when cue-dense."""
-    if URL_ONLY.match(text):
+def line_cues(text: str, words: int, keyed: bool | None = None, date_possible: bool | None = None,
+              ) -> tuple[str, ...]:
+    """Chrome categories a line matches; long prose lines only count when cue-dense.
+
+    `keyed` (the lowercased line holds a cue keyword) and `date_possible` (it holds a
+    digit or "ago") are facts a caller may have found for the whole page at once;
+    None finds them here.
+    """
+    if text[:4].lower() in _URL_STARTS and URL_ONLY.match(text):
         return ("url",)
-    if EMAIL_ONLY.match(text):
+    if "@" in text and EMAIL_ONLY.match(text):
         return ("email",)
-    if DATE_ONLY.match(text):
+    if date_possible is None:
+        date_possible = _MAYBE_DATE.search(text) is not None
+    if date_possible and DATE_ONLY.match(text):
         return ("date",)
     if words > 45:
         return ()  # a line this long is prose whatever words it uses (see the rule below)
-    low = text.lower()
     anchored = _ANCHORED_ANY.match(text) is not None
-    keyed = _KEYWORD_ANY.search(low) is not None
+    if keyed is None:
+        keyed = _KEYWORD_ANY.search(text.lower()) is not None
     if not anchored and not keyed:
         return ()
+    low = text.lower()
     hits = {}
     for name, pat in CHROME_CUES.items():
         keys = _CUE_KEYS.get(name)
@@ -224,30 +240,35 @@ def _continues(prev: str, nxt: str) -> bool:
     )
 
 
-def _info(no: int, end: int, text: str, bullet: bool, tokens: list[str], stopwords: frozenset[str],
-          unspaced: bool) -> LineInfo:
-    if not text:
-        return LineInfo(no, end, text, 0, 0.0, False, bullet, ())
-    words = len(tokens)
-    stops = sum(map(stopwords.__contains__, tokens))
-    stop_ratio = stops / words if words else 0.0
-    if unspaced:
-        words += len(UNSPACED.findall(text)) // CHARS_PER_UNSPACED_WORD
-    return LineInfo(
-        no=no,
-        end=end,
-        text=text,
-        words=words,
-        stop_ratio=stop_ratio,
-        sentence_end=bool(SENTENCE_END.search(text)) and not TRUNCATED.search(text),
-        bullet=bullet,
-        cues=line_cues(text, words),
-    )
+_SENTENCE_CLOSERS = "\"'”’»)]」』）"
+_SENTENCE_ENDERS = tuple(".!?…:;。！？")
+_BULLET_MARKS = frozenset("•·▪►●◦‣∙*-–—")
+_TOKEN_OR_NEWLINE = re.compile(WORD.pattern + r"|\n")
 
 
-def page_stopwords(token_lines: list[list[str]]) -> frozenset[str]:
-    """The stop-word list that covers most of a page's words (English when none covers any)."""
-    counts = Counter(chain.from_iterable(token_lines))
+def ends_sentence(text: str) -> bool:
+    """SENTENCE_END.search(text), without a regex: an end mark followed only by closing quotes/brackets."""
+    return text.rstrip(_SENTENCE_CLOSERS).endswith(_SENTENCE_ENDERS)
+
+
+def is_truncated(text: str) -> bool:
+    """TRUNCATED.search(text), without a regex."""
+    return text.rstrip().endswith(("...", "…"))
+
+
+def _bullet(raw: str, stripped: str) -> bool:
+    first = stripped[:1]
+    if not (first in _BULLET_MARKS or first.isdecimal() or ("a" <= first <= "z" and stripped[1:2] in (".", ")"))):
+        return False  # no bullet can start here: skip the regex
+    return BULLET.match(raw) is not None
+
+
+def page_stopwords(counts: Counter[str] | list[list[str]]) -> frozenset[str]:
+    """The stop-word list that covers most of a page's words (English when none covers any).
+
+    Takes the page's word counts (or its lines' token lists)."""
+    if not isinstance(counts, Counter):
+        counts = Counter(chain.from_iterable(counts))
     best, best_cover = STOPWORDS, 0
     for stopwords in STOPWORDS_BY_LANGUAGE.values():
         cover = sum(map(counts.__getitem__, stopwords.intersection(counts)))
@@ -256,24 +277,144 @@ def page_stopwords(token_lines: list[list[str]]) -> frozenset[str]:
     return best
 
 
+_ANY_STOPWORD = frozenset().union(*STOPWORDS_BY_LANGUAGE.values())
+_CUE_KEYWORDS = tuple(dict.fromkeys(k for keys in _CUE_KEYS.values() for k in keys))
+
+
+@lru_cache(maxsize=1)
+def _word_chars() -> np.ndarray:
+    """Which code points of the Basic Multilingual Plane are \\w in a str regex (alphanumeric or _)."""
+    table = np.fromiter(map(str.isalnum, map(chr, range(0x10000))), bool, 0x10000)
+    table[ord("_")] = True
+    return table
+
+
+@lru_cache(maxsize=1)
+def _decimal_chars() -> np.ndarray:
+    """Which code points of the Basic Multilingual Plane are \\d in a str regex (Unicode decimal digits)."""
+    return np.fromiter(map(str.isdecimal, map(chr, range(0x10000))), bool, 0x10000)
+
+
+def _lookup(table: np.ndarray, codes: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
+    """table[codes], with code points beyond the table (emoji, rare CJK) asked of `test`."""
+    flags = table[np.minimum(codes, len(table) - 1)]
+    beyond = np.flatnonzero(codes >= len(table))
+    if len(beyond):
+        flags[beyond] = [test(chr(c)) for c in codes[beyond].tolist()]
+    return flags
+
+
+class _PageScan:
+    """One lowercased page as an array of code points: words, digits and keywords by physical line.
+
+    The regex equivalents (WORD.findall, \\d, `key in line`) cost one Python call per
+    line or per match; here they are numpy passes over the whole page.
+    """
+
+    def __init__(self, low: str):
+        self.low = low
+        self.codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
+        self.newlines = np.flatnonzero(self.codes == 10)
+        self.lines = len(self.newlines) + 1
+
+    def line_of(self, positions: np.ndarray | list[int]) -> np.ndarray:
+        return np.searchsorted(self.newlines, positions)
+
+    def words(self) -> tuple[list[str], np.ndarray]:
+        """The page's WORD tokens and the physical line of each."""
+        codes = self.codes
+        in_word = _lookup(_word_chars(), codes, lambda c: c.isalnum() or c == "_")
+        # an apostrophe between two word characters joins them ("don't"), as WORD's (?:['’]\\w+)* does
+        joins = ((codes[1:-1] == 39) | (codes[1:-1] == 0x2019)) & in_word[:-2] & in_word[2:]
+        in_word[1:-1] |= joins
+        edges = np.diff(in_word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        low = self.low
+        return [low[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], self.line_of(starts)
+
+    def lines_with_digits(self) -> np.ndarray:
+        found = np.flatnonzero(_lookup(_decimal_chars(), self.codes, str.isdecimal))
+        flags = np.zeros(self.lines, dtype=bool)
+        flags[self.line_of(found)] = True
+        return flags
+
+    def lines_containing(self, keys: tuple[str, ...]) -> np.ndarray:
+        """Physical lines whose lowercased text holds any of `keys` (none of which holds a newline)."""
+        low, found = self.low, []
+        for key in keys:
+            at = low.find(key)
+            while at >= 0:
+                found.append(at)
+                at = low.find(key, at + 1)
+        flags = np.zeros(self.lines, dtype=bool)
+        if found:
+            flags[self.line_of(found)] = True
+        return flags
+
+
 def analyse(text: str) -> list[LineInfo]:
-    """Logical lines with features; hard-wrapped prose lines are joined, keeping their span."""
+    """Logical lines with features; hard-wrapped prose lines are joined, keeping their span.
+
+    Words, function words and cue keywords are found over the whole lowercased page in
+    one regex pass each and counted per line with numpy; per-line Python work is left to
+    what only some lines need. (A word never spans a line break, so counts per physical
+    line add up to those of the joined logical line.)
+    """
     physical = text.split("\n")
-    joined: list[tuple[int, int, str, bool]] = []
-    i = 0
-    while i < len(physical):
-        start = i
-        parts = [physical[i].strip()]
-        while i + 1 < len(physical) and _continues(parts[-1], physical[i + 1].strip()):
-            i += 1
-            parts.append(physical[i].strip())
-        joined.append((start + 1, i + 1, " ".join(parts), bool(BULLET.match(physical[start]))))
-        i += 1
-    token_lines = [WORD.findall(line[2].lower()) if line[2] else [] for line in joined]
-    stopwords = page_stopwords(token_lines)
+    stripped = [line.strip() for line in physical]
+    n = len(physical)
+    # physical line i carries on the sentence of line i - 1 (a hard wrap)
+    continues = [i for i in range(1, n) if stripped[i][:1].islower() and _continues(stripped[i - 1], stripped[i])]
+
+    low = text.lower()  # lowercasing keeps every newline where it was
+    page = _PageScan(low)
+    tokens, token_line = page.words()
+    is_stop_any = np.fromiter(map(_ANY_STOPWORD.__contains__, tokens), bool, len(tokens))
+    stopwords = page_stopwords(Counter(tokens[i] for i in np.flatnonzero(is_stop_any).tolist()))
+    is_stop = np.fromiter(map(stopwords.__contains__, tokens), bool, len(tokens))
+    words = np.bincount(token_line, minlength=n)
+    stops = np.bincount(token_line[is_stop], minlength=n)
+    keyed = page.lines_containing(_CUE_KEYWORDS)
+    maybe_date = page.lines_with_digits() | page.lines_containing(("ago",))
+
+    # logical lines: (first, last) physical index
+    spans: list[tuple[int, int]] = []
+    if continues:
+        joined_to_previous = set(continues)
+        for i in range(n):
+            if i in joined_to_previous:
+                spans[-1] = (spans[-1][0], i)
+            else:
+                spans.append((i, i))
+        starts = np.asarray([a for a, _ in spans])
+        words, stops = np.add.reduceat(words, starts), np.add.reduceat(stops, starts)
     unspaced = UNSPACED.search(text) is not None
-    return [_info(no, end, line, bullet, tokens, stopwords, unspaced)
-            for (no, end, line, bullet), tokens in zip(joined, token_lines, strict=True)]
+    result = []
+    keyed, maybe_date = keyed.tolist(), maybe_date.tolist() if not continues else maybe_date
+    for k, (word_count, stop_count) in enumerate(zip(words.tolist(), stops.tolist(), strict=True)):
+        first, last = spans[k] if continues else (k, k)
+        line = stripped[first] if first == last else " ".join(stripped[first:last + 1])
+        if not line:
+            result.append(LineInfo(first + 1, last + 1, line, 0, 0.0, False, False, ()))
+            continue
+        stop_ratio = stop_count / word_count if word_count else 0.0
+        if unspaced:
+            word_count += len(UNSPACED.findall(line)) // CHARS_PER_UNSPACED_WORD
+        if first == last:
+            has_key, date_possible = keyed[first], maybe_date[first]
+        else:  # a key may span the join
+            has_key, date_possible = None, bool(maybe_date[first:last + 1].any())
+        result.append(LineInfo(
+            no=first + 1,
+            end=last + 1,
+            text=line,
+            words=word_count,
+            stop_ratio=stop_ratio,
+            sentence_end=ends_sentence(line) and not is_truncated(line),
+            bullet=_bullet(physical[first], stripped[first]),
+            cues=line_cues(line, word_count, has_key, date_possible),
+        ))
+    return result
 
 
 def line_key(text: str) -> int:
