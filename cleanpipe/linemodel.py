@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,14 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .lines import END_CUES, TRUNCATED, LineInfo
+from .lines import END_CUES, LineInfo, is_truncated, word_char_flags
 
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
 # Trees up to this depth are evaluated by split-bit patterns (a table of 2**7 leaves a tree at depth 3).
 PATTERN_DEPTH = 3
 
-_CAPITAL = re.compile(r"\b[A-Z]")
-_DIGITS = "0123456789"
 
 # What the rules concluded about one page, per non-blank line (in page order).
 @dataclass
@@ -71,26 +68,58 @@ def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
     return cumulative[np.minimum(n, i + half_width + 1)] - cumulative[np.maximum(0, i - half_width)]
 
 
-def line_features(lines: list[LineInfo], physical: list[str], rules: RuleView) -> np.ndarray:
-    """One row of FEATURE_NAMES per line; `lines` are the non-blank logical lines, in order."""
+def _counts_by_line(text: str) -> np.ndarray:
+    """Per physical line of `text`: capitals that start a word (\\b[A-Z]), ASCII digits, commas, pipes."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    line = np.cumsum(codes == 10)
+    lines = int(line[-1]) + 1 if len(line) else 1
+    capital = (codes >= 65) & (codes <= 90)
+    capital[1:] &= ~word_char_flags(codes[:-1])
+    digit = (codes >= 48) & (codes <= 57)
+    return np.stack([np.bincount(line[mask], minlength=lines)
+                     for mask in (capital, digit, codes == 44, codes == 124)])
+
+
+def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarray:
+    """One row of FEATURE_NAMES per line; `lines` are the non-blank logical lines of `text`, in order.
+
+    Built a column at a time: character counts come from one numpy pass over the page
+    (by physical line, summed over the span of each logical line), the rest from the
+    line records.
+    """
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
-    seen = Counter(line.text for line in lines)
-    rows = []
-    for k, line in enumerate(lines):
-        text = line.text
-        raw = physical[line.no - 1]
-        words = line.words or 1
-        rows.append((
-            math.log1p(line.words), line.stop_ratio, line.sentence_end, line.bullet, bool(line.cues),
-            not END_CUES.isdisjoint(line.cues), rules.prose[k], rules.kept[k], rules.comment[k],
-            max(-30.0, min(60.0, rules.weights[k])) / 10,
-            min(1.5, len(_CAPITAL.findall(text)) / words), sum(map(text.count, _DIGITS)) / len(text),
-            text.count(",") / words, seen[text] > 1, min(20, len(raw) - len(raw.lstrip())) / 4,
-            TRUNCATED.search(text) is not None, text.endswith(":"), "|" in text, len(text) / words / 10,
-        ))
-    own = np.array(rows, dtype=np.float64)
+    texts = [line.text for line in lines]
+    seen = Counter(texts)
+    physical = text.split("\n")
+    raw = [physical[line.no - 1] for line in lines]
+    by_physical = np.concatenate([np.zeros((4, 1), dtype=np.int64), np.cumsum(_counts_by_line(text), axis=1)],
+                                 axis=1)
+    first = np.fromiter((line.no - 1 for line in lines), np.int64, n)
+    last = np.fromiter((line.end for line in lines), np.int64, n)
+    capitals, digits, commas, pipes = by_physical[:, last] - by_physical[:, first]
+    words = np.fromiter((line.words for line in lines), np.float64, n)
+    per_word = np.maximum(words, 1)  # a line of no words counts as one
+    chars = np.fromiter(map(len, texts), np.float64, n)
+    cues = [line.cues for line in lines]
+    own = np.column_stack([
+        np.log1p(words),
+        np.fromiter((line.stop_ratio for line in lines), np.float64, n),
+        np.fromiter((line.sentence_end for line in lines), np.float64, n),
+        np.fromiter((line.bullet for line in lines), np.float64, n),
+        np.fromiter(map(bool, cues), np.float64, n),
+        np.fromiter((not END_CUES.isdisjoint(c) for c in cues), np.float64, n),
+        np.asarray(rules.prose, dtype=np.float64), np.asarray(rules.kept, dtype=np.float64),
+        np.asarray(rules.comment, dtype=np.float64),
+        np.clip(np.asarray(rules.weights, dtype=np.float64), -30.0, 60.0) / 10,
+        np.minimum(1.5, capitals / per_word), digits / chars, commas / per_word,
+        np.fromiter((seen[t] > 1 for t in texts), np.float64, n),
+        np.minimum(20, np.fromiter((len(r) - len(r.lstrip()) for r in raw), np.float64, n)) / 4,
+        np.fromiter(map(is_truncated, texts), np.float64, n),
+        np.fromiter((t.endswith(":") for t in texts), np.float64, n),
+        pipes > 0, chars / per_word / 10,
+    ])
     columns = [own]
     head = own[:, :NEIGHBOUR_FEATURES]
     for off in NEIGHBOUR_OFFSETS:

@@ -295,6 +295,11 @@ def _decimal_chars() -> np.ndarray:
     return np.fromiter(map(str.isdecimal, map(chr, range(0x10000))), bool, 0x10000)
 
 
+def word_char_flags(codes: np.ndarray) -> np.ndarray:
+    """For an array of code points: which are \\w in a str regex."""
+    return _lookup(_word_chars(), codes, lambda c: c.isalnum() or c == "_")
+
+
 def _lookup(table: np.ndarray, codes: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
     """table[codes], with code points beyond the table (emoji, rare CJK) asked of `test`."""
     flags = table[np.minimum(codes, len(table) - 1)]
@@ -323,7 +328,7 @@ class _PageScan:
     def words(self) -> tuple[list[str], np.ndarray]:
         """The page's WORD tokens and the physical line of each."""
         codes = self.codes
-        in_word = _lookup(_word_chars(), codes, lambda c: c.isalnum() or c == "_")
+        in_word = word_char_flags(codes)
         # an apostrophe between two word characters joins them ("don't"), as WORD's (?:['’]\\w+)* does
         joins = ((codes[1:-1] == 39) | (codes[1:-1] == 0x2019)) & in_word[:-2] & in_word[2:]
         in_word[1:-1] |= joins

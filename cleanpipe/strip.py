@@ -359,7 +359,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
             comment=[lines[idx].no in comment_nos for idx in positions],
             region=(inside[0], inside[-1]) if inside else None,
         )
-        features = line_features(nonblank, text.split("\n"), rules)
+        features = line_features(nonblank, text, rules)
     if use_model:
         verdicts = _second_opinion(verdicts, positions, load_model(config.line_model_path), features)
     kept: list[LineInfo] = list(kept_header)
