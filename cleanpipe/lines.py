@@ -466,9 +466,12 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
     distinct = list(dict.fromkeys(p.strip() for p in paragraphs if p.strip()))
     if len(distinct) < 3:
         return False
-    headings = sum(1 for p in distinct if len(WORD.findall(p)) >= 3 and not SENTENCE_END.search(p))
-    if headings >= 5:  # the score below cannot reach the bar any more
-        return False
+    headings = 0
+    for p in distinct:
+        if not ends_sentence(p) and len(WORD.findall(p)) >= 3:
+            headings += 1
+            if headings >= 5:  # the score below cannot reach the bar any more
+                return False
     reactions = sum(reads_as_reaction(p) for p in distinct)
     long_repeats = len([p for p in paragraphs if p.strip()]) - len(distinct)
     score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings

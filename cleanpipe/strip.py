@@ -100,7 +100,7 @@ def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool
     for i, line in enumerate(lines):
         if line.blank:
             weights.append(0.0)
-        elif FOOTER_END.search(line.text) and line.words <= 30:
+        elif line.words <= 30 and FOOTER_END.search(line.text):
             weights.append(HARD_STOP)
         elif line.cues:
             weights.append(-30.0 if END_CUES.intersection(line.cues) else -8.0)
