@@ -218,6 +218,19 @@ def _sentence_follows(lines: list[LineInfo], idx: int) -> bool:
     return False
 
 
+def _byline_follows(lines: list[LineInfo], idx: int, within: int = 3) -> bool:
+    seen = 0
+    for ln in lines[idx + 1:]:
+        if ln.blank:
+            continue
+        if ln.words <= 8 and BYLINE.match(ln.text):
+            return True
+        seen += 1
+        if seen == within:
+            return False
+    return False
+
+
 def _nth_nonblank_after(lines: list[LineInfo], start: int, n: int) -> int:
     seen = 0
     for idx in range(start, len(lines)):
@@ -279,8 +292,11 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
         return result, [], no_features
     start, end = region
 
-    # A comments heading inside or after the article ends it.
+    # A comments heading inside or after the article ends it -- unless a byline follows it:
+    # then it is a comment-count link above the story, not the section.
     found = _comment_section_start(lines, start)
+    while found and found[1] and _byline_follows(lines, found[0]):
+        found = _comment_section_start(lines, found[0] + 1)
     comments_at = found[0] if found else None
     if found:
         end = min(end, comments_at - 1)

@@ -71,6 +71,18 @@ def test_comments_heading_splits_off_comment_section():
     assert r.comment_source == "heading"
 
 
+def test_a_comment_count_link_above_the_byline_is_not_the_comment_section():
+    body = ("The council voted on Tuesday to keep the swimming pool open through the winter months, "
+            "after hundreds of residents signed a petition asking it to reconsider the closure.\n"
+            "The decision will cost the town about forty thousand pounds in heating, officials said on Tuesday.\n")
+    dump = ("Sign in\nRegister now for free, or sign in with any of these services:\n"
+            "comments\nPool stays open for the winter\nBy Ann Lee/The Courier\n" + body +
+            "3 Comments\nBob says:\nGood news for the swimming club.\n")
+    r = clean_dump(dump)
+    assert "The decision will cost" in r.text() and "Good news" not in r.text()
+    assert [t for _, t in r.comment_lines] == ["Bob says:", "Good news for the swimming club."]
+
+
 def test_a_page_of_reader_comments_goes_to_comments_whole():
     thread = [
         "Great article, thanks for sharing it with us.",
