@@ -292,10 +292,10 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
         return result, [], no_features
     start, end = region
 
-    # A comments heading inside or after the article ends it -- unless a byline follows it:
-    # then it is a comment-count link above the story, not the section.
+    # A comments heading inside or after the article ends it -- unless no prose comes before
+    # it or a byline follows it: then it is a comment-count link above the story.
     found = _comment_section_start(lines, start)
-    while found and found[1] and _byline_follows(lines, found[0]):
+    while found and found[1] and (not any(prose[start:found[0]]) or _byline_follows(lines, found[0])):
         found = _comment_section_start(lines, found[0] + 1)
     comments_at = found[0] if found else None
     if found:

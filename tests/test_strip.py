@@ -83,6 +83,17 @@ def test_a_comment_count_link_above_the_byline_is_not_the_comment_section():
     assert [t for _, t in r.comment_lines] == ["Bob says:", "Good news for the swimming club."]
 
 
+def test_a_comment_count_above_the_first_paragraph_is_not_the_comment_section():
+    dump = ("Home\nNews\nPool stays open for the winter\nAnn Lee | November 9th 2026\n1 Comment\n"
+            "The council voted on Tuesday to keep the swimming pool open through the winter months, "
+            "after hundreds of residents signed a petition asking it to reconsider the closure.\n"
+            "The decision will cost the town about forty thousand pounds in heating, officials said on Tuesday.\n"
+            "1 Comment\nBob says:\nGood news for the swimming club.\n")
+    r = clean_dump(dump)
+    assert "The council voted" in r.text() and "Good news" not in r.text()
+    assert [t for _, t in r.comment_lines] == ["Bob says:", "Good news for the swimming club."]
+
+
 def test_a_page_of_reader_comments_goes_to_comments_whole():
     thread = [
         "Great article, thanks for sharing it with us.",
