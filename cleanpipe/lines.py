@@ -164,7 +164,9 @@ COMMENTS_HEADING = re.compile(
     r"leave a (?:reply|comment)|add (?:a|your) comment|post a comment|what do you think\??)"
     r"(?:\s*\(\d+\))?\s*:?$|"
     # "34 responses to “Title”", "12 thoughts on “Title”", "Comments (5)"
-    r"^\d+\s+(?:comments?|responses?|replies|thoughts)\s+(?:to|on)\b|^comments?\s*\(\d+\)",
+    r"^\d+\s+(?:comments?|responses?|replies|thoughts)\s+(?:to|on)\b|^comments?\s*\(\d+\)|"
+    # "{ 20 comments… read them below or add one }", "100 of 313 comments loaded"
+    r"^[{(\[]?\s*\d+\s+(?:of\s+\d+\s+)?(?:comments?|responses?|replies)\b",
     re.I,
 )
 # "Ann says:", "1. thelastfan says:", "Bob wrote:" -- the first line of a reader comment

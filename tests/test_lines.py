@@ -1,4 +1,6 @@
-from cleanpipe.lines import STOPWORDS, STOPWORDS_BY_LANGUAGE, analyse, page_stopwords
+import pytest
+
+from cleanpipe.lines import COMMENTS_HEADING, STOPWORDS, STOPWORDS_BY_LANGUAGE, analyse, page_stopwords
 
 PORTUGUESE = """Início
 Notícias
@@ -28,3 +30,13 @@ def test_unspaced_scripts_count_words_by_characters():
     assert line.sentence_end  # "。" ends a sentence
     (latin,) = analyse("Prices rose again.")
     assert latin.words == 3
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("12 Comments", True), ("Leave a Reply", True), ("34 responses to “Pool stays open”", True),
+    ("{ 20 comments… read them below or add one }", True), ("100 of 313 comments loaded twitter facebook", True),
+    ("Comments (5)", True),
+    ("Readers left 20 comments", False), ("The council received 200 replies to its survey", False),
+])
+def test_comment_section_headings(line, heading):
+    assert (COMMENTS_HEADING.match(line) is not None) == heading
