@@ -72,8 +72,20 @@ UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0
 CHARS_PER_UNSPACED_WORD = 2
 
 BULLET = re.compile(r"^\s*(?:[•·▪►●◦‣∙*\-–—]|\d{1,3}[.)]|[a-z][.)])\s+")
-SENTENCE_END = re.compile(r"""[.!?…:;。！？]["'”’»)\]」』）]*$""")
-TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
+_SENTENCE_CLOSERS = "\"'”’»)]」』）"
+_SENTENCE_ENDERS = tuple(".!?…:;。！？")
+
+
+def ends_sentence(text: str) -> bool:
+    """An end mark (. ! ? … : ; 。！？) followed only by closing quotes or brackets."""
+    return text.rstrip(_SENTENCE_CLOSERS).endswith(_SENTENCE_ENDERS)
+
+
+def is_truncated(text: str) -> bool:
+    """A line cut off with an ellipsis ("How Many Arrests Were Made? FinCEN...")."""
+    return text.rstrip().endswith(("...", "…"))
+
+
 URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 EMAIL_ONLY = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -235,27 +247,14 @@ def _continues(prev: str, nxt: str) -> bool:
     return (
         bool(prev) and bool(nxt)
         and nxt[0].islower()
-        and not SENTENCE_END.search(prev)
+        and not ends_sentence(prev)
         and len(prev.split()) >= 6
         and not BULLET.match(nxt)
         and parse_dateline(prev) is None  # "March 3, 2026 at 9:14 am" then a lowercase comment
     )
 
 
-_SENTENCE_CLOSERS = "\"'”’»)]」』）"
-_SENTENCE_ENDERS = tuple(".!?…:;。！？")
 _BULLET_MARKS = frozenset("•·▪►●◦‣∙*-–—")
-_TOKEN_OR_NEWLINE = re.compile(WORD.pattern + r"|\n")
-
-
-def ends_sentence(text: str) -> bool:
-    """SENTENCE_END.search(text), without a regex: an end mark followed only by closing quotes/brackets."""
-    return text.rstrip(_SENTENCE_CLOSERS).endswith(_SENTENCE_ENDERS)
-
-
-def is_truncated(text: str) -> bool:
-    """TRUNCATED.search(text), without a regex."""
-    return text.rstrip().endswith(("...", "…"))
 
 
 def _bullet(raw: str, stripped: str) -> bool:
@@ -362,9 +361,9 @@ class _PageScan:
 def analyse(text: str) -> list[LineInfo]:
     """Logical lines with features; hard-wrapped prose lines are joined, keeping their span.
 
-    Words, function words and cue keywords are found over the whole lowercased page in
-    one regex pass each and counted per line with numpy; per-line Python work is left to
-    what only some lines need. (A word never spans a line break, so counts per physical
+    Words, function words, digits and cue keywords are found over the whole lowercased
+    page at once and counted per line with numpy; per-line Python work is left to what
+    only some lines need. (A word never spans a line break, so counts per physical
     line add up to those of the joined logical line.)
     """
     physical = text.split("\n")
@@ -397,7 +396,7 @@ def analyse(text: str) -> list[LineInfo]:
         words, stops = np.add.reduceat(words, starts), np.add.reduceat(stops, starts)
     unspaced = UNSPACED.search(text) is not None
     result = []
-    keyed, maybe_date = keyed.tolist(), maybe_date.tolist() if not continues else maybe_date
+    keyed, maybe_date = keyed.tolist(), maybe_date.tolist()
     for k, (word_count, stop_count) in enumerate(zip(words.tolist(), stops.tolist(), strict=True)):
         first, last = spans[k] if continues else (k, k)
         line = stripped[first] if first == last else " ".join(stripped[first:last + 1])
@@ -410,7 +409,7 @@ def analyse(text: str) -> list[LineInfo]:
         if first == last:
             has_key, date_possible = keyed[first], maybe_date[first]
         else:  # a key may span the join
-            has_key, date_possible = None, bool(maybe_date[first:last + 1].any())
+            has_key, date_possible = None, any(maybe_date[first:last + 1])
         result.append(LineInfo(
             no=first + 1,
             end=last + 1,
@@ -432,7 +431,7 @@ def line_key(text: str) -> int:
 
 def is_prose(line: LineInfo, min_words: int = 12, stopword_language: bool = True) -> bool:
     """A line that reads as running text on its own."""
-    if line.cues or line.words < min_words or TRUNCATED.search(line.text):
+    if line.cues or line.words < min_words or is_truncated(line.text):
         return False
     if stopword_language and line.stop_ratio < 0.18:
         return False

@@ -34,11 +34,11 @@ from .lines import (
     END_CUES,
     FOOTER_END,
     NAME_LIKE,
-    SENTENCE_END,
-    TRUNCATED,
     LineInfo,
     analyse,
+    ends_sentence,
     is_prose,
+    is_truncated,
     line_key,
     looks_like_comment_thread,
     parse_dateline,
@@ -82,8 +82,8 @@ def _heading_like(line: LineInfo) -> bool:
         2 <= line.words <= 25
         and not line.cues
         and not line.bullet
-        and not (SENTENCE_END.search(line.text) and not line.text.endswith(("?", "!", ":")))
-        and not TRUNCATED.search(line.text)
+        and not (ends_sentence(line.text) and not line.text.endswith(("?", "!", ":")))
+        and not is_truncated(line.text)
     )
 
 
@@ -106,7 +106,7 @@ def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool
             weights.append(-30.0 if END_CUES.intersection(line.cues) else -8.0)
         elif prose[i]:
             weights.append(float(line.words))
-        elif TRUNCATED.search(line.text):
+        elif is_truncated(line.text):
             weights.append(-3.0)  # a cut-off teaser ("How Many Arrests Were Made? FinCEN...")
         else:
             j = next_nonblank.get(i)
@@ -219,6 +219,7 @@ def _sentence_follows(lines: list[LineInfo], idx: int) -> bool:
 
 
 def _byline_follows(lines: list[LineInfo], idx: int, within: int = 3) -> bool:
+    """A "By Ann Lee" line among the next `within` non-blank lines: the story starts here."""
     seen = 0
     for ln in lines[idx + 1:]:
         if ln.blank:
