@@ -8,8 +8,9 @@ its own features, its neighbours', its window's and what the rules said.
 
 The model is a list of shallow regression trees (gradient boosting, trained by
 `benchmarks/train_line_model.py` with scikit-learn, exported to JSON); here it
-is evaluated with numpy only: all lines through all trees at once, one array
-step per tree level.
+is evaluated with numpy only, all lines through all trees at once: trees up to
+depth 3 by a table lookup on the pattern of their split outcomes, deeper ones
+one array step per level.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class LineModel:
         self.value = np.asarray(spec["value"], dtype=np.float64)
         self.patterns = self._pattern_tables() if self.depth <= PATTERN_DEPTH else None
 
-    def _pattern_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pattern_tables(self) -> tuple[np.ndarray, ...]:
         """Each tree as a complete tree of `depth` levels, its leaf read off the bits of all its splits.
 
         Slot s has children 2s+1 and 2s+2; a leaf above the last level fills the slots below
@@ -189,7 +190,9 @@ class LineModel:
                 while slot < inner:
                     slot = 2 * slot + (1 if pattern >> (inner - 1 - slot) & 1 else 2)
                 leaf_of_pattern.append(self.value[slots[slot]])
-        return (np.asarray(feature, dtype=np.int64), np.asarray(split)[:, None],
+        bit_weights = (1 << np.arange(inner - 1, -1, -1)).astype(np.uint8)
+        table_start = np.arange(len(self.roots)) << inner  # where each tree's patterns begin
+        return (np.asarray(feature, dtype=np.int64), np.asarray(split)[:, None], bit_weights, table_start,
                 np.asarray(leaf_of_pattern))
 
     @classmethod
@@ -206,13 +209,11 @@ class LineModel:
         return 1.0 / (1.0 + np.exp(-raw))
 
     def _by_patterns(self, features: np.ndarray) -> np.ndarray:
-        slot_feature, slot_split, leaf_of_pattern = self.patterns
-        trees, inner = len(self.roots), 2 ** self.depth - 1
+        slot_feature, slot_split, bit_weights, table_start, leaf_of_pattern = self.patterns
         goes_left = np.ascontiguousarray(features.T)[slot_feature] <= slot_split
-        bits = goes_left.reshape(trees, inner, len(features)).view(np.uint8)
-        weights = (1 << np.arange(inner - 1, -1, -1)).astype(np.uint8)
-        pattern = np.einsum("s,tsn->nt", weights, bits)  # (lines, trees)
-        return np.take(leaf_of_pattern, (np.arange(trees) << inner) + pattern).sum(axis=1)
+        bits = goes_left.reshape(len(table_start), len(bit_weights), len(features)).view(np.uint8)
+        pattern = np.einsum("s,tsn->nt", bit_weights, bits)  # (lines, trees)
+        return np.take(leaf_of_pattern, table_start + pattern).sum(axis=1)
 
     def _by_walk(self, features: np.ndarray) -> np.ndarray:
         """Deeper trees (pattern tables of 2**(2**depth - 1) leaves would be too big): one step a level."""
