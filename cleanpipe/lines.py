@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 
 import numpy as np
 
@@ -264,17 +262,12 @@ def _bullet(raw: str, stripped: str) -> bool:
     return BULLET.match(raw) is not None
 
 
-def page_stopwords(counts: Counter[str] | list[list[str]]) -> frozenset[str]:
-    """The stop-word list that covers most of a page's words (English when none covers any).
-
-    Takes the page's word counts (or its lines' token lists)."""
-    if not isinstance(counts, Counter):
-        counts = Counter(chain.from_iterable(counts))
-    best, best_cover = STOPWORDS, 0
-    for stopwords in STOPWORDS_BY_LANGUAGE.values():
-        cover = sum(map(counts.__getitem__, stopwords.intersection(counts)))
+def _most_covering(covers: list[int]) -> int:
+    """Which language of STOPWORDS_BY_LANGUAGE covers most words (the first of equals; English for none)."""
+    best, best_cover = 0, 0
+    for language, cover in enumerate(covers):
         if cover > best_cover:
-            best, best_cover = stopwords, cover
+            best, best_cover = language, cover
     return best
 
 
@@ -310,6 +303,35 @@ def _lookup(table: np.ndarray, codes: np.ndarray, test: Callable[[str], bool]) -
     return flags
 
 
+_STOPWORD_CHARS_MAX = 10  # the longest stop word
+_LETTER_BASE = 65  # digits 1..63 for the stop words' letters, 64 for any other character, 0 past the end
+_PLACE_VALUES = _LETTER_BASE ** np.arange(_STOPWORD_CHARS_MAX - 1, -1, -1, dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def _stopword_codes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stop words as exact integer codes, so a page's words are looked up without making strings.
+
+    A word of at most ten characters is coded as ten base-65 digits: its characters' letter
+    indexes (1..63 for the letters stop words use, 64 for any other), then zeros. Different
+    words of that length get different codes (65**10 < 2**63), and a word with a character no
+    stop word has gets a code no stop word has. Returns (digit of each BMP code point; sorted
+    stop-word codes; for each code, a bit per language of STOPWORDS_BY_LANGUAGE that lists it).
+    """
+    letters = sorted(set("".join(_ANY_STOPWORD)))
+    if len(letters) >= _LETTER_BASE - 1 or max(map(len, _ANY_STOPWORD)) > _STOPWORD_CHARS_MAX:
+        raise ValueError("stop words do not fit 64-bit codes")
+    digit = np.full(0x10000, _LETTER_BASE - 1, dtype=np.uint8)
+    digit[[ord(c) for c in letters]] = np.arange(1, len(letters) + 1)
+    languages: dict[int, int] = {}
+    for bit, stopwords in enumerate(STOPWORDS_BY_LANGUAGE.values()):
+        for word in stopwords:
+            code = sum(int(digit[ord(c)]) * int(place) for c, place in zip(word, _PLACE_VALUES.tolist(), strict=False))
+            languages[code] = languages.get(code, 0) | 1 << bit
+    known = np.asarray(sorted(languages), dtype=np.int64)
+    return digit, known, np.asarray([languages[c] for c in known.tolist()], dtype=np.int64)
+
+
 class _PageScan:
     """One lowercased page as an array of code points: words, digits and keywords by physical line.
 
@@ -326,8 +348,8 @@ class _PageScan:
     def line_of(self, positions: np.ndarray | list[int]) -> np.ndarray:
         return np.searchsorted(self.newlines, positions)
 
-    def words(self) -> tuple[list[str], np.ndarray]:
-        """The page's WORD tokens and the physical line of each."""
+    def words(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The page's WORD tokens as (start, end) offsets, and the physical line of each."""
         codes = self.codes
         in_word = word_char_flags(codes)
         # an apostrophe between two word characters joins them ("don't"), as WORD's (?:['’]\\w+)* does
@@ -335,8 +357,24 @@ class _PageScan:
         in_word[1:-1] |= joins
         edges = np.diff(in_word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        low = self.low
-        return [low[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], self.line_of(starts)
+        return starts, ends, self.line_of(starts)
+
+    def stopword_languages(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """For each token: a bit per language whose stop-word list has it (0 for no stop word)."""
+        digit, known, languages = _stopword_codes()
+        digits = digit[np.minimum(self.codes, 0xFFFF)]
+        lengths = ends - starts
+        candidates = np.flatnonzero((lengths <= _STOPWORD_CHARS_MAX) & (digits[starts] < _LETTER_BASE - 1))
+        first, lengths = starts[candidates], lengths[candidates]
+        # (token, j): the digit of the token's j-th character, 0 past its end
+        at = np.minimum(first[:, None] + np.arange(_STOPWORD_CHARS_MAX), len(digits) - 1)
+        spelled = digits[at] * (np.arange(_STOPWORD_CHARS_MAX) < lengths[:, None])
+        code = spelled.astype(np.int64) @ _PLACE_VALUES
+        found = np.minimum(np.searchsorted(known, code), len(known) - 1)
+        hit = known[found] == code
+        bits = np.zeros(len(starts), dtype=np.int64)
+        bits[candidates[hit]] = languages[found[hit]]
+        return bits
 
     def lines_with_digits(self) -> np.ndarray:
         found = np.flatnonzero(_lookup(_decimal_chars(), self.codes, str.isdecimal))
@@ -374,10 +412,10 @@ def analyse(text: str) -> list[LineInfo]:
 
     low = text.lower()  # lowercasing keeps every newline where it was
     page = _PageScan(low)
-    tokens, token_line = page.words()
-    is_stop_any = np.fromiter(map(_ANY_STOPWORD.__contains__, tokens), bool, len(tokens))
-    stopwords = page_stopwords(Counter(tokens[i] for i in np.flatnonzero(is_stop_any).tolist()))
-    is_stop = np.fromiter(map(stopwords.__contains__, tokens), bool, len(tokens))
+    starts, ends, token_line = page.words()
+    languages = page.stopword_languages(starts, ends)
+    covers = [int(np.count_nonzero(languages & (1 << bit))) for bit in range(len(STOPWORDS_BY_LANGUAGE))]
+    is_stop = (languages & (1 << _most_covering(covers))) != 0
     words = np.bincount(token_line, minlength=n)
     stops = np.bincount(token_line[is_stop], minlength=n)
     keyed = page.lines_containing(_CUE_KEYWORDS)

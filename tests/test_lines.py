@@ -1,6 +1,6 @@
 import pytest
 
-from cleanpipe.lines import COMMENTS_HEADING, STOPWORDS, STOPWORDS_BY_LANGUAGE, analyse, page_stopwords
+from cleanpipe.lines import COMMENTS_HEADING, STOPWORDS_BY_LANGUAGE, WORD, _PageScan, analyse
 
 PORTUGUESE = """Início
 Notícias
@@ -17,10 +17,24 @@ def test_page_stop_words_follow_the_page_language():
 
 
 def test_english_stays_the_default_list():
-    assert page_stopwords([["the", "cat", "is", "on", "the", "mat"]]) is STOPWORDS
-    assert page_stopwords([]) is STOPWORDS
-    assert page_stopwords([["o", "gato", "está", "em", "cima", "da", "mesa", "com", "a", "bola"]]) \
-        is STOPWORDS_BY_LANGUAGE["pt"]
+    (line,) = analyse("The cat is on the mat")
+    assert line.stop_ratio == 4 / 6
+    (line,) = analyse("Zorbl quax frim")  # no function word of any list: English, ratio 0
+    assert line.stop_ratio == 0.0
+
+
+def test_stop_words_are_found_by_code_as_by_string():
+    text = ("The cat is on the mat; don't, don’t, themselves, yourselves, thé, «о», ещё, и, über, sowie, "
+            "themselvesx, a_b, 42, L'été, nosotros, você, Ιστορία, 日本 dann die de\nund Das été")
+    low = text.lower()
+    page = _PageScan(low)
+    starts, ends, _ = page.words()
+    tokens = [low[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert tokens == WORD.findall(low)
+    expected = [sum(1 << bit for bit, words in enumerate(STOPWORDS_BY_LANGUAGE.values()) if token in words)
+                for token in tokens]
+    assert page.stopword_languages(starts, ends).tolist() == expected
+    assert any(expected) and any(not e for e in expected)
 
 
 def test_unspaced_scripts_count_words_by_characters():
