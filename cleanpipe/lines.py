@@ -172,13 +172,16 @@ COMMENTS_HEADING = re.compile(
     r"^(?:(?:\d+|no|one|two|three)\s+)?(?:comments?|responses?|replies|reader comments|"
     r"thoughts on\b.*|discussion|join the (?:discussion|conversation)|"
     r"leave a (?:reply|comment)|add (?:a|your) comment|post a comment|what do you think\??)"
-    r"(?:\s*\(\d+\))?\s*:?$|"
+    r"(?:\s*\(\d+\))?[\s:»›>→↓]*$|"
     # "34 responses to “Title”", "12 thoughts on “Title”", "Comments (5)"
     r"^\d+\s+(?:comments?|responses?|replies|thoughts)\s+(?:to|on)\b|^comments?\s*\(\d+\)|"
     # "{ 20 comments… read them below or add one }", "100 of 313 comments loaded"
     r"^[{(\[]?\s*\d+\s+(?:of\s+\d+\s+)?(?:comments?|responses?|replies)\b",
     re.I,
 )
+# "1. James Cannon - October 26, 2012", "Ann Lee | March 3, 2025 at 9:14 am": a name, then when it was
+# written. One such line is a byline; several, each followed by a few lines of text, are a comment thread.
+COMMENT_STAMP = re.compile(rf"^(?:\d+[.)]\s+)?[^\d\s].{{0,60}}?\s[-–—|·•,]\s*(?:on\s+)?{DATE_CORE}$", re.I)
 # "Ann says:", "1. thelastfan says:", "Bob wrote:" -- the first line of a reader comment
 COMMENT_AUTHOR = re.compile(r"^(?:\d+\.\s+)?[^\s].{0,60}?\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
 # A footer line after which nothing is article text.

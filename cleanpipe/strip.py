@@ -29,6 +29,7 @@ from .linemodel import FEATURE_NAMES, LineModel, RuleView, line_features, load_m
 from .lines import (
     BYLINE,
     COMMENT_AUTHOR,
+    COMMENT_STAMP,
     COMMENTS_HEADING,
     DATE_ONLY,
     END_CUES,
@@ -182,23 +183,29 @@ def _paragraphs(lines: list[LineInfo]) -> list[Paragraph]:
 
 
 def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool] | None:
-    """(index, is_heading) of the comments heading, or of the first of several "X says:" lines."""
+    """(index, is_heading) of the comments heading, or of the first of several "X says:" lines.
+
+    Also a run of comment stamps (a date line, or a "Name - DATE" line), each followed by
+    what the reader wrote: the thread starts at the first stamp, or at the name line just
+    above a bare date.
+    """
     authors = 0
     first_author = None
-    stamps: list[int] = []  # nonblank positions of date lines, for timestamped comment blocks
+    stamps: list[tuple[int, bool]] = []  # (nonblank position, names its author) of each comment stamp
     seen = 0
     for idx in range(start, len(lines)):
         ln = lines[idx]
         if ln.blank:
             continue
         seen += 1
-        if "date" in ln.cues and idx > start and _sentence_follows(lines, idx):
-            stamps.append(seen)
+        named = idx > start and "date" not in ln.cues and _comment_stamp(ln)
+        if idx > start and ("date" in ln.cues or named) and _sentence_follows(lines, idx):
+            stamps.append((seen, named))
             # three timestamps, each opening a block of at most six lines: a thread of comments
-            if len(stamps) >= 3 and stamps[-1] - stamps[-3] <= 12:
-                first = _nth_nonblank_after(lines, start, stamps[-3])
-                return max(start + 1, _previous_nonblank(lines, first)), False
-        elif stamps and seen - stamps[-1] > 6:
+            if len(stamps) >= 3 and stamps[-1][0] - stamps[-3][0] <= 12:
+                first = _nth_nonblank_after(lines, start, stamps[-3][0])
+                return (first if stamps[-3][1] else max(start + 1, _previous_nonblank(lines, first))), False
+        elif stamps and seen - stamps[-1][0] > 6:
             stamps = []
         if ln.words <= 15 and COMMENTS_HEADING.match(ln.text):
             return idx, True
@@ -208,6 +215,13 @@ def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool
             if authors >= 2:
                 return first_author, False
     return None
+
+
+def _comment_stamp(line: LineInfo) -> bool:
+    """A "Name - DATE" line; a date ends with a digit, "am"/"pm" or a dot, so other lines skip the regex."""
+    last = line.text[-1]
+    return (line.words <= 16 and (last.isdecimal() or last in "mM.")
+            and COMMENT_STAMP.match(line.text) is not None)
 
 
 def _sentence_follows(lines: list[LineInfo], idx: int) -> bool:

@@ -236,3 +236,24 @@ def test_comment_thread_found_by_timestamps():
     r = clean_dump(ARTICLE + thread)
     assert "worth every penny" not in r.text()
     assert [t for _, t in r.comment_lines][:3] == ["user0", "1 days ago", "I think the barrier was worth every penny, honestly."]
+
+
+def test_comment_thread_found_by_name_and_date_lines():
+    thread = "".join(f"{n + 1}. {name} - October 26, 2012\nI think the barrier was worth every penny, honestly.\n\n"
+                     for n, name in enumerate(["James Cannon - Runcorn UK", "The Keeper", "CmdrR"]))
+    r = clean_dump(ARTICLE + "Good luck.\n\n" + thread)
+    assert "worth every penny" not in r.text() and r.comment_source == "markers"
+    assert "Good luck." in r.text()  # the line above a named stamp is not its author
+    assert [t for _, t in r.comment_lines][:2] == ["1. James Cannon - Runcorn UK - October 26, 2012",
+                                                   "I think the barrier was worth every penny, honestly."]
+
+
+def test_one_name_and_date_line_is_a_byline_not_a_thread():
+    r = clean_dump(ARTICLE + "Ann Lee - October 26, 2012\nShe covers the county for the paper and lives by the river.\n")
+    assert r.comment_source is None and "flood barrier" in r.text()
+
+
+@pytest.mark.parametrize("heading", ["Comments »", "Comments»", "Comments ↓", "12 Comments ›"])
+def test_comments_heading_with_a_trailing_arrow(heading):
+    r = clean_dump(ARTICLE + heading + "\nAnn says:\nGood news for the river towns.\n")
+    assert r.comment_source == "heading" and "Good news" not in r.text()
