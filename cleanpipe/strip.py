@@ -198,9 +198,8 @@ def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool
         if ln.blank:
             continue
         seen += 1
-        named = idx > start and "date" not in ln.cues and _comment_stamp(ln)
-        if idx > start and ("date" in ln.cues or named) and _sentence_follows(lines, idx):
-            stamps.append((seen, named))
+        if idx > start and ("date" in ln.cues or _comment_stamp(ln)) and _sentence_follows(lines, idx):
+            stamps.append((seen, "date" not in ln.cues))
             # three timestamps, each opening a block of at most six lines: a thread of comments
             if len(stamps) >= 3 and stamps[-1][0] - stamps[-3][0] <= 12:
                 first = _nth_nonblank_after(lines, start, stamps[-3][0])
