@@ -158,7 +158,8 @@ _CUE_KEYS: dict[str, tuple[str, ...]] = {
     "share": ("share", "tweet", "pin it", "email", "print", "follow us", "facebook", "twitter", "linkedin",
               "whatsapp", "pinterest", "reddit", "telegram"),
 }
-_KEYWORD_ANY = re.compile("|".join(re.escape(k) for keys in _CUE_KEYS.values() for k in keys))
+_CUE_KEYWORDS = tuple(dict.fromkeys(k for keys in _CUE_KEYS.values() for k in keys))
+_KEYWORD_ANY = re.compile("|".join(map(re.escape, _CUE_KEYWORDS)))
 # The anchored cues (^...) as one pattern: most lines fail it at the first characters.
 _ANCHORED_ANY = re.compile("|".join(f"(?:{p.pattern})" for n, p in CHROME_CUES.items() if n not in _CUE_KEYS),
                            re.I)
@@ -275,7 +276,6 @@ def _most_covering(covers: list[int]) -> int:
 
 
 _ANY_STOPWORD = frozenset().union(*STOPWORDS_BY_LANGUAGE.values())
-_CUE_KEYWORDS = tuple(dict.fromkeys(k for keys in _CUE_KEYS.values() for k in keys))
 
 
 @lru_cache(maxsize=1)
@@ -433,8 +433,8 @@ def analyse(text: str) -> list[LineInfo]:
                 spans[-1] = (spans[-1][0], i)
             else:
                 spans.append((i, i))
-        starts = np.asarray([a for a, _ in spans])
-        words, stops = np.add.reduceat(words, starts), np.add.reduceat(stops, starts)
+        span_starts = np.asarray([a for a, _ in spans])
+        words, stops = np.add.reduceat(words, span_starts), np.add.reduceat(stops, span_starts)
     unspaced = UNSPACED.search(text) is not None
     result = []
     keyed, maybe_date = keyed.tolist(), maybe_date.tolist()
