@@ -5,7 +5,7 @@
 Uses the harness's own loading and scoring (imported from its folder, not
 copied): BoW P/R/F1 with the scrapinghub aggregation, docs/s in-process, best
 of --repeats passes. Compares cleanpipe's HTML cleaner (trafilatura with
-favor_precision, comments kept apart; and its fast setting) with trafilatura's
+favor_precision, comment sections cut out first; and its fast setting) with trafilatura's
 defaults and trafilatura's fast mode.
 """
 

@@ -2,7 +2,7 @@
 
 The strip stage hands over the comment section as raw (line, text) pairs: the
 part after a comments heading, a whole page that is a reader thread, or
-trafilatura's comments block. `split_comments` turns it into comments, taking
+an HTML page's comment sections. `split_comments` turns it into comments, taking
 out widget lines (Reply, Like, Report), the comment form and author/date
 lines. `CommentDeduper` runs the near-duplicate filter over all comments of a
 run in input order, so a comment is dropped when it repeats one kept on the
@@ -23,7 +23,8 @@ from .model import Comment, Document, Reject
 
 WIDGET = re.compile(r"^(?:reply|reply ↓|report|like|likes?\s*\(\d+\)|\d+\s+likes?|share|flag|"
                     r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
-                    r"cancel reply|permalink|edit|upvote|downvote|\d+\s+points?)$", re.I)
+                    r"cancel reply|permalink|edit|upvote|downvote|\d+\s+points?|"
+                    r"#?\d{1,4}\.?)$", re.I)  # a comment's number in the thread: "3", "#3"
 AUTHOR_LINE = re.compile(r"^(?P<author>[^\n]{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
 # A bare name on its own line (as HTML comment widgets give it), e.g. "Oskar", "Ann Lee".
 BARE_AUTHOR = re.compile(r"^[A-Z][\w'’.-]{1,20}(?: [A-Z][\w'’.-]{0,20}){0,2}$")

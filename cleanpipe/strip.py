@@ -464,16 +464,83 @@ def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
     return title, author, date
 
 
+# Comment sections of an HTML page, by how sites name them: an id or first class "comment..." (not
+# "commentary"), "article-comments"/"post-comments", or Disqus's container.
+_COMMENT_SECTION_TAGS = ("div", "section", "aside", "details", "ol", "ul")
+_COMMENT_SECTION_ID = re.compile(r"^(?:[Cc]omment(?!ary)|disqus_thread$|dsq-comments)")
+_COMMENT_SECTION_CLASS = re.compile(r"^[Cc]omment(?!ary)|(?:article|post)-comments")
+# Elements whose text starts a new line; and the ones no comment's text is in (the reply form, code).
+_BLOCK_TAGS = frozenset("p div li dt dd blockquote pre h1 h2 h3 h4 h5 h6 tr article section header footer br".split())
+_NOT_TEXT_TAGS = frozenset("script style noscript form button textarea select svg iframe template".split())
+
+
+def _take_comment_sections(tree: Any) -> list[str]:
+    """Lines of text of the page's comment sections, which are cut out of `tree` (tail text stays).
+
+    Taken from the parsed page before trafilatura sees it, so its main text is
+    extracted with comments off (its more precise setting) and no comment can be in
+    both the text and the comments."""
+    lines: list[str] = []
+    for section in _comment_sections(tree):
+        pieces: list[str] = []
+        _element_text(section, pieces)
+        lines += [" ".join(line.split()) for line in "".join(pieces).split("\n")]
+        parent = section.getparent()
+        if parent is None:
+            continue
+        if section.tail and section.tail.strip():
+            before = section.getprevious()
+            if before is not None:
+                before.tail = (before.tail or "") + section.tail
+            else:
+                parent.text = (parent.text or "") + section.tail
+        parent.remove(section)
+    return [line for line in lines if line]
+
+
+def _comment_sections(tree: Any) -> list[Any]:
+    """The outermost comment sections, in page order."""
+    sections: list[Any] = []
+    for element in tree.iter(_COMMENT_SECTION_TAGS):
+        element_id, element_class = element.get("id") or "", element.get("class") or ""
+        if not (_COMMENT_SECTION_ID.match(element_id) or _COMMENT_SECTION_CLASS.search(element_class)):
+            continue
+        if sections and any(ancestor is sections[-1] for ancestor in element.iterancestors()):
+            continue  # inside the section before it (document order: an enclosing section comes first)
+        sections.append(element)
+    return sections
+
+
+def _element_text(element: Any, pieces: list[str]) -> None:
+    """The text under `element`, a newline around each block element (the tail of `element` is the caller's)."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag in _NOT_TEXT_TAGS:
+        return  # an HTML <!-- comment --> or processing instruction has no text of the page
+    block = tag in _BLOCK_TAGS
+    if block:
+        pieces.append("\n")
+    if element.text:
+        pieces.append(element.text)
+    for child in element:
+        _element_text(child, pieces)
+        if child.tail:
+            pieces.append(child.tail)
+    if block:
+        pieces.append("\n")
+
+
 def clean_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
-    """Main text and comments of an HTML page via trafilatura."""
+    """Main text of an HTML page via trafilatura; its comment sections apart, for the comments stage."""
     import trafilatura
 
     config = config or StripConfig()
     result = StripResult()
-    extracted = trafilatura.bare_extraction(
-        html,
+    tree = trafilatura.load_html(html)
+    comments = _take_comment_sections(tree) if tree is not None else []
+    extracted = None if tree is None else trafilatura.bare_extraction(
+        tree,
         url=url,
-        include_comments=True,
+        include_comments=False,
         with_metadata=not config.html_fast,
         favor_precision=config.html_favor_precision,
         fast=config.html_fast,
@@ -481,31 +548,28 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
     )
     if extracted is None:
         result.removed.append({"lines": None, "reason": "no-article-text", "preview": ""})
-        return result
-    data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
-    if config.html_fast:
-        result.title, result.byline, result.date = html_metadata(html)
     else:
-        result.title = data.get("title") or None
-        result.byline = data.get("author") or None
-        result.date = data.get("date") or None
-    for para in (data.get("text") or "").split("\n"):
-        para = para.strip()
-        if para and para != result.title:
-            result.paragraphs.append(Paragraph(text=para, source_lines=None))
-    body = data.get("commentsbody")
-    if body is not None and len(body):
-        # trafilatura flattens each comment to <p> lines; its <head> lines are section headings
-        comments = [" ".join("".join(el.itertext()).split()) for el in body if el.tag != "head"]
-    else:
-        comments = [c.strip() for c in (data.get("comments") or "").split("\n")]
-    comments = [c for c in comments if c]
-    if comments:
-        result.comment_lines = [(0, c) for c in comments]
+        data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
+        if config.html_fast:
+            result.title, result.byline, result.date = html_metadata(html)
+        else:
+            result.title = data.get("title") or None
+            result.byline = data.get("author") or None
+            result.date = data.get("date") or None
+        for para in (data.get("text") or "").split("\n"):
+            para = para.strip()
+            if para and para != result.title:
+                result.paragraphs.append(Paragraph(text=para, source_lines=None))
+        result.removed.append({"lines": None, "reason": "html-boilerplate",
+                               "preview": "everything trafilatura did not keep as main text or comments"})
+    for line in comments:
+        if COMMENTS_HEADING.match(line):  # "12 Comments", "Leave a Reply": the section's own heading
+            result.removed.append({"lines": None, "reason": "comments-heading", "preview": line[:PREVIEW_CHARS]})
+        else:
+            result.comment_lines.append((0, line))
+    if result.comment_lines:
         result.comment_source = "html"
     result.page_lines = [p.text for p in result.paragraphs]  # the rest of the page has no lines to count
-    result.removed.append({"lines": None, "reason": "html-boilerplate",
-                           "preview": "everything trafilatura did not keep as main text or comments"})
     return result
 
 

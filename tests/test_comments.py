@@ -40,6 +40,14 @@ def test_split_bare_author_lines_from_html():
         ("Oskar", "My grandfather helped refit the boat."), ("Lina", "Keep the open deck, please!")]
 
 
+def test_comment_numbers_split_the_thread_and_are_not_comment_text():
+    r = split_comments("d", [(0, "1"), (0, "Chris"), (0, "Nov 2nd, 2009 at 5:48 pm"), (0, "Very useful, it works."),
+                             (0, "#2"), (0, "Dana"), (0, "It did not work for me.")])
+    assert [(c.author, c.text) for c in r.comments] == [
+        ("Chris", "Very useful, it works."), ("Dana", "It did not work for me.")]
+    assert [x["preview"] for x in r.removed] == ["1", "#2"]
+
+
 def test_splitter_stage_moves_block_to_comments():
     doc = _doc("d", [])
     doc.comment_block = [(5, "Great post!")]

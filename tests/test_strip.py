@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import hashlib
 
+import lxml.html
 import pytest
 
 from cleanpipe.config import StripConfig
 from cleanpipe.linemodel import MODEL_PATH
 from cleanpipe.lines import looks_like_comment_thread, parse_dateline
 from cleanpipe.model import Document, Source
-from cleanpipe.strip import Stripper, clean_dump, clean_html, html_metadata, strip_text
+from cleanpipe.strip import Stripper, _take_comment_sections, clean_dump, clean_html, html_metadata, strip_text
 
 
 def test_news_dump_keeps_article_and_fields(news_dump):
@@ -169,6 +170,40 @@ def test_html_main_text_and_comments_are_separate(fast):
     assert "halve its running costs" in r.text()
     assert "About time" not in r.text() and "All rights reserved" not in r.text()
     assert [t for _, t in r.comment_lines] == ["About time they replaced that old engine, honestly."]
+
+
+def _html_article(after_article: str) -> str:
+    return ("<html><head><title>Page</title></head><body><main><article><h1>Harbour Ferry Gets a New Engine</h1>"
+            "<p>The harbour ferry returned to service on Monday with a new electric engine that the operator "
+            "says will halve its running costs over the next ten years of service on the crossing.</p>"
+            "<p>Passengers said the crossing was quieter, and the crew said the boat was easier to handle "
+            "in the strong winds that the harbour is known for in the winter months.</p></article>"
+            + after_article + "</main></body></html>")
+
+
+def test_html_comment_sections_are_taken_whole_before_extraction():
+    html = _html_article(
+        "<section class='comments-area'><h3>2 Comments</h3><ol class='comment-list'>"
+        "<li class='comment'><cite>Oskar</cite><div class='comment-body'><p>My grandfather helped refit the boat "
+        "in the seventies.</p></div></li>"
+        "<li class='comment'><cite>Lina</cite><!-- spam check --><p>Keep the open deck, please!</p></li></ol>"
+        "<form><label>Name *</label><textarea></textarea></form></section>"
+        "<div class='commentary'><p>Our commentary: the council should buy two more of these ferries for the "
+        "other crossings in the bay, and soon, before the old boats fail for good.</p></div>")
+    for fast in (False, True):
+        r = clean_html(html, StripConfig(html_fast=fast, html_favor_precision=not fast))
+        assert [t for _, t in r.comment_lines] == [
+            "Oskar", "My grandfather helped refit the boat in the seventies.", "Lina", "Keep the open deck, please!"]
+        assert "seventies" not in r.text() and "halve its running costs" in r.text()
+        assert any(x["reason"] == "comments-heading" and x["preview"] == "2 Comments" for x in r.removed)
+
+
+def test_comment_sections_are_cut_out_and_the_text_after_them_stays():
+    tree = lxml.html.fromstring("<div><p>Story.</p><div id='comments'><p>Nice.</p><div class='comment'>"
+                                "<p>Agreed.</p></div></div>Photo: Ann Lee<div><div class='comment-list'>Late."
+                                "</div>Caption two</div></div>")
+    assert _take_comment_sections(tree) == ["Nice.", "Agreed.", "Late."]
+    assert tree.text_content() == "Story.Photo: Ann LeeCaption two"
 
 
 def test_html_metadata_from_meta_tags_title_and_time():
