@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .lines import END_CUES, LineInfo, is_truncated, word_char_flags
+from .lines import END_CUES, LineInfo, word_char_flags
 
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
 # Trees up to this depth are evaluated by split-bit patterns (a table of 2**7 leaves a tree at depth 3).
@@ -117,7 +117,7 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
         np.minimum(1.5, capitals / per_word), digits / chars, commas / per_word,
         np.fromiter((seen[t] > 1 for t in texts), np.float64, n),
         np.minimum(20, np.fromiter((len(r) - len(r.lstrip()) for r in raw), np.float64, n)) / 4,
-        np.fromiter(map(is_truncated, texts), np.float64, n),
+        np.fromiter((line.truncated for line in lines), np.float64, n),
         np.fromiter((t.endswith(":") for t in texts), np.float64, n),
         pipes > 0, chars / per_word / 10,
     ])

@@ -199,6 +199,8 @@ class LineInfo:
     sentence_end: bool
     bullet: bool
     cues: tuple[str, ...]
+    truncated: bool = False  # cut off with an ellipsis (is_truncated)
+    footer_end: bool = False  # a short footer line after which nothing is article text (FOOTER_END)
 
     @property
     def blank(self) -> bool:
@@ -448,20 +450,32 @@ def analyse(text: str) -> list[LineInfo]:
         if unspaced:
             word_count += len(UNSPACED.findall(line)) // CHARS_PER_UNSPACED_WORD
         if first == last:
-            has_key, date_possible = keyed[first], maybe_date[first]
+            raw = physical[first]
+            facts = _LINE_FACTS.get(raw)
+            if facts is None:
+                facts = _line_facts(raw, line, word_count, keyed[first], maybe_date[first])
+                if len(_LINE_FACTS) >= _LINE_FACTS_MAX:
+                    _LINE_FACTS.clear()
+                _LINE_FACTS[raw] = facts
         else:  # a key may span the join
-            has_key, date_possible = None, any(maybe_date[first:last + 1])
-        result.append(LineInfo(
-            no=first + 1,
-            end=last + 1,
-            text=line,
-            words=word_count,
-            stop_ratio=stop_ratio,
-            sentence_end=ends_sentence(line) and not is_truncated(line),
-            bullet=_bullet(physical[first], stripped[first]),
-            cues=line_cues(line, word_count, has_key, date_possible),
-        ))
+            facts = _line_facts(physical[first], line, word_count, None, any(maybe_date[first:last + 1]))
+        result.append(LineInfo(first + 1, last + 1, line, word_count, stop_ratio, *facts))
     return result
+
+
+# What a line's text alone decides (sentence end, bullet, cues, truncation, footer), by raw line: menus, share rows and
+# footers repeat within a page and across a site's pages, so most of a crawl's chrome lines are
+# judged once per process. Cleared when full; per process, so workers keep their own.
+_LINE_FACTS: dict[str, tuple[bool, bool, tuple[str, ...], bool, bool]] = {}
+_LINE_FACTS_MAX = 1 << 16
+
+
+def _line_facts(raw: str, line: str, words: int, keyed: bool | None, date_possible: bool,
+                ) -> tuple[bool, bool, tuple[str, ...], bool, bool]:
+    truncated = is_truncated(line)
+    return (ends_sentence(line) and not truncated, _bullet(raw, raw.strip()),
+            line_cues(line, words, keyed, date_possible), truncated,
+            words <= 30 and FOOTER_END.search(line) is not None)
 
 
 def line_key(text: str) -> int:
@@ -472,7 +486,7 @@ def line_key(text: str) -> int:
 
 def is_prose(line: LineInfo, min_words: int = 12, stopword_language: bool = True) -> bool:
     """A line that reads as running text on its own."""
-    if line.cues or line.words < min_words or is_truncated(line.text):
+    if line.cues or line.words < min_words or line.truncated:
         return False
     if stopword_language and line.stop_ratio < 0.18:
         return False

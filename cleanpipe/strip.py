@@ -33,13 +33,11 @@ from .lines import (
     COMMENTS_HEADING,
     DATE_ONLY,
     END_CUES,
-    FOOTER_END,
     NAME_LIKE,
     LineInfo,
     analyse,
     ends_sentence,
     is_prose,
-    is_truncated,
     line_key,
     looks_like_comment_thread,
     parse_dateline,
@@ -84,7 +82,7 @@ def _heading_like(line: LineInfo) -> bool:
         and not line.cues
         and not line.bullet
         and not (ends_sentence(line.text) and not line.text.endswith(("?", "!", ":")))
-        and not is_truncated(line.text)
+        and not line.truncated
     )
 
 
@@ -101,13 +99,13 @@ def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool
     for i, line in enumerate(lines):
         if line.blank:
             weights.append(0.0)
-        elif line.words <= 30 and FOOTER_END.search(line.text):
+        elif line.footer_end:
             weights.append(HARD_STOP)
         elif line.cues:
             weights.append(-30.0 if END_CUES.intersection(line.cues) else -8.0)
         elif prose[i]:
             weights.append(float(line.words))
-        elif is_truncated(line.text):
+        elif line.truncated:
             weights.append(-3.0)  # a cut-off teaser ("How Many Arrests Were Made? FinCEN...")
         else:
             j = next_nonblank.get(i)

@@ -54,3 +54,31 @@ def test_unspaced_scripts_count_words_by_characters():
 ])
 def test_comment_section_headings(line, heading):
     assert (COMMENTS_HEADING.match(line) is not None) == heading
+
+
+def test_remembered_line_facts_match_a_fresh_look(monkeypatch):
+    import cleanpipe.lines as lines
+
+    page = ("Home\nShare on Facebook\n\n© 2026 Example News. All rights reserved.\n"
+            "  • Ferry timetable\nHow Many Arrests Were Made? FinCEN...\n"
+            "The ferry returned to service on Monday after a long refit.\nHome\n")
+    monkeypatch.setattr(lines, "_LINE_FACTS", {})
+    first = analyse(page)
+    again = analyse(page)  # every line now comes from what was remembered
+    monkeypatch.setattr(lines, "_LINE_FACTS", {})
+    monkeypatch.setattr(lines, "_LINE_FACTS_MAX", 0)  # nothing can be looked up: each line judged afresh
+    fresh = analyse(page)
+    assert first == again == fresh
+    facts = {ln.text: (ln.cues, ln.bullet, ln.truncated, ln.footer_end) for ln in fresh if ln.text}
+    assert facts["Share on Facebook"][0] == ("share",)
+    assert facts["• Ferry timetable"][1] and facts["How Many Arrests Were Made? FinCEN..."][2]
+    assert facts["© 2026 Example News. All rights reserved."][3]
+
+
+def test_remembered_line_facts_stay_bounded(monkeypatch):
+    import cleanpipe.lines as lines
+
+    monkeypatch.setattr(lines, "_LINE_FACTS", {})
+    monkeypatch.setattr(lines, "_LINE_FACTS_MAX", 8)
+    analyse("\n".join(f"Menu item number {i}" for i in range(50)))
+    assert 0 < len(lines._LINE_FACTS) <= 8
