@@ -199,8 +199,8 @@ class LineInfo:
     sentence_end: bool
     bullet: bool
     cues: tuple[str, ...]
-    truncated: bool = False  # cut off with an ellipsis (is_truncated)
-    footer_end: bool = False  # a short footer line after which nothing is article text (FOOTER_END)
+    truncated: bool  # cut off with an ellipsis (is_truncated)
+    footer_end: bool  # a footer line of at most 30 words after which nothing is article text (FOOTER_END)
 
     @property
     def blank(self) -> bool:
@@ -444,7 +444,7 @@ def analyse(text: str) -> list[LineInfo]:
         first, last = spans[k] if continues else (k, k)
         line = stripped[first] if first == last else " ".join(stripped[first:last + 1])
         if not line:
-            result.append(LineInfo(first + 1, last + 1, line, 0, 0.0, False, False, ()))
+            result.append(LineInfo(first + 1, last + 1, line, 0, 0.0, False, False, (), False, False))
             continue
         stop_ratio = stop_count / word_count if word_count else 0.0
         if unspaced:
@@ -463,9 +463,9 @@ def analyse(text: str) -> list[LineInfo]:
     return result
 
 
-# What a line's text alone decides (sentence end, bullet, cues, truncation, footer), by raw line: menus, share rows and
-# footers repeat within a page and across a site's pages, so most of a crawl's chrome lines are
-# judged once per process. Cleared when full; per process, so workers keep their own.
+# What a line's own text decides (sentence end, bullet, cues, truncation, footer), by raw line:
+# menus, share rows and footers repeat within a page and across a site's pages, so most of a
+# crawl's chrome lines are judged once. Cleared when full; each worker process keeps its own.
 _LINE_FACTS: dict[str, tuple[bool, bool, tuple[str, ...], bool, bool]] = {}
 _LINE_FACTS_MAX = 1 << 16
 
