@@ -483,16 +483,8 @@ def _take_comment_sections(tree: Any) -> list[str]:
         pieces: list[str] = []
         _element_text(section, pieces)
         lines += [" ".join(line.split()) for line in "".join(pieces).split("\n")]
-        parent = section.getparent()
-        if parent is None:
-            continue
-        if section.tail and section.tail.strip():
-            before = section.getprevious()
-            if before is not None:
-                before.tail = (before.tail or "") + section.tail
-            else:
-                parent.text = (parent.text or "") + section.tail
-        parent.remove(section)
+        if section.getparent() is not None:
+            section.drop_tree()  # lxml.html: its tail text joins the element before it
     return [line for line in lines if line]
 
 
