@@ -21,6 +21,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -84,70 +85,78 @@ def _counts_by_line(text: str) -> np.ndarray:
 def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarray:
     """One row of FEATURE_NAMES per line; `lines` are the non-blank logical lines of `text`, in order.
 
-    Built a column at a time: character counts come from one numpy pass over the page
-    (by physical line, summed over the span of each logical line), the rest from the
-    line records.
+    Written into one preallocated table a block of columns at a time: character counts
+    come from one numpy pass over the page (by physical line, summed over the span of
+    each logical line), the line records are read in one pass, neighbours and windows
+    are shifted copies and running sums of the line's own columns.
     """
     n = len(lines)
+    # column-major: filled a column at a time, and the model reads it a feature (column) at a time
+    table = np.zeros((n, len(FEATURE_NAMES)), order="F")
     if n == 0:
-        return np.zeros((0, len(FEATURE_NAMES)))
+        return table
     texts = [line.text for line in lines]
     seen = Counter(texts)
     physical = text.split("\n")
     raw = [physical[line.no - 1] for line in lines]
-    by_physical = np.concatenate([np.zeros((4, 1), dtype=np.int64), np.cumsum(_counts_by_line(text), axis=1)],
-                                 axis=1)
-    first = np.fromiter((line.no - 1 for line in lines), np.int64, n)
-    last = np.fromiter((line.end for line in lines), np.int64, n)
+    records = np.fromiter(chain.from_iterable([
+        (line.words, line.stop_ratio, line.sentence_end, line.bullet, bool(line.cues),
+         not END_CUES.isdisjoint(line.cues), line.truncated, line.no - 1, line.end, len(line.text),
+         seen[line.text] > 1, line.text.endswith(":"), len(raw_line) - len(raw_line.lstrip()))
+        for line, raw_line in zip(lines, raw, strict=True)]), np.float64, 13 * n).reshape(n, 13)
+    words, chars = records[:, 0], records[:, 9]
+    first, last = records[:, 7].astype(np.int64), records[:, 8].astype(np.int64)
+    by_physical = np.zeros((4, len(physical) + 1), dtype=np.int64)
+    np.cumsum(_counts_by_line(text), axis=1, out=by_physical[:, 1:])
     capitals, digits, commas, pipes = by_physical[:, last] - by_physical[:, first]
-    words = np.fromiter((line.words for line in lines), np.float64, n)
     per_word = np.maximum(words, 1)  # a line of no words counts as one
-    chars = np.fromiter(map(len, texts), np.float64, n)
-    cues = [line.cues for line in lines]
-    own = np.column_stack([
-        np.log1p(words),
-        np.fromiter((line.stop_ratio for line in lines), np.float64, n),
-        np.fromiter((line.sentence_end for line in lines), np.float64, n),
-        np.fromiter((line.bullet for line in lines), np.float64, n),
-        np.fromiter(map(bool, cues), np.float64, n),
-        np.fromiter((not END_CUES.isdisjoint(c) for c in cues), np.float64, n),
-        np.asarray(rules.prose, dtype=np.float64), np.asarray(rules.kept, dtype=np.float64),
-        np.asarray(rules.comment, dtype=np.float64),
-        np.clip(np.asarray(rules.weights, dtype=np.float64), -30.0, 60.0) / 10,
-        np.minimum(1.5, capitals / per_word), digits / chars, commas / per_word,
-        np.fromiter((seen[t] > 1 for t in texts), np.float64, n),
-        np.minimum(20, np.fromiter((len(r) - len(r.lstrip()) for r in raw), np.float64, n)) / 4,
-        np.fromiter((line.truncated for line in lines), np.float64, n),
-        np.fromiter((t.endswith(":") for t in texts), np.float64, n),
-        pipes > 0, chars / per_word / 10,
-    ])
-    columns = [own]
+    own = table[:, :len(OWN_FEATURES)]
+    own[:, 0] = np.log1p(words)
+    own[:, 1:6] = records[:, 1:6]  # stop_ratio, sentence_end, bullet, cue, end_cue
+    own[:, 6] = rules.prose
+    own[:, 7] = rules.kept
+    own[:, 8] = rules.comment
+    own[:, 9] = np.clip(np.asarray(rules.weights, dtype=np.float64), -30.0, 60.0) / 10
+    own[:, 10] = np.minimum(1.5, capitals / per_word)
+    own[:, 11] = digits / chars
+    own[:, 12] = commas / per_word
+    own[:, 13] = records[:, 10]  # repeated on the page
+    own[:, 14] = np.minimum(20, records[:, 12]) / 4
+    own[:, 15] = records[:, 6]  # truncated
+    own[:, 16] = records[:, 11]  # ends with a colon
+    own[:, 17] = pipes > 0
+    own[:, 18] = chars / per_word / 10
+    # each neighbour's first NEIGHBOUR_FEATURES own features, then whether it is missing (off the page)
+    column = len(OWN_FEATURES)
     head = own[:, :NEIGHBOUR_FEATURES]
     for off in NEIGHBOUR_OFFSETS:
-        shifted = np.zeros_like(head)
-        missing = np.ones((n, 1))
-        if off < 0 and n > -off:
-            shifted[-off:] = head[:off]
-            missing[-off:] = 0
-        elif off > 0 and n > off:
-            shifted[:-off] = head[off:]
-            missing[:-off] = 0
-        columns += [shifted, missing]
+        block = table[:, column:column + NEIGHBOUR_FEATURES + 1]
+        if off < 0:
+            block[-off:, :-1] = head[:off]
+            block[:-off, -1] = 1
+        else:
+            block[:-off, :-1] = head[off:]
+            block[-off:, -1] = 1
+        column += NEIGHBOUR_FEATURES + 1
     prose = own[:, 6]
-    words = np.expm1(own[:, 0])
+    words = np.expm1(own[:, 0])  # as the model was trained: a round trip through log1p, not the exact counts
     for w in WINDOWS:
-        columns.append(np.stack([_window_sums(prose, w) / (2 * w + 1),
-                                 np.log1p(_window_sums(words * prose, w)),
-                                 _window_sums(own[:, 4], w) / (2 * w + 1)], axis=1))
+        table[:, column] = _window_sums(prose, w) / (2 * w + 1)
+        table[:, column + 1] = np.log1p(_window_sums(words * prose, w))
+        table[:, column + 2] = _window_sums(own[:, 4], w) / (2 * w + 1)
+        column += 3
     position = np.arange(n)
     start, end = rules.region if rules.region else (n, -1)
     total_words = max(1.0, float(words.sum()))
-    columns.append(np.stack([
-        position / n, np.cumsum(words) / total_words, (position >= start) & (position <= end),
-        np.clip((start - position) / 10, -5, 5), np.clip((position - end) / 10, -5, 5),
-        np.full(n, math.log1p(n)), np.full(n, math.log(total_words)),
-    ], axis=1))
-    return np.hstack(columns).astype(np.float64)
+    page = table[:, column:]
+    page[:, 0] = position / n
+    page[:, 1] = np.cumsum(words) / total_words
+    page[:, 2] = (position >= start) & (position <= end)
+    page[:, 3] = np.clip((start - position) / 10, -5, 5)
+    page[:, 4] = np.clip((position - end) / 10, -5, 5)
+    page[:, 5] = math.log1p(n)
+    page[:, 6] = math.log(total_words)
+    return table
 
 
 class LineModel:

@@ -1,6 +1,6 @@
 import pytest
 
-from cleanpipe.lines import COMMENTS_HEADING, STOPWORDS_BY_LANGUAGE, WORD, _PageScan, analyse
+from cleanpipe.lines import COMMENTS_HEADING, STOPWORDS_BY_LANGUAGE, WORD, _PageScan, analyse, line_cues
 
 PORTUGUESE = """Início
 Notícias
@@ -82,3 +82,18 @@ def test_remembered_line_facts_stay_bounded(monkeypatch):
     monkeypatch.setattr(lines, "_LINE_FACTS_MAX", 8)
     analyse("\n".join(f"Menu item number {i}" for i in range(50)))
     assert 0 < len(lines._LINE_FACTS) <= 8
+
+
+@pytest.mark.parametrize("line, cue, footer", [
+    ("COPYRIGHT 2024 ACME MEDIA", "copyright", True),
+    ("Acme Media. ALL RIGHTS RESERVED.", "copyright", True),
+    ("© Acme 2024", "copyright", True),
+    ("RELATED POSTS", "related", False),
+    ("Previous Post »", "prev-next", False),
+    ("SKIP TO CONTENT", "navigation", False),
+])
+def test_cues_and_footers_are_found_whatever_the_case(line, cue, footer):
+    # analyse takes the keyword hint from its page-wide scan; line_cues alone looks at the line itself
+    own, = [ln for ln in analyse(f"Menu\n{line}\n") if ln.text == line]
+    assert cue in own.cues and own.footer_end == footer
+    assert line_cues(line, len(line.split())) == own.cues
