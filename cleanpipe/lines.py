@@ -147,6 +147,10 @@ CHROME_CUES: dict[str, re.Pattern[str]] = {
                             r"(?:\s*»)?\s*:?$", re.I),
     "tags": re.compile(r"^(?:tags?|filed under|categories|category|topics?)\s*:", re.I),
     "read-time": re.compile(r"^\d+\s*min(?:ute)?s?\s+read$|^\d+\s+views?$", re.I),
+    # photo credits: "Photo: Ann Lee/Getty Images", "(Image: Reuters)", "AP Photo/Ann Lee", "Shutterstock"
+    "credit": re.compile(r"^(?:(?:main |photo |image )?(?:photo(?:graph)?|image|picture)s?(?: credit| source)?|credit)"
+                         r"\s*:|\((?:(?:ap |afp )?photos?|images?|credit|picture)\b[^)]*\)|"
+                         r"\b(?:getty images|shutterstock|istock(?:photo)?|ap photo)\b", re.I),
 }
 # Substrings without which an unanchored cue cannot match: a cheap `in` test saves the regex
 # on almost every line. Anchored cues (^...) fail fast and need no prefilter.
@@ -157,6 +161,7 @@ _CUE_KEYS: dict[str, tuple[str, ...]] = {
                   "receive emails", "spam"),
     "share": ("share", "tweet", "pin it", "email", "print", "follow us", "facebook", "twitter", "linkedin",
               "whatsapp", "pinterest", "reddit", "telegram"),
+    "credit": ("photo", "image", "picture", "credit", "getty images", "shutterstock", "istock"),
 }
 _CUE_KEYWORDS = tuple(dict.fromkeys(k for keys in _CUE_KEYS.values() for k in keys))
 _KEYWORD_ANY = re.compile("|".join(map(re.escape, _CUE_KEYWORDS)))

@@ -97,3 +97,15 @@ def test_cues_and_footers_are_found_whatever_the_case(line, cue, footer):
     own, = [ln for ln in analyse(f"Menu\n{line}\n") if ln.text == line]
     assert cue in own.cues and own.footer_end == footer
     assert line_cues(line, len(line.split())) == own.cues
+
+
+@pytest.mark.parametrize("line, credit", [
+    ("Photo: Damian Dovarganes, AP", True),
+    ("Protesters marched on Sunday (Image: GETTY )", True),
+    ("Alex Wong | Getty Images", True),
+    ("(Credit: Screen shot by Greg Sandoval/CNET)", True),
+    ("The photo shows the old bridge.", False),  # a sentence about a photo is no credit
+    ("Credits roll after a long final scene.", False),
+])
+def test_photo_credit_cue(line, credit):
+    assert ("credit" in line_cues(line, len(line.split()))) == credit

@@ -250,6 +250,17 @@ def test_teaser_list_after_article_is_removed():
     assert "flood barrier" in text and "Story number" not in text and "summary of story" not in text
 
 
+@pytest.mark.parametrize("credit", [
+    "Photo: Ann Lee/Getty Images", "(Image: Reuters)", "Photograph: Tim Roberts/Getty Images",
+    "AP Photo/John Doe", "Image credit: NASA", "Shutterstock",
+])
+def test_photo_credits_between_paragraphs_are_removed(credit):
+    first, second = ARTICLE.split("\n\n")[:2]
+    r = clean_dump(f"{first}\n\n{credit}\n\n{second}\n", StripConfig(line_model=False))
+    assert [p.text for p in r.paragraphs] == [first, second]
+    assert [s["reason"] for s in r.removed] == ["chrome:credit"]
+
+
 def test_copyright_footer_ends_the_article():
     tail = ("© 2026 Example Media. All rights reserved.\n\n"
             "Why farmers may want to paint their cows with stripes, and what the science behind it says about flies.\n")
