@@ -19,7 +19,7 @@ from typing import Any
 from .config import DedupConfig
 from .dedup import NearDuplicateFilter, Verdict
 from .lines import DATE_ONLY, WORD, line_cues
-from .model import Comment, Document, Reject
+from .model import PREVIEW_CHARS, Comment, Document, Reject
 
 WIDGET = re.compile(r"^(?:reply|reply ↓|report|like|likes?\s*\(\d+\)|\d+\s+likes?|share|flag|"
                     r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
@@ -69,10 +69,10 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
     for (no, text), is_bare_author in zip(block, bare_author, strict=True):
         words = len(WORD.findall(text))
         if FORM.search(text):
-            result.removed.append({"lines": [no, no], "reason": "comment-form", "preview": text[:80]})
+            result.removed.append({"lines": [no, no], "reason": "comment-form", "preview": text[:PREVIEW_CHARS]})
             continue
         if WIDGET.match(text):
-            result.removed.append({"lines": [no, no], "reason": "comment-widget", "preview": text[:80]})
+            result.removed.append({"lines": [no, no], "reason": "comment-widget", "preview": text[:PREVIEW_CHARS]})
             if marked:
                 flush()
             continue
@@ -87,7 +87,7 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
             date = text
             continue
         if line_cues(text, words):
-            result.removed.append({"lines": [no, no], "reason": "chrome", "preview": text[:80]})
+            result.removed.append({"lines": [no, no], "reason": "chrome", "preview": text[:PREVIEW_CHARS]})
             continue
         current.append((no, text))
         if not marked:

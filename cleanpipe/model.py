@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+PREVIEW_CHARS = 80  # how much of a removed line or paragraph its record quotes
+
 
 @dataclass
 class Source:

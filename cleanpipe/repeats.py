@@ -33,7 +33,7 @@ import numpy as np
 
 from .config import RepeatsConfig
 from .lines import line_key
-from .model import Document, Reject, Source
+from .model import PREVIEW_CHARS, Document, Reject, Source
 
 
 def site_of(source: Source, by: str = "url") -> str | None:
@@ -156,7 +156,7 @@ class RepeatFilter:
             doc.stages.append(record)
             return doc
         record["removed"] = [{"lines": doc.paragraphs[i].source_lines, "reason": "site-repeat", "pages": pages,
-                              "preview": doc.paragraphs[i].text[:80]} for i, pages in hits]
+                              "preview": doc.paragraphs[i].text[:PREVIEW_CHARS]} for i, pages in hits]
         dropped = {i for i, _ in hits}
         doc.paragraphs = [p for i, p in enumerate(doc.paragraphs) if i not in dropped]
         doc.stages.append(record)

@@ -42,9 +42,7 @@ from .lines import (
     looks_like_comment_thread,
     parse_dateline,
 )
-from .model import Document, Paragraph
-
-PREVIEW_CHARS = 80
+from .model import PREVIEW_CHARS, Document, Paragraph
 
 
 @dataclass
