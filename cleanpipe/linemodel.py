@@ -70,16 +70,21 @@ def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
     return cumulative[np.minimum(n, i + half_width + 1)] - cumulative[np.maximum(0, i - half_width)]
 
 
-def _counts_by_line(text: str) -> np.ndarray:
-    """Per physical line of `text`: capitals that start a word (\\b[A-Z]), ASCII digits, commas, pipes."""
+def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Capitals that start a word (\\b[A-Z]), ASCII digits, commas and pipes in physical lines first..last of `text`.
+
+    Counted as the flagged characters' offsets that fall between the two lines' start offsets
+    (two binary searches a line), not per character."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    line = np.cumsum(codes == 10)
-    lines = int(line[-1]) + 1 if len(line) else 1
+    line_starts = np.concatenate([[0], np.flatnonzero(codes == 10) + 1, [len(codes) + 1]])
     capital = (codes >= 65) & (codes <= 90)
     capital[1:] &= ~word_char_flags(codes[:-1])
-    digit = (codes >= 48) & (codes <= 57)
-    return np.stack([np.bincount(line[mask], minlength=lines)
-                     for mask in (capital, digit, codes == 44, codes == 124)])
+    span_start, span_end = line_starts[first], line_starts[last + 1]
+    counts = []
+    for mask in (capital, (codes >= 48) & (codes <= 57), codes == 44, codes == 124):
+        at = np.flatnonzero(mask)
+        counts.append(np.searchsorted(at, span_end) - np.searchsorted(at, span_start))
+    return np.stack(counts)
 
 
 def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarray:
@@ -105,10 +110,8 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
          seen[line.text] > 1, line.text.endswith(":"), len(raw_line) - len(raw_line.lstrip()))
         for line, raw_line in zip(lines, raw, strict=True)]), np.float64, 13 * n).reshape(n, 13)
     words, chars = records[:, 0], records[:, 9]
-    first, last = records[:, 7].astype(np.int64), records[:, 8].astype(np.int64)
-    by_physical = np.zeros((4, len(physical) + 1), dtype=np.int64)
-    np.cumsum(_counts_by_line(text), axis=1, out=by_physical[:, 1:])
-    capitals, digits, commas, pipes = by_physical[:, last] - by_physical[:, first]
+    first, last = records[:, 7].astype(np.int64), records[:, 8].astype(np.int64) - 1  # 0-based physical lines
+    capitals, digits, commas, pipes = _counts_by_span(text, first, last)
     per_word = np.maximum(words, 1)  # a line of no words counts as one
     own = table[:, :len(OWN_FEATURES)]
     own[:, 0] = np.log1p(words)
