@@ -18,16 +18,18 @@ from typing import Any
 
 from .config import DedupConfig
 from .dedup import NearDuplicateFilter, Verdict
-from .lines import DATE_ONLY, WORD, line_cues
+from .lines import DATE_CORE, DATE_ONLY, WORD, ends_sentence, line_cues
 from .model import PREVIEW_CHARS, Comment, Document, Reject
 
-WIDGET = re.compile(r"^(?:reply|reply ↓|report|like|likes?\s*\(\d+\)|\d+\s+likes?|share|flag|"
+WIDGET = re.compile(r"^(?:\[?reply\]?|reply ↓|reply to this (?:comment|parent\b.*)|report|like|likes?\s*\(\d+\)|"
+                    r"\d+\s+likes?|share|flag|(?:click here to )?cancel reply\.?|"
                     r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
-                    r"cancel reply|permalink|edit|upvote|downvote|\d+\s+points?|"
+                    r"permalink|edit|upvote|downvote|\d+\s+points?|"
                     r"#?\d{1,4}\.?)$", re.I)  # a comment's number in the thread: "3", "#3"
 AUTHOR_LINE = re.compile(r"^(?P<author>[^\n]{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
 # A bare name on its own line (as HTML comment widgets give it), e.g. "Oskar", "Ann Lee".
 BARE_AUTHOR = re.compile(r"^[A-Z][\w'’.-]{1,20}(?: [A-Z][\w'’.-]{0,20}){0,2}$")
+DATE_IN_LINE = re.compile(DATE_CORE, re.I)  # "Posted October 29, 2012 at 9:26 am | Permalink"
 FORM = re.compile(r"your email address will not be published|required fields are marked|"
                   r"^(?:name|email|website|comment)\s*\*?$|^post comment$|^submit$|"
                   r"save my name, email|notify me of (?:follow-up|new) (?:comments|posts)|"
@@ -43,15 +45,20 @@ class SplitResult:
 def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
     """Comment section lines -> single comments.
 
-    Where author lines ("Ann says:") or widget lines ("Reply") mark where a
-    comment starts or ends, they split the block; otherwise every paragraph
-    (one line of the dump) is one comment.
+    An empty line is a break the page's markup gave (HTML: one comment element
+    ends there); the short lines that open such a comment, before its first
+    sentence, are its author, date and other particulars. Elsewhere, where author
+    lines ("Ann says:") or widget lines ("Reply") mark where a comment starts or
+    ends, they split the block; otherwise every paragraph (one line of the dump)
+    is one comment.
     """
     result = SplitResult()
     nexts = [t for _, t in block[1:]] + [""]
     bare_author = [bool(BARE_AUTHOR.match(t)) and len(nxt) > len(t) and not BARE_AUTHOR.match(nxt)
                    for (_, t), nxt in zip(block, nexts, strict=True)]
-    marked = any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block) or any(bare_author)
+    header = _header_lines(block)
+    marked = (bool(header) or any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
+              or any(bare_author))
     current: list[tuple[int, str]] = []
     author: str | None = None
     date: str | None = None
@@ -66,15 +73,28 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
                 author=author, date=date))
         current, author, date = [], None, None
 
-    for (no, text), is_bare_author in zip(block, bare_author, strict=True):
+    for k, ((no, text), is_bare_author) in enumerate(zip(block, bare_author, strict=True)):
+        if not text:
+            flush()
+            continue
         words = len(WORD.findall(text))
         if FORM.search(text):
             result.removed.append({"lines": [no, no], "reason": "comment-form", "preview": text[:PREVIEW_CHARS]})
             continue
         if WIDGET.match(text):
             result.removed.append({"lines": [no, no], "reason": "comment-widget", "preview": text[:PREVIEW_CHARS]})
-            if marked:
+            if marked and not header:
                 flush()
+            continue
+        if k in header:
+            stamp = DATE_IN_LINE.search(text)
+            if stamp and date is None:
+                date = stamp.group(0)
+            elif author is None and not stamp and words <= 6:
+                author = text
+            else:
+                result.removed.append({"lines": [no, no], "reason": "comment-meta",
+                                       "preview": text[:PREVIEW_CHARS]})
             continue
         m = AUTHOR_LINE.match(text)
         if m or is_bare_author:
@@ -94,6 +114,32 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
             flush()
     flush()
     return result
+
+
+def _reads_as_text(line: str) -> bool:
+    return ends_sentence(line) or (len(line.split()) >= 8 and DATE_IN_LINE.search(line) is None)
+
+
+def _header_lines(block: list[tuple[int, str]]) -> set[int]:
+    """Positions of a markup-delimited comment's particulars (the comment is the lines between empty lines).
+
+    They are the lines before its text and the lines with a date after it. Its text
+    starts at its first line that ends a sentence or runs to eight words with no date
+    in them (with no such line, at its last line) and ends at its last such line.
+    None when the block has no breaks."""
+    if all(text for _, text in block):
+        return set()
+    header: set[int] = set()
+    start = 0
+    for end in [k for k, (_, text) in enumerate(block) if not text] + [len(block)]:
+        segment = range(start, end)
+        body = next((k for k in segment if _reads_as_text(block[k][1])), end - 1)
+        header.update(range(start, body))
+        # and the stamp some sites put under the text: "Comment #59 - Posted by: luke at November 11, 2012"
+        last = next((k for k in reversed(segment) if _reads_as_text(block[k][1])), body)
+        header.update(k for k in range(last + 1, end) if DATE_IN_LINE.search(block[k][1]))
+        start = end + 1
+    return header
 
 
 class CommentSplitter:

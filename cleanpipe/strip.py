@@ -475,15 +475,73 @@ def _take_comment_sections(tree: Any) -> list[str]:
 
     Taken from the parsed page before trafilatura sees it, so its main text is
     extracted with comments off (its more precise setting) and no comment can be in
-    both the text and the comments."""
+    both the text and the comments. Where the page marks up single comments (repeated
+    elements of a "comment" class or id, `_comment_items`), an empty line, COMMENT_BREAK,
+    stands where one ends and the next begins; so it does between two sections."""
     lines: list[str] = []
     for section in _comment_sections(tree):
         pieces: list[str] = []
-        _element_text(section, pieces)
-        lines += [" ".join(line.split()) for line in "".join(pieces).split("\n")]
+        _element_text(section, pieces, frozenset(_comment_items(section)))
+        lines.append(COMMENT_BREAK)
+        for line in "".join(pieces).split("\n"):
+            if line == _ITEM_EDGE:
+                if lines[-1] != COMMENT_BREAK:
+                    lines.append(COMMENT_BREAK)
+            elif line := " ".join(line.split()):
+                lines.append(line)
         if section.getparent() is not None:
             section.drop_tree()  # lxml.html: its tail text joins the element before it
-    return [line for line in lines if line]
+    while lines and lines[-1] == COMMENT_BREAK:
+        lines.pop()
+    return lines[1:]
+
+
+# Where an HTML page's single comments end: an empty line in the comment block.
+COMMENT_BREAK = ""
+_ITEM_EDGE = "\x00"  # stands for COMMENT_BREAK while the text is pieced together (no page text has it)
+_COMMENT_ITEM_TAGS = ("li", "div", "article")
+
+
+def _comment_items(section: Any) -> list[Any]:
+    """The elements of `section` that are single comments, nested replies included; [] when none are marked up.
+
+    Sites mark a thread up as sibling elements that share a tag and first class, with
+    "comment" in a class or id (li.comment, div.comment-body, article#comment-12). The
+    siblings with most of the section's text are the comments; every element of the same
+    tag and first class in the section is then one too (a reply sits inside its parent)."""
+    total = _words_in(section)
+    best: tuple[float, tuple[str, str]] | None = None
+    for parent in section.iter():
+        if not isinstance(parent.tag, str) or parent.tag in _NOT_TEXT_TAGS:
+            continue
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for child in parent:
+            if child.tag in _COMMENT_ITEM_TAGS and _names_a_comment(child):
+                groups.setdefault(_item_signature(child), []).append(child)
+        for signature, siblings in groups.items():
+            if len(siblings) >= 2:
+                share = sum(map(_words_in, siblings)) / max(1, total)
+                if share >= 0.5 and (best is None or share > best[0]):
+                    best = (share, signature)
+    if best is None:
+        return []
+    tag, _ = best[1]
+    return [element for element in section.iter(tag) if _item_signature(element) == best[1]]
+
+
+def _item_signature(element: Any) -> tuple[str, str]:
+    classes = (element.get("class") or "").split()
+    return element.tag, classes[0] if classes else ""
+
+
+def _names_a_comment(element: Any) -> bool:
+    return "comment" in (element.get("class") or "").lower() or "comment" in (element.get("id") or "").lower()
+
+
+def _words_in(element: Any) -> int:
+    pieces: list[str] = []
+    _element_text(element, pieces, frozenset())
+    return len("".join(pieces).split())
 
 
 def _comment_sections(tree: Any) -> list[Any]:
@@ -499,21 +557,28 @@ def _comment_sections(tree: Any) -> list[Any]:
     return sections
 
 
-def _element_text(element: Any, pieces: list[str]) -> None:
-    """The text under `element`, a newline around each block element (the tail of `element` is the caller's)."""
+def _element_text(element: Any, pieces: list[str], items: frozenset[Any]) -> None:
+    """The text under `element`, a newline around each block element (the tail of `element` is the caller's).
+
+    An element of `items` (a single comment) has an _ITEM_EDGE line before and after it."""
     tag = element.tag
     if not isinstance(tag, str) or tag in _NOT_TEXT_TAGS:
         return  # an HTML <!-- comment --> or processing instruction has no text of the page
+    edge = element in items
     block = tag in _BLOCK_TAGS
-    if block:
+    if edge:
+        pieces.append(f"\n{_ITEM_EDGE}\n")
+    elif block:
         pieces.append("\n")
     if element.text:
         pieces.append(element.text)
     for child in element:
-        _element_text(child, pieces)
+        _element_text(child, pieces, items)
         if child.tail:
             pieces.append(child.tail)
-    if block:
+    if edge:
+        pieces.append(f"\n{_ITEM_EDGE}\n")
+    elif block:
         pieces.append("\n")
 
 
@@ -551,10 +616,12 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
         result.removed.append({"lines": None, "reason": "html-boilerplate",
                                "preview": "everything trafilatura did not keep as main text or comments"})
     for line in comments:
-        if COMMENTS_HEADING.match(line):  # "12 Comments", "Leave a Reply": the section's own heading
+        if line and COMMENTS_HEADING.match(line):  # "12 Comments", "Leave a Reply": the section's own heading
             result.removed.append({"lines": None, "reason": "comments-heading", "preview": line[:PREVIEW_CHARS]})
-        else:
+        elif line or (result.comment_lines and result.comment_lines[-1][1]):  # never two breaks in a row
             result.comment_lines.append((0, line))
+    while result.comment_lines and result.comment_lines[-1][1] == COMMENT_BREAK:
+        result.comment_lines.pop()
     if result.comment_lines:
         result.comment_source = "html"
     result.page_lines = [p.text for p in result.paragraphs]  # the rest of the page has no lines to count

@@ -48,6 +48,25 @@ def test_comment_numbers_split_the_thread_and_are_not_comment_text():
     assert [x["preview"] for x in r.removed] == ["1", "#2"]
 
 
+def test_comments_the_markup_delimits_lose_their_opening_particulars():
+    # "" is a break from the page's markup (one HTML comment element ends there)
+    block = [(0, "tuye"), (0, "Posted October 29, 2012 at 9:26 am | Permalink"), (0, "thats it. no more DX pros."),
+             (0, ""), (0, "burgerman"), (0, "Reply"), (0, "Then buy a D4 machine gun, or a used one from the shop."),
+             (0, ""), (0, "eya"), (0, "lol")]
+    r = split_comments("d", block)
+    assert [(c.author, c.date, c.text) for c in r.comments] == [
+        ("tuye", "October 29, 2012 at 9:26 am", "thats it. no more DX pros."),
+        ("burgerman", None, "Then buy a D4 machine gun, or a used one from the shop."),
+        ("eya", None, "lol")]
+    assert [x["reason"] for x in r.removed] == ["comment-widget"]
+
+
+def test_particulars_that_are_neither_author_nor_date_are_recorded():
+    r = split_comments("d", [(0, "Ann"), (0, "Top commenter"), (0, "Great piece."), (0, ""), (0, "Bo"), (0, "Sure.")])
+    assert [(c.author, c.text) for c in r.comments] == [("Ann", "Great piece."), ("Bo", "Sure.")]
+    assert [(x["reason"], x["preview"]) for x in r.removed] == [("comment-meta", "Top commenter")]
+
+
 def test_splitter_stage_moves_block_to_comments():
     doc = _doc("d", [])
     doc.comment_block = [(5, "Great post!")]

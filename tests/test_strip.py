@@ -192,8 +192,8 @@ def test_html_comment_sections_are_taken_whole_before_extraction():
         "other crossings in the bay, and soon, before the old boats fail for good.</p></div>")
     for fast in (False, True):
         r = clean_html(html, StripConfig(html_fast=fast, html_favor_precision=not fast))
-        assert [t for _, t in r.comment_lines] == [
-            "Oskar", "My grandfather helped refit the boat in the seventies.", "Lina", "Keep the open deck, please!"]
+        assert [t for _, t in r.comment_lines] == [  # "": where one comment element ends and the next begins
+            "Oskar", "My grandfather helped refit the boat in the seventies.", "", "Lina", "Keep the open deck, please!"]
         assert "seventies" not in r.text() and "halve its running costs" in r.text()
         assert any(x["reason"] == "comments-heading" and x["preview"] == "2 Comments" for x in r.removed)
 
@@ -202,8 +202,25 @@ def test_comment_sections_are_cut_out_and_the_text_after_them_stays():
     tree = lxml.html.fromstring("<div><p>Story.</p><div id='comments'><p>Nice.</p><div class='comment'>"
                                 "<p>Agreed.</p></div></div>Photo: Ann Lee<div><div class='comment-list'>Late."
                                 "</div>Caption two</div></div>")
-    assert _take_comment_sections(tree) == ["Nice.", "Agreed.", "Late."]
+    assert _take_comment_sections(tree) == ["Nice.", "Agreed.", "", "Late."]  # "": between two sections
     assert tree.text_content() == "Story.Photo: Ann LeeCaption two"
+
+
+def test_each_comment_element_is_one_comment_and_a_reply_its_own():
+    tree = lxml.html.fromstring(
+        "<div><div id='comments'><h3>Discussion</h3><ol>"
+        "<li class='comment depth-1'><b>ann</b> <i>May 2, 2024</i><p>First point.</p><p>Second point.</p>"
+        "<ul class='children'><li class='comment depth-2'><b>bo</b><p>A reply.</p></li></ul></li>"
+        "<li class='comment depth-1'><b>cy</b><p>Last word.</p></li></ol><p>Closed for comments.</p></div></div>")
+    assert _take_comment_sections(tree) == [
+        "Discussion", "", "ann May 2, 2024", "First point.", "Second point.", "", "bo", "A reply.", "",
+        "cy", "Last word.", "", "Closed for comments."]
+
+
+def test_repeated_elements_without_comment_in_their_names_are_not_comments():
+    tree = lxml.html.fromstring("<div><div id='comments'><div class='row'><p>One.</p></div>"
+                                "<div class='row'><p>Two.</p></div></div></div>")
+    assert _take_comment_sections(tree) == ["One.", "Two."]
 
 
 def test_html_metadata_from_meta_tags_title_and_time():
