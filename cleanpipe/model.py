@@ -52,7 +52,8 @@ class Document:
     date: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
-    # the raw comment section, (line no, text) pairs, between the strip and comments stages
+    # the raw comment section, (line no, text) pairs, between the strip and comments stages; an empty
+    # text is a break the page's markup gave (an HTML comment element ends there)
     comment_block: list[tuple[int, str]] = field(default_factory=list)
     # digests of the page's lines (`lines.line_key`), for counting lines across a site's pages
     line_keys: list[int] = field(default_factory=list)
