@@ -509,24 +509,34 @@ def _comment_items(section: Any) -> list[Any]:
     "comment" in a class or id (li.comment, div.comment-body, article#comment-12). The
     siblings with most of the section's text are the comments; every element of the same
     tag and first class in the section is then one too (a reply sits inside its parent)."""
-    total = _words_in(section)
+    sizes: dict[Any, int] = {}
+    total = _text_size(section, sizes)
     best: tuple[float, tuple[str, str]] | None = None
     for parent in section.iter():
-        if not isinstance(parent.tag, str) or parent.tag in _NOT_TEXT_TAGS:
-            continue
         groups: dict[tuple[str, str], list[Any]] = {}
         for child in parent:
             if child.tag in _COMMENT_ITEM_TAGS and _names_a_comment(child):
                 groups.setdefault(_item_signature(child), []).append(child)
         for signature, siblings in groups.items():
             if len(siblings) >= 2:
-                share = sum(map(_words_in, siblings)) / max(1, total)
+                share = sum(sizes.get(sibling, 0) for sibling in siblings) / max(1, total)
                 if share >= 0.5 and (best is None or share > best[0]):
                     best = (share, signature)
     if best is None:
         return []
     tag, _ = best[1]
     return [element for element in section.iter(tag) if _item_signature(element) == best[1]]
+
+
+def _text_size(element: Any, sizes: dict[Any, int]) -> int:
+    """Characters of text under `element` (as _element_text reads it, whitespace aside); each element's in `sizes`."""
+    if not isinstance(element.tag, str) or element.tag in _NOT_TEXT_TAGS:
+        return 0
+    size = len((element.text or "").strip())
+    for child in element:
+        size += _text_size(child, sizes) + len((child.tail or "").strip())
+    sizes[element] = size
+    return size
 
 
 def _item_signature(element: Any) -> tuple[str, str]:
@@ -536,12 +546,6 @@ def _item_signature(element: Any) -> tuple[str, str]:
 
 def _names_a_comment(element: Any) -> bool:
     return "comment" in (element.get("class") or "").lower() or "comment" in (element.get("id") or "").lower()
-
-
-def _words_in(element: Any) -> int:
-    pieces: list[str] = []
-    _element_text(element, pieces, frozenset())
-    return len("".join(pieces).split())
 
 
 def _comment_sections(tree: Any) -> list[Any]:
