@@ -22,7 +22,7 @@ from .lines import DATE_CORE, DATE_ONLY, WORD, ends_sentence, line_cues
 from .model import PREVIEW_CHARS, Comment, Document, Reject
 
 WIDGET = re.compile(r"^(?:\[?reply\]?|reply ↓|reply to this (?:comment|parent\b.*)|report|like|likes?\s*\(\d+\)|"
-                    r"\d+\s+likes?|share|flag|(?:click here to )?cancel reply\.?|"
+                    r"\d+\s+likes?|share|flag(?: as inappropriate)?|(?:click here to )?cancel reply\.?|"
                     r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
                     r"permalink|edit|upvote|downvote|\d+\s+points?|"
                     r"#?\d{1,4}\.?)$", re.I)  # a comment's number in the thread: "3", "#3"
@@ -30,7 +30,8 @@ AUTHOR_LINE = re.compile(r"^(?P<author>[^\n]{1,60}?)\s+(?:says|said|wrote|writes
 # A bare name on its own line (as HTML comment widgets give it), e.g. "Oskar", "Ann Lee".
 BARE_AUTHOR = re.compile(r"^[A-Z][\w'’.-]{1,20}(?: [A-Z][\w'’.-]{0,20}){0,2}$")
 DATE_IN_LINE = re.compile(DATE_CORE, re.I)  # "Posted October 29, 2012 at 9:26 am | Permalink"
-FORM = re.compile(r"your email address will not be published|required fields are marked|"
+FORM = re.compile(r"your email address will not be published|\(will not be published\)|required fields are marked|"
+                  r"^(?:name|e-?mail|mail|website)\s*\((?:required|optional)\)$|"
                   r"^(?:name|email|website|comment)\s*\*?$|^post comment$|^submit$|"
                   r"save my name, email|notify me of (?:follow-up|new) (?:comments|posts)|"
                   r"^you must be logged in|^log in to (?:reply|comment)|^leave a (?:reply|comment)", re.I)
@@ -53,11 +54,11 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
     is one comment.
     """
     result = SplitResult()
-    nexts = [t for _, t in block[1:]] + [""]
+    nexts = [t for _, t in block[1:]] + [""] * bool(block)
     bare_author = [bool(BARE_AUTHOR.match(t)) and len(nxt) > len(t) and not BARE_AUTHOR.match(nxt)
                    for (_, t), nxt in zip(block, nexts, strict=True)]
     header = _header_lines(block)
-    marked = (bool(header) or any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
+    marked = (any(not t for _, t in block) or any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
               or any(bare_author))
     current: list[tuple[int, str]] = []
     author: str | None = None
@@ -83,7 +84,7 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
             continue
         if WIDGET.match(text):
             result.removed.append({"lines": [no, no], "reason": "comment-widget", "preview": text[:PREVIEW_CHARS]})
-            if marked and not header:
+            if marked:
                 flush()
             continue
         if k in header:
@@ -126,7 +127,7 @@ def _header_lines(block: list[tuple[int, str]]) -> set[int]:
     They are the lines before its text and the lines with a date after it. Its text
     starts at its first line that ends a sentence or runs to eight words with no date
     in them (with no such line, at its last line) and ends at its last such line.
-    None when the block has no breaks."""
+    Empty when the block has no breaks."""
     if all(text for _, text in block):
         return set()
     header: set[int] = set()

@@ -27,6 +27,11 @@ def test_split_wordpress_style_section():
     assert reasons == {"comment-widget", "comment-form"}
 
 
+def test_split_an_empty_section():
+    r = split_comments("d", [])
+    assert r.comments == [] and r.removed == []
+
+
 def test_split_unmarked_thread_one_comment_per_line():
     r = split_comments("d", [(1, "Nice one!"), (2, "I disagree with the second point."), (3, "Thanks!")])
     assert [c.text for c in r.comments] == ["Nice one!", "I disagree with the second point.", "Thanks!"]
@@ -51,7 +56,7 @@ def test_comment_numbers_split_the_thread_and_are_not_comment_text():
 def test_comments_the_markup_delimits_lose_their_opening_particulars():
     # "" is a break from the page's markup (one HTML comment element ends there)
     block = [(0, "tuye"), (0, "Posted October 29, 2012 at 9:26 am | Permalink"), (0, "thats it. no more DX pros."),
-             (0, ""), (0, "burgerman"), (0, "Reply"), (0, "Then buy a D4 machine gun, or a used one from the shop."),
+             (0, ""), (0, "burgerman"), (0, "Then buy a D4 machine gun, or a used one from the shop."), (0, "Reply"),
              (0, ""), (0, "eya"), (0, "lol")]
     r = split_comments("d", block)
     assert [(c.author, c.date, c.text) for c in r.comments] == [
@@ -65,6 +70,24 @@ def test_particulars_that_are_neither_author_nor_date_are_recorded():
     r = split_comments("d", [(0, "Ann"), (0, "Top commenter"), (0, "Great piece."), (0, ""), (0, "Bo"), (0, "Sure.")])
     assert [(c.author, c.text) for c in r.comments] == [("Ann", "Great piece."), ("Bo", "Sure.")]
     assert [(x["reason"], x["preview"]) for x in r.removed] == [("comment-meta", "Top commenter")]
+
+
+def test_a_thread_after_a_break_is_still_split_on_its_widgets():
+    # two comment sections (a count, then a thread whose comments are not elements of their own)
+    block = [(0, "4 responses so far"), (0, ""), (0, "Ann"), (0, "Good points all round."), (0, "Reply"),
+             (0, "Bo"), (0, "I liked the second half."), (0, "Reply")]
+    r = split_comments("d", block)
+    assert [(c.author, c.text) for c in r.comments] == [
+        (None, "4 responses so far"), ("Ann", "Good points all round."), ("Bo", "I liked the second half.")]
+
+
+def test_more_widget_and_form_lines():
+    block = [(1, "Ann"), (2, "Nice one, thanks for writing it up."), (3, "[Reply]"), (4, "Bo"), (5, "Not convinced."),
+             (6, "Flag as Inappropriate"), (7, "Name (required)"), (8, "Mail (will not be published) (Required)")]
+    r = split_comments("d", block)
+    assert [(c.author, c.text) for c in r.comments] == [("Ann", "Nice one, thanks for writing it up."),
+                                                        ("Bo", "Not convinced.")]
+    assert [x["reason"] for x in r.removed] == ["comment-widget", "comment-widget", "comment-form", "comment-form"]
 
 
 def test_splitter_stage_moves_block_to_comments():
