@@ -88,12 +88,15 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
                 flush()
             continue
         if k in header:
+            # "tuye", "Nadia October 25, 2012 at 12:22 pm", "Posted October 29, 2012 | Permalink"
             stamp = DATE_IN_LINE.search(text)
+            name = _name_in(text[:stamp.start()] if stamp else text)
             if stamp and date is None:
                 date = stamp.group(0)
-            elif author is None and not stamp and words <= 6:
-                author = text
-            else:
+            if name and author is None and len(name.split()) <= 6:
+                author = name
+            if (name and author != name) or (stamp and (date != stamp.group(0) or _name_in(text[stamp.end():]))):
+                # what did not go into the comment's author and date is recorded whole
                 result.removed.append({"lines": [no, no], "reason": "comment-meta",
                                        "preview": text[:PREVIEW_CHARS]})
             continue
@@ -115,6 +118,15 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
             flush()
     flush()
     return result
+
+
+# What stands around a commenter's name in a comment's opening line: "Posted by", "on", "says:", "|".
+_NAME_AFFIXES = re.compile(r"^(?:\s*(?:posted|written|by|on|at)\b|[\s|·•,:\-–—])+|"
+                           r"(?:\s*(?:\bon|\bat|\bsays|\bsaid|\bwrote|\bposted)\b|[\s|·•,:\-–—])+$", re.I)
+
+
+def _name_in(text: str) -> str:
+    return _NAME_AFFIXES.sub("", text)
 
 
 def _reads_as_text(line: str) -> bool:

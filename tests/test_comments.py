@@ -63,7 +63,18 @@ def test_comments_the_markup_delimits_lose_their_opening_particulars():
         ("tuye", "October 29, 2012 at 9:26 am", "thats it. no more DX pros."),
         ("burgerman", None, "Then buy a D4 machine gun, or a used one from the shop."),
         ("eya", None, "lol")]
-    assert [x["reason"] for x in r.removed] == ["comment-widget"]
+    # the stamp's line held more than the date: it is recorded whole
+    assert [(x["reason"], x["preview"]) for x in r.removed] == [
+        ("comment-meta", "Posted October 29, 2012 at 9:26 am | Permalink"), ("comment-widget", "Reply")]
+
+
+def test_a_name_and_date_on_one_opening_line():
+    r = split_comments("d", [(0, "Nadia October 25, 2012 at 12:22 pm"), (0, "Trade dads?"), (0, ""),
+                             (0, "Posted by: Carly on October 26, 2012"), (0, "That is what I was thinking.")])
+    assert [(c.author, c.date, c.text) for c in r.comments] == [
+        ("Nadia", "October 25, 2012 at 12:22 pm", "Trade dads?"),
+        ("Carly", "October 26, 2012", "That is what I was thinking.")]
+    assert r.removed == []
 
 
 def test_particulars_that_are_neither_author_nor_date_are_recorded():
