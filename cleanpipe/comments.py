@@ -21,11 +21,12 @@ from .dedup import NearDuplicateFilter, Verdict
 from .lines import DATE_CORE, DATE_ONLY, WORD, ends_sentence, line_cues
 from .model import PREVIEW_CHARS, Comment, Document, Reject
 
-WIDGET = re.compile(r"^(?:\[?reply\]?|reply ↓|reply to this (?:comment|parent\b.*)|report|like|likes?\s*\(\d+\)|"
-                    r"\d+\s+likes?|share|flag(?: as inappropriate)?|(?:click here to )?cancel reply\.?|"
+WIDGET = re.compile(r"^[|·•\s]*(?:\[?reply\]?|reply ↓|reply to this (?:comment|parent\b.*)|report|like|"
+                    r"likes?\s*\(\d+\)|\d+\s+likes?|share|flag(?: as inappropriate)?|"
+                    r"(?:click here to )?cancel reply\.?|"
                     r"(?:show|load|view)\s+(?:more|all|\d+)\s*(?:comments|replies)?|"
                     r"permalink|edit|upvote|downvote|\d+\s+points?|"
-                    r"#?\d{1,4}\.?)$", re.I)  # a comment's number in the thread: "3", "#3"
+                    r"#?\d{1,4}\.?)[|·•\s]*$", re.I)  # a comment's number in the thread: "3", "#3"
 AUTHOR_LINE = re.compile(r"^(?P<author>[^\n]{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
 # A bare name on its own line (as HTML comment widgets give it), e.g. "Oskar", "Ann Lee".
 BARE_AUTHOR = re.compile(r"^[A-Z][\w'’.-]{1,20}(?: [A-Z][\w'’.-]{0,20}){0,2}$")

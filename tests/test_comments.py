@@ -94,7 +94,7 @@ def test_a_thread_after_a_break_is_still_split_on_its_widgets():
 
 def test_more_widget_and_form_lines():
     block = [(1, "Ann"), (2, "Nice one, thanks for writing it up."), (3, "[Reply]"), (4, "Bo"), (5, "Not convinced."),
-             (6, "Flag as Inappropriate"), (7, "Name (required)"), (8, "Mail (will not be published) (Required)")]
+             (6, "| Flag as Inappropriate |"), (7, "Name (required)"), (8, "Mail (will not be published) (Required)")]
     r = split_comments("d", block)
     assert [(c.author, c.text) for c in r.comments] == [("Ann", "Nice one, thanks for writing it up."),
                                                         ("Bo", "Not convinced.")]
