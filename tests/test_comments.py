@@ -77,6 +77,12 @@ def test_a_name_and_date_on_one_opening_line():
     assert r.removed == []
 
 
+def test_chrome_above_a_comment_is_not_its_author():
+    r = split_comments("d", [(0, "Subscribe"), (0, "Ann"), (0, "Great piece."), (0, ""), (0, "Bo"), (0, "Sure.")])
+    assert [(c.author, c.text) for c in r.comments] == [("Ann", "Great piece."), ("Bo", "Sure.")]
+    assert [(x["reason"], x["preview"]) for x in r.removed] == [("chrome", "Subscribe")]
+
+
 def test_particulars_that_are_neither_author_nor_date_are_recorded():
     r = split_comments("d", [(0, "Ann"), (0, "Top commenter"), (0, "Great piece."), (0, ""), (0, "Bo"), (0, "Sure.")])
     assert [(c.author, c.text) for c in r.comments] == [("Ann", "Great piece."), ("Bo", "Sure.")]
