@@ -19,7 +19,7 @@ from typing import Any
 from .config import DedupConfig
 from .dedup import NearDuplicateFilter, Verdict
 from .lines import DATE_CORE, DATE_ONLY, WORD, ends_sentence, line_cues
-from .model import PREVIEW_CHARS, Comment, Document, Reject
+from .model import COMMENT_BREAK, PREVIEW_CHARS, Comment, Document, Reject
 
 WIDGET = re.compile(r"^[|·•\s]*(?:\[?reply\]?|reply ↓|reply to this (?:comment|parent\b.*)|report|like|"
                     r"likes?\s*\(\d+\)|\d+\s+likes?|share|flag(?: as inappropriate)?|"
@@ -47,8 +47,8 @@ class SplitResult:
 def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
     """Comment section lines -> single comments.
 
-    An empty line is a break the page's markup gave (HTML: one comment element
-    ends there); the short lines that open such a comment, before its first
+    A COMMENT_BREAK line is a break the page's markup gave (HTML: one comment
+    element ends there); the short lines that open such a comment, before its first
     sentence, are its author, date and other particulars. Elsewhere, where author
     lines ("Ann says:") or widget lines ("Reply") mark where a comment starts or
     ends, they split the block; otherwise every paragraph (one line of the dump)
@@ -59,7 +59,7 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
     bare_author = [bool(BARE_AUTHOR.match(t)) and len(nxt) > len(t) and not BARE_AUTHOR.match(nxt)
                    for (_, t), nxt in zip(block, nexts, strict=True)]
     header = _header_lines(block)
-    marked = (any(not t for _, t in block) or any(AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
+    marked = (any(t == COMMENT_BREAK or AUTHOR_LINE.match(t) or WIDGET.match(t) for _, t in block)
               or any(bare_author))
     current: list[tuple[int, str]] = []
     author: str | None = None
@@ -76,7 +76,7 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
         current, author, date = [], None, None
 
     for k, ((no, text), is_bare_author) in enumerate(zip(block, bare_author, strict=True)):
-        if not text:
+        if text == COMMENT_BREAK:
             flush()
             continue
         words = len(WORD.findall(text))
@@ -135,17 +135,18 @@ def _reads_as_text(line: str) -> bool:
 
 
 def _header_lines(block: list[tuple[int, str]]) -> set[int]:
-    """Positions of a markup-delimited comment's particulars (the comment is the lines between empty lines).
+    """Positions of a markup-delimited comment's particulars (the comment is the lines between breaks).
 
     They are the lines before its text and the lines with a date after it. Its text
     starts at its first line that ends a sentence or runs to eight words with no date
     in them (with no such line, at its last line) and ends at its last such line.
     Empty when the block has no breaks."""
-    if all(text for _, text in block):
+    breaks = [k for k, (_, text) in enumerate(block) if text == COMMENT_BREAK]
+    if not breaks:
         return set()
     header: set[int] = set()
     start = 0
-    for end in [k for k, (_, text) in enumerate(block) if not text] + [len(block)]:
+    for end in breaks + [len(block)]:
         segment = range(start, end)
         body = next((k for k in segment if _reads_as_text(block[k][1])), end - 1)
         header.update(range(start, body))

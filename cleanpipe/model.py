@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PREVIEW_CHARS = 80  # how much of a removed line or paragraph its record quotes
+# A comment_block line with this text is a break the page's markup gave: one comment element ends there.
+COMMENT_BREAK = ""
 
 
 @dataclass
@@ -52,8 +54,8 @@ class Document:
     date: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
-    # the raw comment section, (line no, text) pairs, between the strip and comments stages; an empty
-    # text is a break the page's markup gave (an HTML comment element ends there)
+    # the raw comment section, (line no, text) pairs, between the strip and comments stages; a
+    # COMMENT_BREAK text marks where the page's markup ends one comment
     comment_block: list[tuple[int, str]] = field(default_factory=list)
     # digests of the page's lines (`lines.line_key`), for counting lines across a site's pages
     line_keys: list[int] = field(default_factory=list)

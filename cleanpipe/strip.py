@@ -42,7 +42,7 @@ from .lines import (
     looks_like_comment_thread,
     parse_dateline,
 )
-from .model import PREVIEW_CHARS, Document, Paragraph
+from .model import COMMENT_BREAK, PREVIEW_CHARS, Document, Paragraph
 
 
 @dataclass
@@ -496,8 +496,6 @@ def _take_comment_sections(tree: Any) -> list[str]:
     return lines[1:]
 
 
-# Where an HTML page's single comments end: an empty line in the comment block.
-COMMENT_BREAK = ""
 _ITEM_EDGE = "\x00"  # stands for COMMENT_BREAK while the text is pieced together (no page text has it)
 _COMMENT_ITEM_TAGS = ("li", "div", "article")
 
@@ -507,8 +505,9 @@ def _comment_items(section: Any) -> list[Any]:
 
     Sites mark a thread up as sibling elements that share a tag and first class, with
     "comment" in a class or id (li.comment, div.comment-body, article#comment-12). The
-    siblings with most of the section's text are the comments; every element of the same
-    tag and first class in the section is then one too (a reply sits inside its parent)."""
+    siblings holding most of the section's text (at least half) are the comments; every
+    element of the same tag and first class in the section is then one too (a reply
+    sits inside its parent)."""
     sizes: dict[Any, int] = {}
     total = _text_size(section, sizes)
     best: tuple[float, tuple[str, str]] | None = None
@@ -622,8 +621,8 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
     for line in comments:
         if line and COMMENTS_HEADING.match(line):  # "12 Comments", "Leave a Reply": the section's own heading
             result.removed.append({"lines": None, "reason": "comments-heading", "preview": line[:PREVIEW_CHARS]})
-        elif line or (result.comment_lines and result.comment_lines[-1][1]):  # never two breaks in a row
-            result.comment_lines.append((0, line))
+        elif line != COMMENT_BREAK or (result.comment_lines and result.comment_lines[-1][1] != COMMENT_BREAK):
+            result.comment_lines.append((0, line))  # a break never comes first nor twice in a row
     while result.comment_lines and result.comment_lines[-1][1] == COMMENT_BREAK:
         result.comment_lines.pop()
     if result.comment_lines:
