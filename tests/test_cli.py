@@ -124,3 +124,25 @@ def test_names_suggest_then_apply_reviewed_file(tmp_path):
     assert res.exit_code == 0, res.output
     text = " ".join(json.loads(x)["text"] for x in (out / "documents.jsonl").read_text().splitlines())
     assert "Ingrid Solbreg" in text
+
+
+def test_run_on_an_html_page_keeps_each_comment_with_its_author_and_date(tmp_path):
+    story = "".join(f"<p>The ferry service resumed on Monday after a long refit, paragraph {n} of the story, "
+                    "and the council said the new engines would halve its running costs next year.</p>"
+                    for n in range(4))
+    thread = "".join(f"<li class='comment'><div class='meta'>{who} March {day}, 2026 at 9:1{day} am</div>"
+                     f"<p>{said}</p><a>Reply</a></li>"
+                     for who, day, said in [("Oskar", 3, "My grandfather helped refit the boat."),
+                                            ("lina", 4, "Keep the open deck, please!")])
+    (tmp_path / "page.html").write_text(
+        f"<html><head><title>Ferry back</title></head><body><article><h1>Ferry back</h1>{story}</article>"
+        f"<section id='comments'><h3>2 Comments</h3><ol>{thread}</ol></section></body></html>")
+    res = CliRunner().invoke(main, ["run", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    record = json.loads((tmp_path / "o" / "documents.jsonl").read_text(encoding="utf-8"))
+    assert [(c["author"], c["date"], c["text"]) for c in record["comments"]] == [
+        ("Oskar", "March 3, 2026 at 9:13 am", "My grandfather helped refit the boat."),
+        ("lina", "March 4, 2026 at 9:14 am", "Keep the open deck, please!")]
+    assert "grandfather" not in record["text"]
+    split = next(s for s in record["provenance"]["stages"] if s["stage"] == "comments.split")
+    assert [r["reason"] for r in split["removed"]] == ["comment-widget", "comment-widget"]
