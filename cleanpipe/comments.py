@@ -88,7 +88,8 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
             if marked:
                 flush()
             continue
-        if k in header and not line_cues(text, words):  # "Subscribe", "Close" above a comment are chrome
+        # an opening line with a cue (a bare date, "Subscribe") is judged below as in any comment section
+        if k in header and not line_cues(text, words):
             # "tuye", "Nadia October 25, 2012 at 12:22 pm", "Posted October 29, 2012 | Permalink"
             stamp = DATE_IN_LINE.search(text)
             name = _name_in(text[:stamp.start()] if stamp else text)
