@@ -106,11 +106,11 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
     raw = [physical[line.no - 1] for line in lines]
     records = np.fromiter(chain.from_iterable([
         (line.words, line.stop_ratio, line.sentence_end, line.bullet, bool(line.cues),
-         not END_CUES.isdisjoint(line.cues), line.truncated, line.no - 1, line.end, len(line.text),
+         not END_CUES.isdisjoint(line.cues), line.truncated, line.no - 1, line.end - 1, len(line.text),
          seen[line.text] > 1, line.text.endswith(":"), len(raw_line) - len(raw_line.lstrip()))
         for line, raw_line in zip(lines, raw, strict=True)]), np.float64, 13 * n).reshape(n, 13)
     words, chars = records[:, 0], records[:, 9]
-    first, last = records[:, 7].astype(np.int64), records[:, 8].astype(np.int64) - 1  # 0-based physical lines
+    first, last = records[:, 7].astype(np.int64), records[:, 8].astype(np.int64)  # 0-based physical lines
     capitals, digits, commas, pipes = _counts_by_span(text, first, last)
     per_word = np.maximum(words, 1)  # a line of no words counts as one
     own = table[:, :len(OWN_FEATURES)]

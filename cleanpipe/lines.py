@@ -458,12 +458,13 @@ def analyse(text: str) -> list[LineInfo]:
             raw = physical[first]
             facts = _LINE_FACTS.get(raw)
             if facts is None:
-                facts = _line_facts(raw, line, word_count, keyed[first], maybe_date[first])
+                facts = _line_facts(raw, line, line, word_count, keyed[first], maybe_date[first])
                 if len(_LINE_FACTS) >= _LINE_FACTS_MAX:
                     _LINE_FACTS.clear()
                 _LINE_FACTS[raw] = facts
         else:  # a key may span the join
-            facts = _line_facts(physical[first], line, word_count, None, any(maybe_date[first:last + 1]))
+            facts = _line_facts(physical[first], stripped[first], line, word_count, None,
+                                any(maybe_date[first:last + 1]))
         result.append(LineInfo(first + 1, last + 1, line, word_count, stop_ratio, *facts))
     return result
 
@@ -475,13 +476,14 @@ _LINE_FACTS: dict[str, tuple[bool, bool, tuple[str, ...], bool, bool]] = {}
 _LINE_FACTS_MAX = 1 << 16
 
 
-def _line_facts(raw: str, line: str, words: int, keyed: bool | None, date_possible: bool,
+def _line_facts(raw: str, first: str, line: str, words: int, keyed: bool | None, date_possible: bool,
                 ) -> tuple[bool, bool, tuple[str, ...], bool, bool]:
+    """`raw` and `first`: the logical line's first physical line as read and stripped; `line`: all of it."""
     truncated = is_truncated(line)
     if keyed is None:
         keyed = _KEYWORD_ANY.search(line.lower()) is not None
     # every FOOTER_END match holds a cue keyword ("rights reserved", "copyright" or "©")
-    return (ends_sentence(line) and not truncated, _bullet(raw, raw.strip()),
+    return (ends_sentence(line) and not truncated, _bullet(raw, first),
             line_cues(line, words, keyed, date_possible), truncated,
             keyed and words <= 30 and FOOTER_END.search(line) is not None)
 

@@ -479,21 +479,25 @@ def _take_comment_sections(tree: Any) -> list[str]:
     elements of a "comment" class or id, `_comment_items`), an empty line, COMMENT_BREAK,
     stands where one ends and the next begins; so it does between two sections."""
     lines: list[str] = []
+
+    def add_break() -> None:  # never first, last or twice in a row
+        if lines and lines[-1] != COMMENT_BREAK:
+            lines.append(COMMENT_BREAK)
+
     for section in _comment_sections(tree):
         pieces: list[str] = []
         _element_text(section, pieces, frozenset(_comment_items(section)))
-        lines.append(COMMENT_BREAK)
+        add_break()
         for line in "".join(pieces).split("\n"):
             if line == _ITEM_EDGE:
-                if lines[-1] != COMMENT_BREAK:
-                    lines.append(COMMENT_BREAK)
+                add_break()
             elif line := " ".join(line.split()):
                 lines.append(line)
         if section.getparent() is not None:
             section.drop_tree()  # lxml.html: its tail text joins the element before it
-    while lines and lines[-1] == COMMENT_BREAK:
+    if lines and lines[-1] == COMMENT_BREAK:
         lines.pop()
-    return lines[1:]
+    return lines
 
 
 _ITEM_EDGE = "\x00"  # stands for COMMENT_BREAK while the text is pieced together (no page text has it)
