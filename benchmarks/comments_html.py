@@ -36,12 +36,10 @@ def main() -> None:
     from common import _DRAGNET_SEP as GOLD_COMMENTS  # the harness's own reading of the gold's separator line
     from common import decode_bytes, load_docs, tokenize
 
-    from cleanpipe.comments import split_comments
+    from cleanpipe.comments import DATE_IN_LINE, split_comments
     from cleanpipe.config import StripConfig
-    from cleanpipe.lines import DATE_CORE
     from cleanpipe.strip import clean_html
 
-    dated = re.compile(DATE_CORE, re.I)
     config = StripConfig(html_fast=True, html_favor_precision=False)
     _, docs = load_docs(args.data, limit=args.pages, seed=args.seed)
     pages = comments = with_date = with_particulars = with_author = with_stamp = words = gold_words = 0
@@ -56,7 +54,7 @@ def main() -> None:
         found = split_comments(doc.id, block).comments
         for comment in found:
             comments += 1
-            with_date += dated.search(comment.text) is not None
+            with_date += DATE_IN_LINE.search(comment.text) is not None
             with_particulars += PARTICULARS.search(comment.text) is not None
             with_author += comment.author is not None
             with_stamp += comment.date is not None
