@@ -95,63 +95,72 @@ class SupervisedPool:
         worker.wait_ready()
         return worker
 
-    def imap(self, items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
-        """Results in input order. Each worker holds up to `depth` items so it never waits for
-        the parent; the time budget runs for the item at the head of a worker's queue, from
-        the moment it got there (the worker starts it as soon as it sends the previous result)."""
+    def imap(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Results in input order.
+
+        A worker holds at most one item: the parent sends the next one only after it has read
+        the previous result. With two items in flight, a worker blocked sending a large result
+        and the parent blocked sending it a large page would wait on each other forever (pipes
+        hold 64 KB). Reading ahead happens here instead, into a bounded buffer, so a worker
+        gets its next page as soon as it is free. The time budget of an item runs from the
+        moment it was sent.
+        """
         source = iter(items)
         workers = [_Worker(self.ctx, self.make_task, self.args) for _ in range(self.n)]
         for worker in workers:  # they start in parallel; wait for all
             worker.wait_ready()
-        queues: dict[_Worker, deque[tuple[int, Any]]] = {w: deque() for w in workers}
-        head_since: dict[_Worker, float] = {}
+        busy: dict[_Worker, tuple[int, Any, float]] = {}  # worker -> (seq, item, sent at)
+        pending: deque[tuple[int, Any]] = deque()  # read ahead, not yet sent
         done: dict[int, Any] = {}
         next_seq = emitted = 0
         exhausted = False
 
-        def replace(worker: _Worker, reason: str, detail: str) -> None:
-            """Kill a worker; its head item becomes a reject, the rest of its queue is resent."""
-            seq, item = queues[worker].popleft()
-            done[seq] = Reject(kind="document", reason=reason, detail=detail, **_describe(item))
-            rest = list(queues.pop(worker))
-            head_since.pop(worker, None)
+        def replace(worker: _Worker) -> _Worker:
             worker.stop(kill=True)
             fresh = self._spawn()
             workers[workers.index(worker)] = fresh
-            queues[fresh] = deque()
-            for seq, item in rest:
-                fresh.conn.send((seq, item))
-                queues[fresh].append((seq, item))
-            if rest:
-                head_since[fresh] = time.monotonic()
+            return fresh
+
+        def fail(worker: _Worker, reason: str, detail: str) -> None:
+            """Kill a worker; its item becomes a reject."""
+            seq, item, _ = busy.pop(worker)
+            done[seq] = Reject(kind="document", reason=reason, detail=detail, **_describe(item))
+            replace(worker)
+
+        def send(worker: _Worker, seq: int, item: Any) -> None:
+            try:
+                worker.conn.send((seq, item))
+            except (BrokenPipeError, OSError):  # died while idle: the item was never started
+                worker = replace(worker)
+                worker.conn.send((seq, item))
+            busy[worker] = (seq, item, time.monotonic())
 
         try:
             while True:
-                for worker in workers:
-                    while (not exhausted and len(queues[worker]) < depth
-                           and len(done) + sum(map(len, queues.values())) < self.max_buffer):
-                        try:
-                            item = next(source)
-                        except StopIteration:
-                            exhausted = True
-                            break
-                        if self.passthrough(item):
-                            done[next_seq] = item
-                        else:
-                            worker.conn.send((next_seq, item))
-                            if not queues[worker]:
-                                head_since[worker] = time.monotonic()
-                            queues[worker].append((next_seq, item))
-                        next_seq += 1
+                while not exhausted and len(done) + len(pending) + len(busy) < self.max_buffer:
+                    try:
+                        item = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    if self.passthrough(item):
+                        done[next_seq] = item
+                    else:
+                        pending.append((next_seq, item))
+                    next_seq += 1
+                    if len(pending) >= self.n:
+                        break  # enough to feed every worker; emit what is ready first
+                for worker in list(workers):
+                    if worker not in busy and pending:
+                        send(worker, *pending.popleft())
                 while emitted in done:
                     yield done.pop(emitted)
                     emitted += 1
-                busy = [w for w in workers if queues[w]]
                 if not busy:
-                    if exhausted:
+                    if exhausted and not pending:
                         return
                     continue
-                deadline = (min(head_since[w] for w in busy) + self.timeout) if self.timeout else None
+                deadline = (min(sent for _, _, sent in busy.values()) + self.timeout) if self.timeout else None
                 ready = wait([w.conn for w in busy],
                              timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
                 by_conn = {w.conn: w for w in busy}
@@ -159,20 +168,18 @@ class SupervisedPool:
                     worker = by_conn[conn]
                     try:
                         seq, result = conn.recv()
-                    except (EOFError, OSError):  # the worker died under its head item
+                    except (EOFError, OSError):  # the worker died under its item
                         self.crashes += 1
-                        replace(worker, "worker-crash", "the worker process died while processing this page")
+                        fail(worker, "worker-crash", "the worker process died while processing this page")
                         continue
-                    queues[worker].popleft()
+                    del busy[worker]
                     done[seq] = result
-                    if queues[worker]:
-                        head_since[worker] = time.monotonic()
                 if self.timeout:
                     now = time.monotonic()
-                    for worker in [w for w in workers if queues[w] and now - head_since[w] >= self.timeout]:
+                    for worker in [w for w, (_, _, sent) in busy.items() if now - sent >= self.timeout]:
                         self.timeouts += 1
-                        replace(worker, "timeout", f"processing took longer than --doc-timeout "
-                                                   f"({self.timeout:g}s); the worker was stopped")
+                        fail(worker, "timeout", f"processing took longer than --doc-timeout "
+                                                f"({self.timeout:g}s); the worker was stopped")
         finally:
             for worker in workers:
-                worker.stop(kill=bool(queues.get(worker)))
+                worker.stop(kill=worker in busy)
