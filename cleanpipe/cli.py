@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,18 @@ import click
 
 from . import __version__
 from .config import Config, ConfigError, load_config
-from .pipeline import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS, Pipeline, RunSummary
-from .write import OutputLocked
+from .pipeline import (
+    EXIT_LOCKED,
+    EXIT_NOTHING_READ,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_REJECTS,
+    EXIT_USAGE,
+    Pipeline,
+    RunSummary,
+)
+from .state import StateError
+from .write import OutputError, OutputLocked
 
 EPILOG_EXIT = (
     "\b\nExit codes:\n"
@@ -20,7 +31,9 @@ EPILOG_EXIT = (
     "  2  usage or config error; nothing was written\n"
     f"  {EXIT_REJECTS}  finished, but some inputs/records could not be read or processed (see rejects.jsonl)\n"
     f"  {EXIT_NOTHING_READ}  no document could be read at all\n"
-    f"  {EXIT_LOCKED}  another run is writing to the same output folder (see --wait)"
+    f"  {EXIT_LOCKED}  another run is writing to the same output folder (see --wait)\n"
+    f"  {EXIT_OUTPUT}  the output or state could not be written (disk full, read-only, no permission);\n"
+    "     the previous output is left whole"
 )
 
 
@@ -181,8 +194,16 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
             summary = pipeline.run(paths, out_dir, progress=progress, wait=wait, address=ray_address,
                                    partitions=partitions)
     except OutputLocked as exc:
-        click.echo(f"cleanpipe: {exc}", err=True)
-        sys.exit(EXIT_LOCKED)
+        _fail(EXIT_LOCKED, "locked", str(exc), log_format)
+    except StateError as exc:
+        _fail(EXIT_USAGE, "state", str(exc), log_format)
+    except OutputError as exc:
+        _fail(EXIT_OUTPUT, "output", str(exc), log_format)
+    except (OSError, sqlite3.OperationalError) as exc:
+        # disk full, read-only folder, permissions: the atomic writes left the previous output whole
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        _fail(EXIT_OUTPUT, "output", f"cannot write the output{where}: {getattr(exc, 'strerror', None) or exc}; "
+                                     "the previous output is unchanged", log_format)
     progress.done()
     if not quiet:
         if log_format == "json":
@@ -190,6 +211,15 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         else:
             click.echo(summary.line(), err=True)
     sys.exit(summary.exit_code)
+
+
+def _fail(code: int, error: str, message: str, log_format: str) -> None:
+    """One clear line on stderr (a JSON object with --log-format json), then exit with `code`."""
+    if log_format == "json":
+        click.echo(json.dumps({"event": "error", "error": error, "message": message, "exit_code": code}), err=True)
+    else:
+        click.echo(f"cleanpipe: {message}", err=True)
+    sys.exit(code)
 
 
 @main.command()

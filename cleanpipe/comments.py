@@ -179,9 +179,9 @@ class CommentDeduper:
 
     name = "comments"
 
-    def __init__(self, config: DedupConfig | None = None, persistent: bool = False):
+    def __init__(self, config: DedupConfig | None = None):
         self.config = config or DedupConfig()
-        self.filter = NearDuplicateFilter(self.config, keep_bands=persistent)
+        self.filter = NearDuplicateFilter(self.config)
         self._kept_text: dict[str, str] = {}
 
     def run(self, docs: Iterable[Document], batch_comments: int = 2048) -> Iterator[tuple[Document, list[Reject]]]:

@@ -347,10 +347,8 @@ class Verdict:
 class NearDuplicateFilter:
     """Streaming filter over (key, text) pairs; state grows with the kept texts only."""
 
-    def __init__(self, config: DedupConfig | None = None, keep_bands: bool = False):
-        """`keep_bands`: remember band keys of newly kept texts, for `export_new` (a state store)."""
+    def __init__(self, config: DedupConfig | None = None):
         self.config = config or DedupConfig()
-        self.keep_bands = keep_bands
         c = self.config
         self.shingler = Shingler(c.word_shingle, c.char_shingle, c.short_words)
         self.signer = SignatureBuilder(c.num_perm, c.seed)
@@ -363,12 +361,7 @@ class NearDuplicateFilter:
         # Kept texts are numbered in input order; the LSH and the stores use that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []
-        self._restored_ids: set[str] = set()  # kept in an earlier run: never a duplicate of itself
-        self._digests: list[bytes] = []
-        self._kinds: list[str] = []
         self._sets: list[bytes | None] = []
-        self._new_bands: dict[int, bytes] = {}  # band keys of texts kept in this session, for export
-        self._restored = 0
         self.absorbed: dict[str, int] = {}  # kept key -> number of dropped copies
         self.seen = 0
         self.dropped = 0
@@ -437,8 +430,6 @@ class NearDuplicateFilter:
                 if rank is not None:
                     batch_rank[pos] = rank
                     new_rows.append(pos)
-                    if self.keep_bands:
-                        self._new_bands[rank] = bkeys[pos].tobytes()
             index.insert(bkeys[new_rows], np.array([batch_rank[p] for p in new_rows], dtype=np.int64))
         for i, (key, _) in enumerate(items):
             if verdicts[i] is None:  # a copy of a text kept earlier, or nothing to shingle: exact only
@@ -454,8 +445,6 @@ class NearDuplicateFilter:
     def _judge(self, key: str, digest: bytes, sh: np.ndarray, cands: list[int],
                kind: str) -> tuple[Verdict, int | None]:
         """Verdict for one text given candidate ranks; the new rank when it is kept."""
-        if key in self._restored_ids:  # kept by an earlier run and seen again: never its own duplicate
-            return Verdict(key, True), None
         rank = self._exact.get(digest)
         if rank is not None:
             return Verdict(key, False, self._ids[rank], 1.0, "exact"), None
@@ -472,40 +461,9 @@ class NearDuplicateFilter:
     def _keep(self, key: str, digest: bytes, kind: str, shingles: bytes | None) -> int:
         rank = len(self._ids)
         self._ids.append(key)
-        self._digests.append(digest)
-        self._kinds.append(kind)
         self._exact[digest] = rank
         self._sets.append(shingles)
         return rank
-
-    # -- persistence (see state.py) -------------------------------------------------------------
-    def restore(self, rows: list[tuple]) -> None:
-        """Load kept texts of earlier runs: (rank, id, digest, kind, bands, shingles, absorbed) by rank."""
-        per_kind: dict[str, tuple[list[bytes], list[int]]] = {}
-        for rank, key, digest, kind, bands, shingles, absorbed in rows:
-            if rank != len(self._ids):
-                raise ValueError("dedup state is not contiguous; rerun with --force")
-            self._keep(key, bytes(digest), kind, bytes(shingles) if shingles is not None else None)
-            self._restored_ids.add(key)
-            if absorbed:
-                self.absorbed[key] = absorbed
-            if bands is not None:
-                blobs, ranks = per_kind.setdefault(kind, ([], []))
-                blobs.append(bytes(bands))
-                ranks.append(rank)
-        for kind, (blobs, ranks) in per_kind.items():
-            index = self._lsh[kind]
-            keys = np.frombuffer(b"".join(blobs), dtype=np.uint64).reshape(len(blobs), index.bands)
-            index.insert(keys, np.asarray(ranks, dtype=np.int64))
-        self._restored = len(self._ids)
-
-    def export_new(self) -> list[tuple]:
-        """Rows for texts kept since `restore`, in the form `restore` reads (needs `keep_bands`)."""
-        if not self.keep_bands:
-            raise RuntimeError("export_new needs NearDuplicateFilter(keep_bands=True)")
-        return [(rank, self._ids[rank], self._digests[rank], self._kinds[rank], self._new_bands.get(rank),
-                 self._sets[rank], self.absorbed.get(self._ids[rank], 0))
-                for rank in range(self._restored, len(self._ids))]
 
 
 class SimilarityGraph:

@@ -58,6 +58,7 @@ EXIT_REJECTS = 3  # finished; some inputs, records or documents could not be pro
 EXIT_NOTHING_READ = 4  # no document could be read at all
 EXIT_USAGE = 2  # bad options or config (click's own code for usage errors)
 EXIT_LOCKED = 5  # another run holds the output folder
+EXIT_OUTPUT = 6  # the output or state could not be written (disk full, read-only, permissions)
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -185,25 +186,48 @@ class Pipeline:
                  progress: ProgressCallback | None, carry: Carry | None = None) -> Iterator[tuple[str, Any]]:
         """Yield ("document", Document), ("reject", Reject) and ("unchanged", Unchanged) in order.
 
-        `carry` brings what earlier runs left (skip test, dedup index, name counts)
-        and receives what this run adds.
+        `carry` holds the state store, if any, and which inputs need no processing: their
+        items come from the store, new items go to it; everything corpus-wide is done
+        over all of them, so the records are those of a full run.
         """
         carry = carry or Carry()
         spool1 = work / "pass1.jsonl"
-        stats = carry.new_names
+        stats, sites = NameStats(), SiteStats()
         seen_ids: dict[str, str] = {}
-        with open(spool1, "w", encoding="utf-8") as fh:
+        store = carry.store
+        current: _InputTrack | None = None
+
+        def end_input() -> None:
+            if current is not None and current.new and store is not None and current.sha and not current.retry:
+                store.finish_input(summary.run_id, current.path, current.sha)
+
+        def expanded() -> Iterator[tuple[Document | Reject, bool]]:
+            """Mapped items, with an unchanged input's items from the store; True for new ones."""
             for item in self._mapped(inputs, carry.skip):
-                summary.inputs += 1
-                if progress:
-                    progress("map", summary.inputs)
                 if isinstance(item, Unchanged):
-                    yield "unchanged", item
-                    continue
+                    summary.unchanged_inputs += 1
+                    assert store is not None
+                    yield from ((old, False) for old in store.items(item.path))
+                else:
+                    yield item, True
+
+        with open(spool1, "w", encoding="utf-8") as fh:
+            for item, new in expanded():
+                path = item.source.path if isinstance(item, Document) else item.path
+                if current is None or path != current.path:
+                    end_input()
+                    current = _InputTrack(path or "", new)
+                    summary.inputs += 1
+                    if progress:
+                        progress("map", summary.inputs)
+                if new and store is not None and current.path:
+                    store.stage(summary.run_id, current.path, current.seq, item)
+                    current.seq += 1
                 if isinstance(item, Reject):
+                    current.retry |= item.reason in RETRIED_REASONS
                     yield "reject", item
                     continue
-                carry.processed[item.source.path] = item.source.sha256
+                current.sha = item.source.sha256
                 if item.id in seen_ids:
                     yield "reject", Reject(kind="document", reason="duplicate-document", doc_id=item.id,
                                            path=item.source.path, record=item.source.record,
@@ -213,22 +237,19 @@ class Pipeline:
                 if self.config.names.mode == "auto":
                     stats.add_document(item)
                 if self.config.repeats.enabled:
-                    carry.sites.add_document(item, self.config.repeats)
+                    sites.add_document(item, self.config.repeats)
                 item.line_keys = []  # counted; no need to spool them
                 fh.write(dumps(item.to_dict()) + "\n")
+            end_input()
 
         merges: dict[str, Merge] = {}
         if self.config.names.mode == "auto":
-            corpus = NameStats()
-            corpus.merge(carry.old_names)
-            corpus.merge(stats)
-            merges.update((m.variant, m) for m in find_variants(corpus, self.config.names))
+            merges.update((m.variant, m) for m in find_variants(stats, self.config.names))
         merges.update((m.variant, m) for m in self.alias_merges)  # a reviewed file wins
         summary.name_merges = len(merges)
         normalizer = NameNormalizer(merges.values())
-        deduper = carry.deduper or CommentDeduper(self.config.dedup)
-        carry.deduper = deduper
-        repeats = RepeatFilter(carry.sites, self.config.repeats) if self.config.repeats.enabled else None
+        deduper = CommentDeduper(self.config.dedup)
+        repeats = RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None
 
         spool2 = work / "pass2.jsonl"
         with open(spool1, encoding="utf-8") as src, open(spool2, "w", encoding="utf-8") as dst:
@@ -284,10 +305,11 @@ class Pipeline:
         Holds an exclusive lock on OUT for the whole run (raises OutputLocked, or
         waits with `wait=True`); leftovers of a killed run are removed first.
         With `use_state` (the default) a state store (OUT/.cleanpipe-state unless
-        `state_dir` is given) remembers processed inputs: an input with the same
-        path and content under the same config is not processed again, its earlier
-        records are carried over, and comments are deduplicated against every
-        earlier run. `force` forgets the state first.
+        `state_dir` is given) keeps every input's stripped documents: an input with
+        the same path and content under the same config is not read and stripped
+        again. The records are those a full run would write. `force` forgets the
+        state first (and rebuilds a store that cannot be used; without it, such a
+        store raises StateError).
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -295,26 +317,19 @@ class Pipeline:
             remove_leftovers(out)
             store = None
             if use_state:
-                store = StateStore(Path(state_dir) if state_dir else out / STATE_DIR)
+                store = StateStore.open(Path(state_dir) if state_dir else out / STATE_DIR, rebuild_broken=force)
             try:
                 return self._run_locked(list(inputs), out, progress, store, force)
             finally:
                 if store is not None:
                     store.close()
 
-    def _carry_from(self, store: StateStore, out: Path, force: bool) -> Carry:
+    def _carry_from(self, store: StateStore, force: bool) -> Carry:
         if force or store.config_sha256() != self.config_sha256:
             store.reset(self.config_sha256)
-        carry = Carry()
-        # only inputs whose records are still in the output can be skipped
-        present = _paths_in(out / DOCUMENTS_FILE) | _paths_in(out / REJECTS_FILE)
-        known = {p: sha for p, sha in store.inputs().items() if p in present}
-        carry.skip = lambda path, sha: known.get(path) == sha
-        carry.deduper = CommentDeduper(self.config.dedup, persistent=True)
-        store.load_filter(carry.deduper.filter)
-        carry.old_names = store.load_names()
-        carry.sites = store.load_sites()
-        return carry
+        store.clear_staged()
+        known = store.inputs()
+        return Carry(store=store, skip=lambda path, sha: known.get(path) == sha)
 
     def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None,
                     store: StateStore | None, force: bool) -> RunSummary:
@@ -324,8 +339,7 @@ class Pipeline:
         work.mkdir()
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
-        carry = self._carry_from(store, out, force) if store is not None else Carry()
-        unchanged: dict[str, str] = {}
+        carry = self._carry_from(store, force) if store is not None else Carry()
         docs_out = AtomicJsonl(out / DOCUMENTS_FILE, run_id)
         rejects_out = AtomicJsonl(out / REJECTS_FILE, run_id)
         try:
@@ -333,17 +347,10 @@ class Pipeline:
                 if kind == "document":
                     docs_out.write(document_record(obj, prov))
                     summary.documents += 1
-                elif kind == "unchanged":
-                    unchanged[obj.path] = obj.sha256
                 else:
                     rejects_out.write({"run_id": run_id, **obj.to_dict()})
                     summary.rejects[obj.reason] += 1
                     summary.errors += obj.is_error
-            if unchanged:  # earlier records of skipped inputs, after this run's own
-                absorbed = carry.deduper.absorbed if carry.deduper else {}
-                summary.unchanged_inputs = len(unchanged)
-                summary.documents += _carry_over(out / DOCUMENTS_FILE, unchanged, docs_out, absorbed)
-                _carry_over(out / REJECTS_FILE, unchanged, rejects_out, None)
             summary.files = [docs_out.commit(), rejects_out.commit()]
         except BaseException:
             docs_out.abort()
@@ -360,48 +367,30 @@ class Pipeline:
             "inputs": inputs,
             "summary": summary.to_dict(),
         })
-        if store is not None and carry.deduper is not None:
+        if store is not None:
             # after the outputs are in place: a kill before this line means a redo, never a loss
-            store.commit_run(run_id, carry.processed, carry.deduper.filter, carry.new_names, carry.sites)
+            store.commit_run(run_id)
         return summary
+
+
+# a page that timed out or crashed its worker may pass next time: its input is not remembered as done
+RETRIED_REASONS = ("timeout", "worker-crash")
+
+
+@dataclass
+class _InputTrack:
+    """The input whose items pass 1 is reading now."""
+
+    path: str
+    new: bool  # read this run (not from the state store)
+    seq: int = 0
+    sha: str | None = None
+    retry: bool = False
 
 
 @dataclass
 class Carry:
-    """What earlier runs hand to this one, and what this one adds for the next."""
+    """The state store of an incremental run, and which inputs it already holds."""
 
+    store: StateStore | None = None
     skip: Callable[[str, str], bool] | None = None
-    deduper: CommentDeduper | None = None
-    old_names: NameStats = field(default_factory=NameStats)
-    new_names: NameStats = field(default_factory=NameStats)
-    sites: SiteStats = field(default_factory=SiteStats)  # line counts of earlier runs' pages and this run's
-    processed: dict[str, str] = field(default_factory=dict)  # path -> sha256 of inputs read this run
-
-
-def _record_path(record: dict[str, Any]) -> str | None:
-    source = record.get("source")
-    return source.get("path") if isinstance(source, dict) else record.get("path")
-
-
-def _paths_in(path: Path) -> set[str]:
-    if not path.exists():
-        return set()
-    with open(path, encoding="utf-8") as fh:
-        return {p for line in fh if (p := _record_path(json.loads(line)))}
-
-
-def _carry_over(path: Path, unchanged: dict[str, str], writer: AtomicJsonl,
-                absorbed: dict[str, int] | None) -> int:
-    """Copy records of unchanged inputs from the previous output; kept comments get fresh counts."""
-    copied = 0
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            record = json.loads(line)
-            if _record_path(record) not in unchanged:
-                continue
-            if absorbed is not None:
-                for comment in record.get("comments", []):
-                    comment["duplicates"] = absorbed.get(comment["id"], 0)
-            writer.write(record)
-            copied += 1
-    return copied

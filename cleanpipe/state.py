@@ -1,112 +1,174 @@
-"""Run state in SQLite: inputs processed, the comment-dedup index, name and site-paragraph counts.
+"""Run state in SQLite: every input's stripped documents, so a re-run strips only what changed.
 
-A nightly run over a growing folder reads this to skip inputs it has already
-processed (same path, same content hash, same config hash), to drop tonight's
-comments that repeat last night's, and to normalize names and find paragraphs
-repeated across a site's pages with corpus-wide counts. Everything is loaded in one query per table and saved in one
-transaction at the end of a run, after the outputs are in place: a run killed
+A nightly run over a growing folder reads this to skip the expensive per-page
+work (read, strip, split comments) for inputs it has already processed: same
+path, same content hash, same config hash. Their documents and rejects come
+from the store instead, and everything corpus-wide (comment dedup, site
+repeats, names) is done again over the whole run, so an incremental run's
+records are those of a full run over the same inputs by construction: a
+changed input's old comments cannot linger in the dedup index, a copy of an
+input under a new name is the same duplicate it is in a full run, and the
+records never depend on what happens to the previous output.
+
+New items are written to a staging table while the run goes; `commit_run`
+swaps them in, in one transaction, after the outputs are in place: a run killed
 before that commit is simply redone, never half-recorded.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
+from .model import Document, Reject
 
-from .dedup import NearDuplicateFilter
-from .names import NameStats
-from .repeats import SiteStats
-
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS inputs (
-    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, run_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS comments (
-    rank INTEGER PRIMARY KEY, id TEXT NOT NULL, digest BLOB NOT NULL, kind TEXT NOT NULL,
-    bands BLOB, shingles BLOB, absorbed INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS comments_id ON comments (id);
-CREATE TABLE IF NOT EXISTS names (
-    name TEXT PRIMARY KEY, count INTEGER NOT NULL, docs INTEGER NOT NULL, example TEXT);
-CREATE TABLE IF NOT EXISTS site_pages (site TEXT PRIMARY KEY, pages INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS site_lines (part INTEGER PRIMARY KEY, digests BLOB NOT NULL, pages BLOB NOT NULL);
--- site_lines: the sorted (digest, pages) table of every page counted so far, as int64 blobs in parts
+CREATE TABLE IF NOT EXISTS inputs (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, run_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (path TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
+                                  PRIMARY KEY (path, seq));
+CREATE TABLE IF NOT EXISTS staged (run_id TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL,
+                                   data BLOB NOT NULL, PRIMARY KEY (run_id, path, seq));
+CREATE TABLE IF NOT EXISTS staged_inputs (run_id TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+                                          PRIMARY KEY (run_id, path));
 """
 STATE_FILE = "state.sqlite"
-SITE_LINES_PART = 1 << 23  # digests per blob: 64 MB, well under SQLite's 1 GB limit on one value
+STAGE_BATCH = 256  # staged rows per transaction while a run goes
+
+
+class StateError(Exception):
+    """The state store cannot be used (corrupt, not a folder, not writable)."""
+
+
+def _pack(item: Document | Reject) -> bytes:
+    body = {"document": item.to_dict()} if isinstance(item, Document) else {"reject": _reject_dict(item)}
+    return zlib.compress(json.dumps(body, ensure_ascii=False).encode("utf-8"), 3)
+
+
+def _reject_dict(rej: Reject) -> dict:
+    return {"kind": rej.kind, "reason": rej.reason, "detail": rej.detail, "path": rej.path,
+            "record": rej.record, "doc_id": rej.doc_id, "extra": rej.extra}
+
+
+def _unpack(blob: bytes) -> Document | Reject:
+    body = json.loads(zlib.decompress(blob))
+    if "document" in body:
+        return Document.from_dict(body["document"])
+    return Reject(**body["reject"])
 
 
 class StateStore:
+    """The store in `state_dir`; raises StateError when it cannot be used."""
+
     def __init__(self, state_dir: Path):
-        state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / STATE_FILE
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(SCHEMA)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"the state store {self.path} cannot be opened ({exc}); run again with --force "
+                             "to rebuild it, or with --no-state") from exc
+        try:
+            # a half-written or overwritten file may open and only fail mid-run: check it all now
+            if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            self.db.close()
+            raise StateError(f"the state store {self.path} cannot be used ({exc}); run again with --force "
+                             "to rebuild it, or with --no-state") from exc
+        self._pending: list[tuple] = []
+
+    @classmethod
+    def open(cls, state_dir: Path, rebuild_broken: bool = False) -> StateStore:
+        """With `rebuild_broken` (--force), a store that cannot be used is moved aside and made anew."""
+        try:
+            return cls(state_dir)
+        except StateError:
+            if not rebuild_broken:
+                raise
+            _move_aside(state_dir)
+            return cls(state_dir)
 
     def close(self) -> None:
         self.db.close()
 
-    def config_sha256(self) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'config_sha256'").fetchone()
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def config_sha256(self) -> str | None:
+        return self._meta("config_sha256") if self._meta("schema") == SCHEMA_VERSION else None
+
     def reset(self, config_sha256: str) -> None:
-        """Forget everything (after --force or a config change)."""
+        """Forget everything (after --force, a config change or an older store layout)."""
         with self.db:
-            for table in ("inputs", "comments", "names", "site_pages", "site_lines", "meta"):
+            for table in ("inputs", "items", "staged", "staged_inputs", "meta"):
                 self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            self.db.execute("INSERT INTO meta VALUES ('config_sha256', ?)", (config_sha256,))
+            self.db.executemany("INSERT INTO meta VALUES (?, ?)",
+                                [("config_sha256", config_sha256), ("schema", SCHEMA_VERSION)])
+
+    def clear_staged(self) -> None:
+        """Drop what a killed run staged."""
+        with self.db:
+            self.db.execute("DELETE FROM staged")
+            self.db.execute("DELETE FROM staged_inputs")
 
     def inputs(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT path, sha256 FROM inputs"))
 
-    def load_filter(self, flt: NearDuplicateFilter) -> int:
-        rows = self.db.execute("SELECT rank, id, digest, kind, bands, shingles, absorbed FROM comments "
-                               "ORDER BY rank").fetchall()
-        flt.restore(rows)
-        return len(rows)
+    def items(self, path: str) -> Iterator[Document | Reject]:
+        """What pass 1 produced for `path` when it was processed, in order."""
+        for (blob,) in self.db.execute("SELECT data FROM items WHERE path = ? ORDER BY seq", (path,)).fetchall():
+            yield _unpack(blob)
 
-    def load_names(self) -> NameStats:
-        stats = NameStats()
-        for name, count, docs, example in self.db.execute("SELECT name, count, docs, example FROM names"):
-            stats.counts[name] = count
-            stats.docs[name] = docs
-            if example:
-                stats.examples[name] = example
-        return stats
+    def stage(self, run_id: str, path: str, seq: int, item: Document | Reject) -> None:
+        """Item `seq` of input `path`, as pass 1 produced it this run."""
+        self._pending.append((run_id, path, seq, _pack(item)))
+        if len(self._pending) >= STAGE_BATCH:
+            self.flush()
 
-    def load_sites(self) -> SiteStats:
-        stats = SiteStats()
-        stats.pages.update(dict(self.db.execute("SELECT site, pages FROM site_pages")))
-        parts = self.db.execute("SELECT digests, pages FROM site_lines ORDER BY part").fetchall()
-        if parts:  # consecutive slices of one sorted table
-            stats.keys = np.concatenate([np.frombuffer(digests, dtype=np.int64) for digests, _ in parts])
-            stats.counts = np.concatenate([np.frombuffer(pages, dtype=np.int64) for _, pages in parts])
-        return stats
-
-    def commit_run(self, run_id: str, inputs: dict[str, str], flt: NearDuplicateFilter,
-                   new_names: NameStats, sites: SiteStats | None = None) -> None:
-        """Record a finished run in one transaction."""
+    def finish_input(self, run_id: str, path: str, sha256: str) -> None:
+        """Every item of `path` is staged; only finished inputs are ever skipped by a later run
+        (one whose page timed out or crashed a worker is not finished: it is processed again)."""
+        self.flush()
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?, ?)",
-                                [(p, sha, run_id) for p, sha in inputs.items()])
-            self.db.executemany(
-                "INSERT OR REPLACE INTO comments (rank, id, digest, kind, bands, shingles, absorbed) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", flt.export_new())
-            self.db.executemany("UPDATE comments SET absorbed = ? WHERE id = ?",
-                                [(n, cid) for cid, n in flt.absorbed.items()])
-            self.db.executemany(
-                "INSERT INTO names (name, count, docs, example) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET count = count + excluded.count, docs = docs + excluded.docs",
-                [(n, c, new_names.docs[n], new_names.examples.get(n)) for n, c in new_names.counts.items()])
-            if sites is not None:  # the totals (loaded at the start of the run, plus this run's pages)
-                sites.compact()
-                self.db.execute("DELETE FROM site_pages")
-                self.db.executemany("INSERT INTO site_pages VALUES (?, ?)", sites.pages.items())
-                self.db.execute("DELETE FROM site_lines")
-                cuts = range(0, len(sites.keys), SITE_LINES_PART)
-                self.db.executemany("INSERT INTO site_lines VALUES (?, ?, ?)", [
-                    (part, sites.keys[at:at + SITE_LINES_PART].tobytes(),
-                     sites.counts[at:at + SITE_LINES_PART].tobytes()) for part, at in enumerate(cuts)])
+            self.db.execute("INSERT OR REPLACE INTO staged_inputs VALUES (?, ?, ?)", (run_id, path, sha256))
 
+    def flush(self) -> None:
+        if self._pending:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?)", self._pending)
+            self._pending.clear()
+
+    def commit_run(self, run_id: str) -> None:
+        """Make this run's finished inputs the known ones, in one transaction."""
+        self.flush()
+        with self.db:
+            self.db.execute("DELETE FROM items WHERE path IN (SELECT path FROM staged_inputs WHERE run_id = ?)",
+                            (run_id,))
+            self.db.execute("INSERT INTO items SELECT s.path, s.seq, s.data FROM staged s JOIN staged_inputs f "
+                            "ON s.run_id = f.run_id AND s.path = f.path WHERE s.run_id = ?", (run_id,))
+            self.db.execute("INSERT OR REPLACE INTO inputs SELECT path, sha256, run_id FROM staged_inputs "
+                            "WHERE run_id = ?", (run_id,))
+            self.db.execute("DELETE FROM staged")
+            self.db.execute("DELETE FROM staged_inputs")
+
+
+def _move_aside(state_dir: Path) -> None:
+    """--force on a broken store: a file standing where the folder should be, or the database file,
+    is moved aside (renamed with a `.broken-N` suffix), never deleted: it may be something of the user's."""
+    targets = [state_dir] if (state_dir.is_file() or state_dir.is_symlink()) else [state_dir / STATE_FILE]
+    for target in targets:
+        if not (target.exists() or target.is_symlink()):
+            continue
+        n = 1
+        while (aside := target.with_name(f"{target.name}.broken-{n}")).exists():
+            n += 1
+        target.rename(aside)
+        for suffix in ("-journal", "-wal", "-shm"):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)

@@ -52,13 +52,19 @@ def document_record(doc: Document, provenance: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def _open_new(path: Path) -> int:
+    """A file descriptor for a new file at `path`: never through a symlink planted there, never an
+    existing file (the caller removed leftovers of killed runs first)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+
+
 class AtomicJsonl:
     """Line writer to `path` via a temporary sibling; `commit()` renames it into place."""
 
     def __init__(self, path: Path, tag: str):
         self.path = path
         self.tmp = path.with_name(f".{path.name}.{tag}.tmp")
-        self._fh: IO[str] | None = open(self.tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by commit/abort
+        self._fh: IO[str] | None = open(_open_new(self.tmp), "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by commit/abort
         self.count = 0
         self._sha = hashlib.sha256()
 
@@ -87,7 +93,8 @@ class AtomicJsonl:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    tmp.unlink(missing_ok=True)  # a leftover, or a symlink planted there: replaced, never followed
+    with open(_open_new(tmp), "w", encoding="utf-8") as fh:
         json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=True)
         fh.write("\n")
         fh.flush()
@@ -97,6 +104,10 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 class OutputLocked(Exception):
     """Another run holds the output folder."""
+
+
+class OutputError(Exception):
+    """The output folder cannot be used as it is (a symlink planted in it, ...)."""
 
 
 class OutputLock:
@@ -109,7 +120,14 @@ class OutputLock:
         self._fh = None
 
     def __enter__(self) -> OutputLock:
-        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+        try:  # O_NOFOLLOW: a symlink planted as the lock file must not make us truncate its target
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if self.path.is_symlink():
+                raise OutputError(f"{self.path} is a symlink; cleanpipe will not write through it: "
+                                  "remove it and run again") from exc
+            raise
+        fh = open(fd, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
         try:
             fcntl.flock(fh, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -136,10 +154,12 @@ def remove_leftovers(out_dir: Path) -> list[str]:
     """Temporary files and work folders of runs that were killed; call only while holding the lock."""
     removed = []
     for path in out_dir.iterdir():
-        if path.name.startswith(".cleanpipe-work-") and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path.name)
-        elif path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+        ours = path.name.startswith(".cleanpipe-work-") or (path.name.startswith(".") and path.name.endswith(".tmp"))
+        if not ours:
+            continue
+        if path.is_symlink() or not path.is_dir():  # a symlink is removed itself, never followed
             path.unlink(missing_ok=True)
-            removed.append(path.name)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
     return sorted(removed)

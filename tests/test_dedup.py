@@ -162,27 +162,6 @@ def test_batch_shingles_equal_one_by_one(texts, short_words):
         assert got.tolist() == sh.shingles(norm).tolist()
 
 
-def test_restore_continues_exactly_where_a_run_stopped(tmp_path):
-    from cleanpipe.state import StateStore
-
-    texts = [(f"k{i}", t) for i, t in enumerate(
-        ["great article thanks", "Great article, thanks!", "a long comment about the harbour and the tram line "
-         "and the ferry that goes on for a while", "A long comment about the harbour and the tram line and "
-         "the ferry that goes on for quite a while", "something else", "👍"])]
-    whole = [(v.kept, v.duplicate_of) for v in NearDuplicateFilter().filter(texts)]
-    first = NearDuplicateFilter(keep_bands=True)
-    part1 = [(v.kept, v.duplicate_of) for v in first.filter(texts[:3])]
-    store = StateStore(tmp_path)
-    from cleanpipe.names import NameStats
-    store.commit_run("r1", {}, first, NameStats())
-    second = NearDuplicateFilter(keep_bands=True)
-    assert store.load_filter(second) == 2
-    part2 = [(v.kept, v.duplicate_of) for v in second.filter(texts[3:])]
-    assert part1 + part2 == whole
-    # the same texts again under their own keys are not duplicates of themselves
-    assert all(v.kept for v in second.filter(texts[:1]))
-
-
 def test_a_repeated_key_within_a_run_is_still_a_duplicate():
     verdicts = list(NearDuplicateFilter().filter([("a", "same text here"), ("a", "same text here")]))
     assert [v.kept for v in verdicts] == [True, False] and verdicts[1].method == "exact"

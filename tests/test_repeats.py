@@ -142,10 +142,12 @@ def test_incremental_runs_count_earlier_pages(tmp_path):
     _crawl(raw / "night2.jsonl", 3, seed=6)
     summary = Pipeline(Config(workers=1)).run([str(raw)], tmp_path / "out")
     assert summary.unchanged_inputs == 1
-    # night 2's page with the pitch is judged on six pages; night 1's record is carried over as written
+    # every page is judged on all six, night 1's too (night 1 itself is not stripped again): a full run's records
     records = [json.loads(line) for line in (tmp_path / "out" / "documents.jsonl").read_text().splitlines()]
     assert len(records) == 6
-    assert [Path(r["source"]["path"]).name for r in records if PITCH in r["text"]] == ["night1.jsonl"]
+    assert not [r for r in records if PITCH in r["text"]]
+    Pipeline(Config(workers=1)).run([str(raw)], tmp_path / "full", use_state=False)
+    assert _texts(tmp_path / "full") == _texts(tmp_path / "out")
 
 
 @pytest.mark.parametrize("flag, kept", [("off", 3), ("url", 0), ("folder", 0)])
@@ -181,21 +183,6 @@ def test_counts_are_the_same_however_they_are_folded_and_merged(monkeypatch):
 def test_bad_repeats_config_is_refused(key, value):
     with pytest.raises(ConfigError):
         load_config(overrides={key: value})
-
-
-def test_state_store_keeps_the_site_counts_in_parts(tmp_path, monkeypatch):
-    from cleanpipe import state
-    from cleanpipe.dedup import NearDuplicateFilter
-
-    rng = random.Random(9)
-    stats = _stats([_doc(f"https://a.org/{i}", [f"line {rng.randrange(30)}" for _ in range(8)]) for i in range(20)],
-                   RepeatsConfig())
-    monkeypatch.setattr(state, "SITE_LINES_PART", 4)  # several blobs, as a large crawl would need
-    store = state.StateStore(tmp_path)
-    store.commit_run("r1", {}, NearDuplicateFilter(keep_bands=True), state.NameStats(), stats)
-    loaded = state.StateStore(tmp_path).load_sites()
-    assert store.db.execute("SELECT COUNT(*) FROM site_lines").fetchone()[0] == -(-len(stats.keys) // 4) > 1
-    assert loaded.pages == stats.pages and loaded.repeated(1) == stats.repeated(1)
 
 
 @pytest.mark.parametrize("site, url, digested", [("url", None, False), ("url", "https://a.org/1", True),
