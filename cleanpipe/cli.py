@@ -356,3 +356,23 @@ def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("config")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="A TOML config file to check and merge over the defaults.")
+@click.option("--show", is_flag=True, help="Print the effective config (defaults plus the file) as JSON.")
+def config_command(config_file: str | None, show: bool) -> None:
+    """Check a config file: wrong types and unknown keys are an error naming the key (exit 2).
+
+    \b
+    Examples:
+      cleanpipe config --config nightly.toml          # exit 0 when the file is usable
+      cleanpipe config --show                         # every option with its default
+      cleanpipe config --config nightly.toml --show   # what a run with this file uses
+    """
+    config = _config_from({}, config_file)
+    if show:
+        click.echo(json.dumps(config.to_dict(), indent=2, sort_keys=True))
+    else:
+        click.echo(f"cleanpipe: {config_file or 'the defaults'}: OK", err=True)

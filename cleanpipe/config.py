@@ -12,9 +12,11 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,6 +94,11 @@ class Config:
         return hashlib.sha256(blob).hexdigest()
 
     def validate(self) -> None:
+        """Types first (a config built in Python is checked like a file), then ranges."""
+        try:
+            _ADAPTER.validate_json(json.dumps(self.to_dict(), default=repr), strict=True)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, "config")) from None
         if not 0.0 < self.dedup.threshold <= 1.0:
             raise ConfigError(f"dedup.threshold must be in (0, 1], got {self.dedup.threshold}")
         if self.dedup.num_perm < 16:
@@ -114,19 +121,35 @@ class Config:
             raise ConfigError(f"alias file not found: {self.names.aliases}")
 
 
-def _apply(section: Any, values: dict[str, Any], where: str) -> None:
-    known = {f.name: f for f in fields(section)}
-    for key, value in values.items():
-        key = key.replace("-", "_")
-        if key not in known:
-            raise ConfigError(f"unknown config key {where}{key!r}")
-        current = getattr(section, key)
-        if hasattr(current, "__dataclass_fields__"):
-            if not isinstance(value, dict):
-                raise ConfigError(f"config key {where}{key!r} must be a table")
-            _apply(current, value, f"{where}{key}.")
+def _strict_sections(cls: type) -> None:
+    """Every section refuses unknown keys and values of the wrong type ("false" is not a boolean,
+    "two" is not a number), checked by pydantic against the dataclass annotations."""
+    cls.__pydantic_config__ = ConfigDict(strict=True, extra="forbid")  # type: ignore[attr-defined]
+    for f in fields(cls):
+        if isinstance(f.default_factory, type) and is_dataclass(f.default_factory):
+            _strict_sections(f.default_factory)
+
+
+_strict_sections(Config)
+# JSON mode: strict about scalars, while sections may still be given as tables
+_ADAPTER = TypeAdapter(Config)
+
+
+def _describe(exc: ValidationError, where: str) -> str:
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        if err["type"] == "unexpected_keyword_argument":
+            problems.append(f"unknown key {key!r}")
         else:
-            setattr(section, key, value)
+            problems.append(f"{key}: {err['msg'].lower()} (got {err.get('input')!r})")
+    return f"{where}: " + "; ".join(problems)
+
+
+def _dashes_to_underscores(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {str(k).replace("-", "_"): _dashes_to_underscores(v) for k, v in data.items()}
+    return data
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
@@ -140,7 +163,14 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-        _apply(config, data, "")
+        try:
+            blob = json.dumps(_dashes_to_underscores(data))
+        except TypeError as exc:  # a TOML date or time: no option takes one
+            raise ConfigError(f"config file {path}: {exc}") from None
+        try:
+            config = _ADAPTER.validate_json(blob, strict=True)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, f"config file {path}")) from None
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue

@@ -146,3 +146,15 @@ def test_run_on_an_html_page_keeps_each_comment_with_its_author_and_date(tmp_pat
     assert "grandfather" not in record["text"]
     split = next(s for s in record["provenance"]["stages"] if s["stage"] == "comments.split")
     assert [r["reason"] for r in split["removed"]] == ["comment-widget", "comment-widget"]
+
+
+def test_config_command_checks_and_shows_the_effective_config(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("workers = 3\n[dedup]\nthreshold = 0.8\n")
+    shown = CliRunner().invoke(main, ["config", "--config", str(path), "--show"])
+    assert shown.exit_code == 0
+    data = json.loads(shown.output)
+    assert data["workers"] == 3 and data["dedup"]["threshold"] == 0.8 and data["dedup"]["num_perm"] == 128
+    path.write_text("[dedup]\nenabled = 'false'\n")
+    bad = CliRunner().invoke(main, ["config", "--config", str(path)])
+    assert bad.exit_code == 2 and "dedup.enabled" in bad.output
