@@ -18,6 +18,7 @@ per distinct line), never the corpus.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from . import __version__
 from .comments import CommentDeduper, CommentSplitter
@@ -61,6 +62,16 @@ EXIT_LOCKED = 5  # another run holds the output folder
 EXIT_OUTPUT = 6  # the output or state could not be written (disk full, read-only, permissions)
 
 ProgressCallback = Callable[[str, int], None]
+
+
+Inputs = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
+
+
+def input_paths(inputs: Inputs) -> list[str]:
+    """A bare string or path is one input (never iterated character by character)."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    return [os.fspath(p) for p in inputs]
 
 
 def new_run_id() -> str:
@@ -288,8 +299,9 @@ class Pipeline:
             "processed_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
 
-    def iter_records(self, inputs: Iterable[str]) -> Iterator[dict[str, Any]]:
+    def iter_records(self, inputs: Inputs) -> Iterator[dict[str, Any]]:
         """Yield output records (and {'reject': ...} entries) without writing files."""
+        inputs = input_paths(inputs)
         run_id = uuid.uuid4().hex[:12]
         prov = self.provenance(run_id)
         summary = RunSummary(run_id=run_id)
@@ -297,7 +309,7 @@ class Pipeline:
             for kind, obj in self._execute(inputs, Path(tmp), summary, None):
                 yield document_record(obj, prov) if kind == "document" else {"reject": obj.to_dict()}
 
-    def run(self, inputs: Iterable[str], out_dir: str | Path, progress: ProgressCallback | None = None,
+    def run(self, inputs: Inputs, out_dir: str | Path, progress: ProgressCallback | None = None,
             wait: bool = False, state_dir: str | Path | None = None, use_state: bool = True,
             force: bool = False) -> RunSummary:
         """Process `inputs` into OUT/documents.jsonl, OUT/rejects.jsonl and OUT/manifest.json.
@@ -319,7 +331,7 @@ class Pipeline:
             if use_state:
                 store = StateStore.open(Path(state_dir) if state_dir else out / STATE_DIR, rebuild_broken=force)
             try:
-                return self._run_locked(list(inputs), out, progress, store, force)
+                return self._run_locked(input_paths(inputs), out, progress, store, force)
             finally:
                 if store is not None:
                     store.close()

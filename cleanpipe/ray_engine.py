@@ -58,7 +58,7 @@ from .config import Config, DedupConfig
 from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_buckets
 from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
-from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary, new_run_id
+from .pipeline import DocumentStages, Inputs, Pipeline, ProgressCallback, RunSummary, input_paths, new_run_id
 from .read import Reader, iter_input_paths
 from .repeats import RepeatFilter, SiteStats
 from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
@@ -381,13 +381,13 @@ def _jsonl_parts(folder: Path) -> Any:
 class RayPipeline(Pipeline):
     """`Pipeline` on Ray: `RayPipeline(config).run(["crawl/"], "clean/", address="auto")`."""
 
-    def run(self, inputs: Iterable[str], out_dir: str | Path, progress: ProgressCallback | None = None,
+    def run(self, inputs: Inputs, out_dir: str | Path, progress: ProgressCallback | None = None,
             wait: bool = False, address: str | None = None, partitions: int | None = None) -> RunSummary:
         """Connect to the cluster at `address` (or start a local Ray on this machine's loopback with
         `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
         if not ray_available():
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
-        paths = list(iter_input_paths(inputs))
+        paths = list(iter_input_paths(input_paths(inputs)))
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
         out = Path(out_dir)

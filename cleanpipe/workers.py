@@ -10,9 +10,12 @@ order, with a bounded reorder buffer.
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -39,11 +42,36 @@ def _worker_main(conn: Connection, make_task: Callable[..., Task], args: tuple) 
         conn.send((seq, task(item)))
 
 
+_START_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_script_hidden(make_task: Callable[..., Task]) -> Iterator[None]:
+    """A spawned child imports the parent's main script before it runs anything, so a user's
+    script without an `if __name__ == "__main__":` guard would run again in every worker (and
+    multiprocessing refuses to start). Our workers need nothing from that script, only
+    cleanpipe's own modules, so the script's path is hidden from multiprocessing while a worker
+    starts; a task defined in the script itself still needs it."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(make_task, "__module__", None) == "__main__" \
+            or getattr(main, "__spec__", None) is not None:  # `python -m pkg`: imported by name, guarded
+        yield
+        return
+    with _START_LOCK:
+        del main.__file__
+        try:
+            yield
+        finally:
+            main.__file__ = path
+
+
 class _Worker:
     def __init__(self, ctx: Any, make_task: Callable[..., Task], args: tuple):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, make_task, args), daemon=True)
-        self.proc.start()
+        with _main_script_hidden(make_task):
+            self.proc.start()
         child.close()
 
     def wait_ready(self) -> None:

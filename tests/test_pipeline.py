@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from cleanpipe import Config, Pipeline
@@ -137,3 +139,28 @@ def test_doc_timeout_rejects_a_slow_page_and_keeps_the_rest(tmp_path):
     assert [Path(d["source"]["path"]).name for d in docs] == ["a.txt", "c.txt"]
     (rej,) = [r for r in read_jsonl(tmp_path / "out" / "rejects.jsonl") if r["reason"] == "timeout"]
     assert rej["path"].endswith("b-huge.txt") and "doc-timeout" in rej["detail"]
+
+
+def test_a_bare_string_or_path_is_one_input(tmp_path):
+    """#22: a str was iterated character by character ('/' walked the filesystem); Path objects raised."""
+    page = RAW / "news-harbour-tram.txt"
+    for given in (str(page), page, [page]):
+        out = tmp_path / f"o{type(given).__name__}"
+        summary = Pipeline(Config(workers=1, doc_timeout=0)).run(given, out, use_state=False)
+        assert summary.inputs == 1 and summary.documents == 1
+        assert json.loads((out / "manifest.json").read_text())["inputs"] == [str(page)]
+    assert len(list(Pipeline(Config(workers=1, doc_timeout=0)).iter_records(page))) == 1
+
+
+def test_a_script_without_a_main_guard_runs_with_worker_processes(tmp_path):
+    """#22: the README's example run as a plain script (no `if __name__ == "__main__":`) failed in
+    the spawned workers, which re-ran the script."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from cleanpipe import Config, Pipeline\n"
+        "print('body')\n"
+        f"summary = Pipeline(Config(workers=2)).run([{str(RAW)!r}], {str(tmp_path / 'out')!r})\n"
+        "print(summary.documents, summary.exit_code)\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["body", "5", "0"]
