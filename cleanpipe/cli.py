@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 
 from . import __version__
 from .config import Config, ConfigError, load_config
+from .log import ProgressEvents, event, setup_logging
 from .pipeline import (
     EXIT_LOCKED,
     EXIT_NOTHING_READ,
@@ -45,27 +47,34 @@ def _config_from(ctx_options: dict[str, Any], config_file: str | None) -> Config
 
 
 class _Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
+    """A progress bar (tqdm) when stderr is a terminal; otherwise a progress event every few seconds."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, log_format: str):
         self.enabled = enabled
-        self._last = ""
+        self.tty = sys.stderr.isatty() and log_format == "text"
+        self.events = ProgressEvents()
+        self._bar: Any = None
+        self._phase = ""
 
     def __call__(self, phase: str, n: int) -> None:
-        if self.enabled and (n % 50 == 0 or n < 50):
-            if phase in ("map", "corpus"):
-                label = {"map": "reading+stripping", "corpus": "dedup+names"}[phase]
-                msg = f"\rcleanpipe: {label}: {n} documents"
-            else:  # the Ray engine reports whole steps of its plan
-                msg = f"\rcleanpipe: step {n} done ({phase})"
-            if msg != self._last:
-                sys.stderr.write(msg)
-                sys.stderr.flush()
-                self._last = msg
+        if not self.enabled:
+            return
+        if not self.tty:
+            self.events(phase, n)
+            return
+        if phase != self._phase:
+            self.done()
+            from tqdm import tqdm
+
+            label = {"map": "read+strip", "corpus": "dedup+names"}.get(phase, phase)
+            self._bar = tqdm(desc=f"cleanpipe: {label}", unit=" docs", file=sys.stderr, leave=False)
+            self._phase = phase
+        self._bar.update(n - self._bar.n)
 
     def done(self) -> None:
-        if self.enabled and self._last:
-            sys.stderr.write("\n")
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def _ray_pipeline(config: Config) -> Pipeline:
@@ -123,7 +132,8 @@ def main() -> None:
 @click.option("--wait", is_flag=True, help="If another run holds OUT, wait for it instead of exiting.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Form of the closing summary on stderr.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line; errors only.")
+@click.option("--verbose", "-v", is_flag=True, help="Also a line per input and per reject of any kind.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: a process pool on this machine. ray: Ray Data on a cluster (pip install "
                    "'cleanpipe[ray]'); writes OUT/documents/part-*.jsonl and OUT/rejects/part-*.jsonl, "
@@ -137,7 +147,8 @@ def main() -> None:
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, site_repeats: str | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
-        state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool, engine: str,
+        state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
+        verbose: bool, engine: str,
         ray_address: str | None, partitions: int | None) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
@@ -185,7 +196,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         pipeline = Pipeline(config) if engine == "local" else _ray_pipeline(config)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+    setup_logging(log_format, verbose=verbose, quiet=quiet)
+    progress = _Progress(enabled=not quiet, log_format=log_format)
     try:
         if engine == "local":
             summary: RunSummary = pipeline.run(paths, out_dir, progress=progress, wait=wait, state_dir=state_dir,
@@ -194,31 +206,24 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
             summary = pipeline.run(paths, out_dir, progress=progress, wait=wait, address=ray_address,
                                    partitions=partitions)
     except OutputLocked as exc:
-        _fail(EXIT_LOCKED, "locked", str(exc), log_format)
+        _fail(EXIT_LOCKED, "locked", str(exc))
     except StateError as exc:
-        _fail(EXIT_USAGE, "state", str(exc), log_format)
+        _fail(EXIT_USAGE, "state", str(exc))
     except OutputError as exc:
-        _fail(EXIT_OUTPUT, "output", str(exc), log_format)
+        _fail(EXIT_OUTPUT, "output", str(exc))
     except (OSError, sqlite3.OperationalError) as exc:
         # disk full, read-only folder, permissions: the atomic writes left the previous output whole
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         _fail(EXIT_OUTPUT, "output", f"cannot write the output{where}: {getattr(exc, 'strerror', None) or exc}; "
-                                     "the previous output is unchanged", log_format)
+                                     "the previous output is unchanged")
     progress.done()
-    if not quiet:
-        if log_format == "json":
-            click.echo(json.dumps({"event": "summary", **summary.to_dict()}), err=True)
-        else:
-            click.echo(summary.line(), err=True)
+    event("summary", summary.line(), **summary.to_dict())
     sys.exit(summary.exit_code)
 
 
-def _fail(code: int, error: str, message: str, log_format: str) -> None:
+def _fail(code: int, error: str, message: str) -> None:
     """One clear line on stderr (a JSON object with --log-format json), then exit with `code`."""
-    if log_format == "json":
-        click.echo(json.dumps({"event": "error", "error": error, "message": message, "exit_code": code}), err=True)
-    else:
-        click.echo(f"cleanpipe: {message}", err=True)
+    event("error", f"cleanpipe: {message}", logging.ERROR, error=error, exit_code=code)
     sys.exit(code)
 
 

@@ -18,6 +18,7 @@ per distinct line), never the corpus.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ from . import __version__
 from .comments import CommentDeduper, CommentSplitter
 from .config import Config, ConfigError
 from .linemodel import MODEL_PATH, load_model
+from .log import event
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .read import Reader
@@ -116,7 +118,7 @@ def _document_task(config: Config) -> Callable[[Document], Document | Reject]:
 class RunSummary:
     run_id: str
     out_dir: str | None = None
-    inputs: int = 0
+    inputs: int = 0  # input files (or streams) named by this run, directories expanded
     documents: int = 0
     comments_kept: int = 0
     comments_dropped: int = 0
@@ -142,6 +144,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
+        d["processed_inputs"] = self.inputs - self.unchanged_inputs  # read and stripped by this run
         d["rejects"] = dict(self.rejects)
         d["exit_code"] = self.exit_code
         return d
@@ -209,8 +212,12 @@ class Pipeline:
         current: _InputTrack | None = None
 
         def end_input() -> None:
-            if current is not None and current.new and store is not None and current.sha and not current.retry:
+            if current is None:
+                return
+            if current.new and store is not None and current.sha and not current.retry:
                 store.finish_input(summary.run_id, current.path, current.sha)
+            event("input", f"{current.path}: {'read' if current.new else 'unchanged, from the state store'}, "
+                  f"{current.items} item(s)", logging.DEBUG, path=current.path, new=current.new, items=current.items)
 
         def expanded() -> Iterator[tuple[Document | Reject, bool]]:
             """Mapped items, with an unchanged input's items from the store; True for new ones."""
@@ -231,6 +238,7 @@ class Pipeline:
                     summary.inputs += 1
                     if progress:
                         progress("map", summary.inputs)
+                current.items += 1
                 if new and store is not None and current.path:
                     store.stage(summary.run_id, current.path, current.seq, item)
                     current.seq += 1
@@ -352,6 +360,8 @@ class Pipeline:
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
         carry = self._carry_from(store, force) if store is not None else Carry()
+        event("start", f"run {run_id}: {len(inputs)} input path(s) into {out}", run_id=run_id, inputs=inputs,
+              out=str(out), config_sha256=self.config_sha256, state=store is not None)
         docs_out = AtomicJsonl(out / DOCUMENTS_FILE, run_id)
         rejects_out = AtomicJsonl(out / REJECTS_FILE, run_id)
         try:
@@ -363,6 +373,7 @@ class Pipeline:
                     rejects_out.write({"run_id": run_id, **obj.to_dict()})
                     summary.rejects[obj.reason] += 1
                     summary.errors += obj.is_error
+                    _log_reject(obj)
             summary.files = [docs_out.commit(), rejects_out.commit()]
         except BaseException:
             docs_out.abort()
@@ -385,6 +396,15 @@ class Pipeline:
         return summary
 
 
+def _log_reject(rej: Reject) -> None:
+    """Failures are warnings; results such as a dropped duplicate comment are shown with --verbose."""
+    where = rej.path or "?"
+    if rej.record is not None:
+        where += f" record {rej.record}"
+    event("reject", f"{where}: {rej.reason}: {rej.detail}", logging.WARNING if rej.is_error else logging.DEBUG,
+          kind=rej.kind, reason=rej.reason, path=rej.path, record=rej.record, doc_id=rej.doc_id, detail=rej.detail)
+
+
 # a page that timed out or crashed its worker may pass next time: its input is not remembered as done
 RETRIED_REASONS = ("timeout", "worker-crash")
 
@@ -396,6 +416,7 @@ class _InputTrack:
     path: str
     new: bool  # read this run (not from the state store)
     seq: int = 0
+    items: int = 0  # documents and rejects
     sha: str | None = None
     retry: bool = False
 

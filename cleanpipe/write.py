@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import IO, Any
 
+from .log import event
 from .model import Document
 
 LOCK_FILE = ".cleanpipe.lock"
@@ -129,13 +130,17 @@ class OutputLock:
             raise
         fh = open(fd, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "unknown"
-            fh.close()
-            raise OutputLocked(f"another cleanpipe run is writing to {self.path.parent} ({holder}); "
-                               "use --wait to wait for it") from None
+            if not self.wait:
+                fh.close()
+                raise OutputLocked(f"another cleanpipe run is writing to {self.path.parent} ({holder}); "
+                                   "use --wait to wait for it") from None
+            event("lock-wait", f"waiting for the run holding {self.path.parent} ({holder})",
+                  out=str(self.path.parent), holder=holder)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()}\n")

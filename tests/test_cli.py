@@ -158,3 +158,38 @@ def test_config_command_checks_and_shows_the_effective_config(tmp_path):
     path.write_text("[dedup]\nenabled = 'false'\n")
     bad = CliRunner().invoke(main, ["config", "--config", str(path)])
     assert bad.exit_code == 2 and "dedup.enabled" in bad.output
+
+
+def test_json_log_is_one_object_per_line_with_start_rejects_inputs_and_summary(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(RAW, src)
+    (src / "bad.txt").write_bytes(b"\x00\x01" * 999)
+    cmd = [sys.executable, "-W", "always", "-m", "cleanpipe", "run", str(src), "--out", str(tmp_path / "o"),
+           "--log-format", "json", "--verbose", "-j", "1"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3
+    events = [json.loads(line) for line in proc.stderr.splitlines()]  # every line is a JSON object
+    assert all({"ts", "level", "event", "message"} <= set(e) for e in events)
+    names = [e["event"] for e in events]
+    assert names[0] == "start" and names[-1] == "summary"
+    (bad,) = [e for e in events if e["event"] == "reject" and e["level"] == "warning"]
+    assert bad["reason"] == "binary" and bad["path"].endswith("bad.txt")
+    assert len([e for e in events if e["event"] == "input"]) == 5  # --verbose: a line per input
+    summary = events[-1]
+    assert summary["inputs"] == 5 and summary["processed_inputs"] == 5 and summary["unchanged_inputs"] == 0
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    summary = json.loads(again.stderr.splitlines()[-1])
+    # the same counts mean the same in an incremental run: seen, processed, carried over
+    assert summary["inputs"] == 5 and summary["processed_inputs"] == 1 and summary["unchanged_inputs"] == 4
+
+
+def test_a_held_lock_is_a_json_error_line(tmp_path):
+    from cleanpipe.write import OutputLock
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with OutputLock(out):
+        res = CliRunner().invoke(main, ["run", str(RAW), "--out", str(out), "--log-format", "json"])
+    assert res.exit_code == 5
+    line = json.loads(res.stderr.strip().splitlines()[-1])
+    assert line["event"] == "error" and line["error"] == "locked" and line["exit_code"] == 5
