@@ -1,0 +1,128 @@
+"""cleanpipe inside another program: clean records that are already in memory, as a stream.
+
+`clean(records)` takes strings or dicts and yields output records one by one,
+in input order, as soon as each is ready: a record waits at most for the pages
+read ahead for the worker processes (none with `workers=1`). Rejects go to a
+separate channel (`on_reject`), never mixed into the records.
+
+What needs the whole corpus cannot run in a stream, so `clean` says what it does
+instead (the file-based `Pipeline.run` does all of it):
+
+* comment dedup runs in its streaming form: a comment is checked against every
+  comment kept before it, exactly as in a full run, but a kept comment's
+  `duplicates` count cannot know about copies that come later (it stays 0);
+* names: only the merges of an alias file (`names.aliases`) are applied; the
+  automatic merges found from corpus-wide counts are not;
+* site repeats (lines that recur on many pages of a site) are not removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .comments import CommentDeduper
+from .config import Config
+from .model import Document, Reject, Source
+from .names import NameNormalizer, load_alias_file
+from .pipeline import DocumentStages, _document_task
+from .workers import SupervisedPool
+from .write import document_record
+
+MEMORY_PATH = "<memory>"  # source.path of a record given in memory
+BODY_FIELDS = (("html", "html"), ("text", "text"), ("content", "text"), ("raw_content", "text"))
+KNOWN_FIELDS = {"html", "text", "content", "raw_content", "url", "id"}
+
+
+def _document(index: int, record: str | Mapping[str, Any], extras: dict[int, dict[str, Any]]) -> Document | Reject:
+    """A record in memory as a Document (a str is the text of one page), or why it cannot be one;
+    its fields cleanpipe does not use go to `extras[index]`."""
+    if isinstance(record, str):
+        fields: Mapping[str, Any] = {"text": record}
+    elif isinstance(record, Mapping):
+        fields = record
+    else:
+        return Reject(kind="record", reason="bad-record", path=MEMORY_PATH, record=index,
+                      detail=f"a record must be a str or a mapping, not {type(record).__name__}")
+    body, content_type = None, "text"
+    for name, kind in BODY_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and value.strip():
+            body, content_type = value, kind
+            break
+    if body is None:
+        return Reject(kind="record", reason="no-content", path=MEMORY_PATH, record=index,
+                      detail="record has no non-empty string 'text' or 'html' field")
+    text = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
+    sha = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    url = fields.get("url") if isinstance(fields.get("url"), str) else None
+    source = Source(path=MEMORY_PATH, sha256=sha, format="memory", url=url, record=index,
+                    content_type=content_type, encoding="utf-8")
+    doc = Document(id=f"{sha[:16]}-{index}", source=source, content=text)
+    if fields.get("id") is not None:
+        doc.stages.append({"stage": "read", "record_id": str(fields["id"])})
+    extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
+    if extra:
+        extras[index] = extra
+    return doc
+
+
+def clean(records: Iterable[str | Mapping[str, Any]], config: Config | None = None,
+          on_reject: Callable[[dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Clean records in memory; yield one output record per kept page, in input order.
+
+    A record is a str (a plain-text page) or a mapping with `html` or `text` (also
+    `content`, `raw_content`), optional `url` and `id`; other fields come back
+    unchanged under the output record's `extra`. Each reject (no content, a page
+    no stage could finish, a dropped duplicate comment) is passed to `on_reject`
+    as a dict. With `config.workers > 1` (or a `doc_timeout`) pages are stripped in
+    worker processes, which needs no `if __name__ == "__main__":` guard. See the
+    module docstring for what a stream cannot do.
+    """
+    config = config or Config(workers=1, doc_timeout=0)
+    config.validate()
+    run_id = uuid.uuid4().hex[:12]
+    provenance = {"run_id": run_id, "engine": "stream"}
+    emit = on_reject or (lambda _reject: None)
+    deduper = CommentDeduper(config.dedup)
+    merges = load_alias_file(config.names.aliases) if config.names.aliases and config.names.mode != "off" else []
+    normalizer = NameNormalizer(merges) if merges else None
+
+    extras: dict[int, dict[str, Any]] = {}  # passed through untouched, back on the output record
+    docs = (_document(i, r, extras) for i, r in enumerate(records))
+    if config.workers <= 1 and not config.doc_timeout:
+        stages = DocumentStages(config)
+        mapped: Iterable[Document | Reject] = (stages.process(d) if isinstance(d, Document) else d for d in docs)
+    else:
+        pool = SupervisedPool(config.workers, config.doc_timeout, _document_task, (config,),
+                              passthrough=lambda item: not isinstance(item, Document), max_buffer=4 * config.workers)
+        mapped = pool.imap(docs)
+    for item in mapped:
+        if isinstance(item, Reject):
+            extras.pop(item.record, None)  # type: ignore[arg-type]
+            emit(item.to_dict())
+            continue
+        doc, comment_rejects = deduper.process(item)
+        for rej in comment_rejects:
+            emit(rej.to_dict())
+        if normalizer is not None:
+            doc = normalizer.process(doc)
+        record = document_record(doc, provenance)
+        record["extra"] = extras.pop(doc.source.record, {})  # type: ignore[arg-type]
+        yield record
+
+
+def normalize_names(text: str, aliases: str | Any) -> tuple[str, list[dict[str, Any]]]:
+    """Apply the merges of an alias file (a path, TOML or CSV) to plain text; returns the new
+    text and the replacements made (from, to, rule, count, offsets into the new text)."""
+    from .model import Paragraph
+
+    merges = load_alias_file(aliases)
+    doc = Document(id="text", source=Source(path=MEMORY_PATH, sha256="", format="memory"),
+                   paragraphs=[Paragraph(text=text)])
+    doc = NameNormalizer(merges).process(doc)
+    log = next((s for s in doc.stages if s.get("stage") == "names"), {"replacements": []})
+    return doc.paragraphs[0].text, log["replacements"]
