@@ -114,6 +114,11 @@ def main() -> None:
 @click.option("--dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
               help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.6].")
 @click.option("--no-dedup", is_flag=True, help="Keep every comment.")
+@click.option("--doc-dedup/--no-doc-dedup", default=None,
+              help="Reject documents whose text is a near-copy of an earlier kept one (republished stories) "
+                   "[default: off; local engine].")
+@click.option("--doc-dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="Exact Jaccard of word 5-gram sets at or above which a document is a copy [default: 0.7].")
 @click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
               help="Drop kept lines found on many pages of one site; pages grouped by URL host "
                    "[default] or input folder, or off.")
@@ -145,7 +150,8 @@ def main() -> None:
               help="Ray engine: shards of keys in each shuffle [default: twice the cluster's CPUs, or one per "
                    "2000 input files if more].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
-        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, site_repeats: str | None,
+        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, doc_dedup: bool | None,
+        doc_dedup_threshold: float | None, site_repeats: str | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
         verbose: bool, engine: str,
@@ -176,6 +182,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "names.mode": names_mode,
         "dedup.threshold": dedup_threshold,
         "dedup.enabled": False if no_dedup else None,
+        "doc_dedup.enabled": doc_dedup,
+        "doc_dedup.threshold": doc_dedup_threshold,
         "repeats.enabled": None if site_repeats is None else site_repeats != "off",
         "repeats.site": site_repeats if site_repeats in ("url", "folder") else None,
         "workers": workers,
@@ -192,6 +200,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError("--ray-address and --partitions need --engine ray")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
+    if engine == "ray" and config.doc_dedup.enabled:
+        raise click.UsageError("--doc-dedup runs in the local engine only for now")
     try:
         pipeline = Pipeline(config) if engine == "local" else _ray_pipeline(config)
     except ConfigError as exc:

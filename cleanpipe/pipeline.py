@@ -34,6 +34,7 @@ from typing import Any, Union
 from . import __version__
 from .comments import CommentDeduper, CommentSplitter
 from .config import Config, ConfigError
+from .docdedup import DocumentDeduper
 from .linemodel import MODEL_PATH, load_model
 from .log import event
 from .model import Document, Reject, Unchanged
@@ -208,6 +209,7 @@ class Pipeline:
         spool1 = work / "pass1.jsonl"
         stats, sites = NameStats(), SiteStats()
         seen_ids: dict[str, str] = {}
+        doc_dedup = DocumentDeduper(self.config.doc_dedup)
         store = carry.store
         current: _InputTrack | None = None
 
@@ -229,7 +231,9 @@ class Pipeline:
                 else:
                     yield item, True
 
-        with open(spool1, "w", encoding="utf-8") as fh:
+        def tracked() -> Iterator[Document | Reject]:
+            """Every item once, in order: input bookkeeping, staging for the store, duplicate ids."""
+            nonlocal current
             for item, new in expanded():
                 path = item.source.path if isinstance(item, Document) else item.path
                 if current is None or path != current.path:
@@ -244,22 +248,30 @@ class Pipeline:
                     current.seq += 1
                 if isinstance(item, Reject):
                     current.retry |= item.reason in RETRIED_REASONS
-                    yield "reject", item
+                    yield item
                     continue
                 current.sha = item.source.sha256
                 if item.id in seen_ids:
-                    yield "reject", Reject(kind="document", reason="duplicate-document", doc_id=item.id,
-                                           path=item.source.path, record=item.source.record,
-                                           detail=f"same content as {seen_ids[item.id]}")
+                    yield Reject(kind="document", reason="duplicate-document", doc_id=item.id,
+                                 path=item.source.path, record=item.source.record,
+                                 detail=f"same content as {seen_ids[item.id]}")
                     continue
                 seen_ids[item.id] = item.source.path
+                yield item
+            end_input()
+
+        items = doc_dedup.run(tracked()) if doc_dedup.config.enabled else tracked()
+        with open(spool1, "w", encoding="utf-8") as fh:
+            for item in items:  # near-duplicate documents are rejects here
+                if isinstance(item, Reject):
+                    yield "reject", item
+                    continue
                 if self.config.names.mode == "auto":
                     stats.add_document(item)
                 if self.config.repeats.enabled:
                     sites.add_document(item, self.config.repeats)
                 item.line_keys = []  # counted; no need to spool them
                 fh.write(dumps(item.to_dict()) + "\n")
-            end_input()
 
         merges: dict[str, Merge] = {}
         if self.config.names.mode == "auto":

@@ -54,7 +54,7 @@ import numpy as np
 
 from . import __version__
 from .comments import apply_verdicts, comment_doc_id
-from .config import Config, DedupConfig
+from .config import Config, ConfigError, DedupConfig
 from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_buckets
 from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
@@ -387,6 +387,8 @@ class RayPipeline(Pipeline):
         `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
         if not ray_available():
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
+        if self.config.doc_dedup.enabled:
+            raise ConfigError("near-duplicate documents (doc_dedup) run in the local engine only for now")
         paths = list(iter_input_paths(input_paths(inputs)))
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
