@@ -103,9 +103,10 @@ class DocumentStages:
                               detail=f"{stage.name} failed: {type(exc).__name__}: {exc}")
         if not doc.paragraphs and not doc.comments:
             strip_log = next((s for s in doc.stages if s.get("stage") == "strip"), {})
+            why = next((r["preview"] for r in strip_log.get("removed", []) if r.get("reason") == "html-too-deep"),
+                       "nothing left after removing site chrome")
             return Reject(kind="document", reason="no-content", path=doc.source.path,
-                          record=doc.source.record, doc_id=doc.id,
-                          detail="nothing left after removing site chrome",
+                          record=doc.source.record, doc_id=doc.id, detail=why,
                           extra={"removed": strip_log.get("removed", [])})
         return doc
 

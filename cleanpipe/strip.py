@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
+import lxml.etree
+import lxml.html
 import numpy as np
 
 from .config import StripConfig
@@ -589,13 +591,42 @@ def _element_text(element: Any, pieces: list[str], items: frozenset[Any]) -> Non
         pieces.append("\n")
 
 
+# libxml2 stops at 256 levels of nesting unless huge_tree is set: a deeper page lost all its text,
+# reported as "nothing left after removing site chrome". The other options are trafilatura's own.
+_HTML_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
+                                    remove_comments=True, remove_pis=True, huge_tree=True)
+
+
+MAX_HTML_DEPTH = 1000  # deeper pages defeat the extractor; said so instead of "no content"
+
+
+def _depth(tree: Any) -> int:
+    """Deepest nesting of elements (without recursion: the tree may be very deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _parse_html(html: str) -> Any:
+    try:
+        tree = lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=_HTML_PARSER)
+    except (ValueError, lxml.etree.ParserError, lxml.etree.XMLSyntaxError):
+        return None
+    return tree if tree is not None and len(tree) else None
+
+
 def clean_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
     """Main text of an HTML page via trafilatura; its comment sections apart, for the comments stage."""
     import trafilatura
 
     config = config or StripConfig()
     result = StripResult()
-    tree = trafilatura.load_html(html)
+    tree = _parse_html(html)
+    if tree is None:  # what our parser refuses, trafilatura's own loader may still read
+        tree = trafilatura.load_html(html)
     comments = _take_comment_sections(tree) if tree is not None else []
     extracted = None if tree is None else trafilatura.bare_extraction(
         tree,
@@ -608,6 +639,10 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
     )
     if extracted is None:
         result.removed.append({"lines": None, "reason": "no-article-text", "preview": ""})
+    if tree is not None and not result.paragraphs and not comments and (depth := _depth(tree)) > MAX_HTML_DEPTH:
+        result.removed.append({"lines": None, "reason": "html-too-deep",
+                               "preview": f"the page's HTML is nested at least {depth} levels deep; its text could not "
+                                          f"be extracted (over {MAX_HTML_DEPTH} levels)"})
     else:
         data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
         if config.html_fast:
