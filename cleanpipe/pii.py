@@ -29,7 +29,7 @@ PRIORITY = ("email", "iban", "credit_card", "ip", "phone")
 
 # Local part and dotted domain with a letter TLD; "user@localhost" (no TLD) is not an address.
 EMAIL = re.compile(
-    r"(?<![\w.%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9_%+\-])?"
+    r"(?<![\w.%+\-])(?<!\w')[A-Za-z0-9](?:[A-Za-z0-9._%+\-']*[A-Za-z0-9_%+\-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![\w\-]|\.\w)")
 # "logo@2x.png" is an image name, not an address
 FILE_TLDS = frozenset("png jpg jpeg gif svg webp avif bmp ico tif tiff pdf js css html htm mp4 mp3 zip".split())
