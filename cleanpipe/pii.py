@@ -134,8 +134,15 @@ def _cards(text: str) -> Iterable[Span]:
 
 def _ibans(text: str) -> Iterable[Span]:
     for m in IBAN.finditer(text):
-        if iban_ok(m.group()):
-            yield Span("iban", m.start(), m.end())
+        value = m.group()
+        # the pattern may run on into a following word ("... 9556 ISBN"): drop groups until it checks
+        while len(value.replace(" ", "")) >= 15:
+            if iban_ok(value):
+                yield Span("iban", m.start(), m.start() + len(value))
+                break
+            if " " not in value:
+                break
+            value = value.rsplit(" ", 1)[0]
 
 
 def _phones(text: str, region: str | None) -> Iterable[Span]:

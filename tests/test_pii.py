@@ -32,6 +32,7 @@ FOUND = [  # (text, kind, value)
     ("Card 5500-0000-0000-0004 was charged.", "credit_card", "5500-0000-0000-0004"),
     ("Pay to GB82 WEST 1234 5698 7654 32 by Friday.", "iban", "GB82 WEST 1234 5698 7654 32"),
     ("IBAN DE89370400440532013000.", "iban", "DE89370400440532013000"),
+    ("IBAN ES91 2100 0418 4502 0005 1332 ISBN 978-3-16-148410-0.", "iban", "ES91 2100 0418 4502 0005 1332"),
 ]
 
 PLACEHOLDER = {"email": "<EMAIL>", "phone": "<PHONE>", "ip": "<IP>", "credit_card": "<CREDIT_CARD>",
