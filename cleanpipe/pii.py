@@ -218,7 +218,8 @@ class PiiRedactor:
     """Last pass-2 stage: redacts (or annotates) PII in title, byline, paragraphs and comments.
 
     Runs after names, so its offsets point into the record's final `text`; each paragraph is
-    redacted on its own, so the record's paragraph spans (computed at write time) stay right."""
+    redacted on its own, so the record's paragraph spans (computed at write time) stay right.
+    In redact mode the previews of removed lines that earlier stages quote are redacted too."""
 
     name = "pii"
 
@@ -249,6 +250,22 @@ class PiiRedactor:
             comment.text = self._field(comment.text, 0, f"comments/{comment.id}", log) or ""
         entry: dict[str, Any] = {"stage": self.name, "mode": self.config.mode, "redactions": [
             {"field": f, "kind": k, "offsets": offsets} for (f, k), offsets in log.items()]}
+        if not self.annotate and (previews := self._redact_previews(doc.stages)):
+            entry["previews"] = previews
         doc.stages.append(entry)
         return doc
+
+    def _redact_previews(self, stages: list[dict[str, Any]]) -> int:
+        """Earlier stages quote the start of what they removed; those quotes must not carry PII
+        either. Returns how many previews changed (they have no offsets to record)."""
+        changed = 0
+        for stage in stages:
+            for item in stage.get("removed") or ():
+                preview = item.get("preview") if isinstance(item, dict) else None
+                if preview:
+                    new, spans = self.finder.redact(preview)
+                    if spans:
+                        item["preview"] = new
+                        changed += 1
+        return changed
 

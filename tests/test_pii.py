@@ -148,6 +148,24 @@ def test_stage_redacts_every_field_and_records_offsets_into_the_final_text():
     assert not any(value in dumped for value in VALUES)
 
 
+def test_previews_of_removed_lines_are_redacted_too():
+    doc = _doc()
+    doc.stages.append({"stage": "strip", "removed": [
+        {"lines": [3, 4], "reason": "outside-article", "preview": "Subscribe: write to news@example.org"},
+        {"lines": [9, 9], "reason": "outside-article", "preview": "Share this article"}]})
+    out = PiiRedactor(PiiConfig()).process(doc)
+    assert [r["preview"] for r in out.stages[0]["removed"]] == ["Subscribe: write to <EMAIL>", "Share this article"]
+    assert out.stages[-1]["previews"] == 1
+    kept = PiiRedactor(PiiConfig(mode="annotate")).process(_doc_with_preview())
+    assert kept.stages[0]["removed"][0]["preview"] == "Subscribe: write to news@example.org"
+
+
+def _doc_with_preview() -> Document:
+    doc = _doc()
+    doc.stages.append({"stage": "strip", "removed": [{"preview": "Subscribe: write to news@example.org"}]})
+    return doc
+
+
 def test_annotate_leaves_the_text_and_points_at_the_values():
     original = _doc()
     doc = PiiRedactor(PiiConfig(mode="annotate")).process(_doc())
