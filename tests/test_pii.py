@@ -47,7 +47,7 @@ NOT_PII = [
     "Beverly Hills, CA 90210 and 90210-1234.",
     "The square sits at 48.8566, 2.3522 (or 48.856614, 2.352222).",
     "Routers answer on 192.168.1.1, 10.0.0.1 or 127.0.0.1; the docs use 203.0.113.5 and 198.51.100.7 and 2001:db8::1.",
-    "Ping ::1 or 0.0.0.0, broadcast 255.255.255.255.",
+    "Ping ::1 or 0.0.0.0, broadcast 255.255.255.255; in C++ a::b and dead::beef are not addresses.",
     "In code: ssh user@localhost, then open logo@2x.png; follow @cleanpipe.",
     "The city has 8,336,817 people; the fund holds 1,234,567,890 dollars.",
     "Order no. 12345678901 shipped; the score was 24-17 and then 3-2.",
