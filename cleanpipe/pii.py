@@ -207,17 +207,36 @@ class PiiFinder:
         spans = self.find(text)
         if annotate or not spans:
             return text, spans
-        out, out_spans, last, length = [], [], 0, 0
-        for span in spans:
-            out.append(text[last:span.start])
-            length += span.start - last
-            placeholder = PLACEHOLDERS[span.kind]
-            out.append(placeholder)
-            out_spans.append(Span(span.kind, length, length + len(placeholder)))
-            length += len(placeholder)
-            last = span.end
-        out.append(text[last:])
-        return "".join(out), out_spans
+        return replace_spans(text, spans)
+
+
+def replace_spans(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
+    """`text` with each (sorted, non-overlapping) span replaced by its placeholder, and the
+    placeholders' spans in the new text."""
+    out, out_spans, last, length = [], [], 0, 0
+    for span in spans:
+        out.append(text[last:span.start])
+        length += span.start - last
+        placeholder = PLACEHOLDERS[span.kind]
+        out.append(placeholder)
+        out_spans.append(Span(span.kind, length, length + len(placeholder)))
+        length += len(placeholder)
+        last = span.end
+    out.append(text[last:])
+    return "".join(out), out_spans
+
+
+def _moved(pos: int, edits: list[tuple[int, int, int]], is_end: bool) -> int:
+    """Where `pos` of a text lands after the edits (old start, old end, new length), sorted by start."""
+    shift = 0
+    for start, end, length in edits:
+        if end <= pos:
+            shift += length - (end - start)
+        elif start < pos:
+            return start + shift + (length if is_end else 0)  # inside a replaced value: its placeholder
+        else:
+            break
+    return pos + shift
 
 
 def redact_text(text: str, config: PiiConfig | None = None) -> tuple[str, list[Span]]:
@@ -243,26 +262,41 @@ class PiiRedactor:
         self.finder = PiiFinder(self.config)
         self.annotate = self.config.mode == "annotate"
 
-    def _field(self, text: str | None, base: int, field_name: str, log: dict[tuple[str, str], list]) -> str | None:
+    def _field(self, text: str | None, field_name: str, log: dict[tuple[str, str], list],
+               edits: dict[str, list[tuple[int, int, int]]], base: int = 0, old_base: int = 0) -> str | None:
+        """`base`/`old_base`: where this text starts in its field after/before this stage (a paragraph
+        inside `text`)."""
         if not text:
             return text
-        new, spans = self.finder.redact(text, self.annotate)
-        for span in spans:
-            log.setdefault((field_name, span.kind), []).append([base + span.start, base + span.end])
+        spans = self.finder.find(text)
+        if self.annotate or not spans:
+            for span in spans:
+                log.setdefault((field_name, span.kind), []).append([base + span.start, base + span.end])
+            return text
+        new, placed = replace_spans(text, spans)
+        for span, place in zip(spans, placed, strict=True):
+            log.setdefault((field_name, span.kind), []).append([base + place.start, base + place.end])
+            edits.setdefault(field_name, []).append((old_base + span.start, old_base + span.end,
+                                                     place.end - place.start))
         return new
 
     def process(self, doc: Document) -> Document:
         if self.config.mode == "off":
             return doc
         log: dict[tuple[str, str], list] = {}
-        doc.title = self._field(doc.title, 0, "title", log)
-        doc.byline = self._field(doc.byline, 0, "byline", log)
-        offset = 0
+        edits: dict[str, list[tuple[int, int, int]]] = {}
+        doc.title = self._field(doc.title, "title", log, edits)
+        doc.byline = self._field(doc.byline, "byline", log, edits)
+        offset = old_offset = 0
         for para in doc.paragraphs:
-            para.text = self._field(para.text, offset, "text", log) or ""
+            old_length = len(para.text)
+            para.text = self._field(para.text, "text", log, edits, offset, old_offset) or ""
             offset += len(para.text) + 2  # paragraphs are joined by a blank line
+            old_offset += old_length + 2
         for comment in doc.comments:
-            comment.text = self._field(comment.text, 0, f"comments/{comment.id}", log) or ""
+            comment.text = self._field(comment.text, f"comments/{comment.id}", log, edits) or ""
+        if edits:
+            _remap_offsets(doc.stages, edits)
         entry: dict[str, Any] = {"stage": self.name, "mode": self.config.mode, "redactions": [
             {"field": f, "kind": k, "offsets": offsets} for (f, k), offsets in log.items()]}
         if not self.annotate and (previews := self._redact_previews(doc.stages)):
@@ -284,3 +318,13 @@ class PiiRedactor:
                         changed += 1
         return changed
 
+
+
+def _remap_offsets(stages: list[dict[str, Any]], edits: dict[str, list[tuple[int, int, int]]]) -> None:
+    """Earlier stages' offsets (names: `replacements` with `field` and `offsets`) point into the text
+    before placeholders changed its length; move them so they point into the final text too."""
+    for stage in stages:
+        for item in stage.get("replacements") or ():
+            moves = edits.get(item.get("field")) if isinstance(item, dict) else None
+            if moves and item.get("offsets"):
+                item["offsets"] = [[_moved(s, moves, False), _moved(e, moves, True)] for s, e in item["offsets"]]

@@ -148,6 +148,23 @@ def test_stage_redacts_every_field_and_records_offsets_into_the_final_text():
     assert not any(value in dumped for value in VALUES)
 
 
+def test_names_offsets_still_point_at_the_names_after_redaction():
+    from cleanpipe.names import Merge, NameNormalizer
+
+    doc = Document(id="d2", source=Source(path="p.txt", sha256="0" * 64, format="text"), title=None,
+                   paragraphs=[Paragraph("Mail liang.w@example.org or call (415) 555-2671 to reach Liang Wenfang."),
+                               Paragraph("Later Liang Wenfang wrote from 93.184.216.34 again, said Liang Wenfang.")],
+                   comments=[Comment(id="d2-c0", text="x@example.com says Liang Wenfang is right")])
+    doc = NameNormalizer([Merge("Liang Wenfang", "Liang Wenfeng", "edit-distance")]).process(doc)
+    doc = PiiRedactor(PiiConfig()).process(doc)
+    record = document_record(doc, {})
+    names = doc.stages[0]["replacements"]
+    texts = {"text": record["text"], "comments/d2-c0": record["comments"][0]["text"]}
+    found = [texts[r["field"]][s:e] for r in names for s, e in r["offsets"]]
+    assert found == ["Liang Wenfeng"] * 4
+    assert record["text"].count("<EMAIL>") == 1 and record["text"].count("<IP>") == 1
+
+
 def test_previews_of_removed_lines_are_redacted_too():
     doc = _doc()
     doc.stages.append({"stage": "strip", "removed": [
