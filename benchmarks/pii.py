@@ -73,6 +73,23 @@ TRAPS = [
 ]
 
 
+# Harder phone numbers, most of which the stage misses with region "US" (not in the synthetic score):
+# another country's national format, no area code, a bare digit run without a cue, and
+# obfuscated ones. Printed as found/missed so the limits stay visible.
+HARD_PHONES = [
+    ("Ring the London desk on 020 7946 0958.", "020 7946 0958"),
+    ("Telefon: 030 901820 (Berlin).", "030 901820"),
+    ("Inquiry 02-751-1500 (Seoul)", "02-751-1500"),
+    ("Call 555-0123 after six.", "555-0123"),
+    ("Reach him at 4155552671 any time.", "4155552671"),
+    ("The tip line is 415 555 2671.", "415 555 2671"),
+    ("Text (415)555-2671.", "(415)555-2671"),
+    ("Call four one five, five five five, two six seven one.", "four one five, five five five, two six seven one"),
+    ("Fax 972-3-561-3699 (Israel, no plus).", "972-3-561-3699"),
+    ("Toll free 1 (800) 273-8255.", "1 (800) 273-8255"),
+]
+
+
 def _card(rng: random.Random) -> str:
     prefix = rng.choice(CARD_PREFIX)
     length = 15 if prefix in ("34", "37") else 16
@@ -264,6 +281,14 @@ def main() -> None:
         print(f"{kind:<12} planted {c['planted']:>5}  precision {c['tp'] / found if found else 1:.3f}  "
               f"recall {c['tp'] / c['planted'] if c['planted'] else 1:.3f}  (fp {c['fp']}, fn {c['fn']})")
     print("\n".join(wrong[:40]))
+
+    finder = PiiFinder(PiiConfig())
+    print("\nharder phone formats (region US), found or missed:")
+    for text, value in HARD_PHONES:
+        start = text.index(value)
+        hit = any(s.kind == "phone" and s.start <= start and s.end >= start + len(value) - 1
+                  for s in finder.find(text))
+        print(f"  {'found ' if hit else 'missed'} {value!r}")
 
     texts = [text for text, _ in synthetic(args.sentences, args.seed)]
     if args.real:
