@@ -122,6 +122,10 @@ def main() -> None:
 @click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
               help="Drop kept lines found on many pages of one site; pages grouped by URL host "
                    "[default] or input folder, or off.")
+@click.option("--pii", "pii_mode", type=click.Choice(["redact", "annotate", "off"]),
+              help="E-mail addresses, phone numbers and public IP addresses in title, byline, text and "
+                   "comments: replace with <EMAIL>, <PHONE>, <IP> [default], only record where they are, "
+                   "or leave alone. More kinds and the phone region in the config's [pii] table.")
 @click.option("--workers", "-j", type=click.IntRange(1),
               help="Processes for per-page work [default: the number of CPUs].")
 @click.option("--doc-timeout", type=click.FloatRange(0),
@@ -151,7 +155,7 @@ def main() -> None:
                    "2000 input files if more].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, doc_dedup: bool | None,
-        doc_dedup_threshold: float | None, site_repeats: str | None,
+        doc_dedup_threshold: float | None, site_repeats: str | None, pii_mode: str | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
         verbose: bool, engine: str,
@@ -186,6 +190,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "doc_dedup.threshold": doc_dedup_threshold,
         "repeats.enabled": None if site_repeats is None else site_repeats != "off",
         "repeats.site": site_repeats if site_repeats in ("url", "folder") else None,
+        "pii.mode": pii_mode,
         "workers": workers,
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,

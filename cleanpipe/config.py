@@ -80,6 +80,17 @@ class RepeatsConfig:
     max_removed_share: float = 0.5  # 3+ repeated paragraphs covering more of a page: a near-copy, left alone
 
 
+PII_KINDS = ("email", "phone", "ip", "credit_card", "iban")
+
+
+@dataclass
+class PiiConfig:
+    mode: str = "redact"  # redact: replace with <KIND> | annotate: only record the spans | off
+    # card numbers and IBANs are opt-in: long digit runs in news text are rarely either
+    kinds: list[str] = field(default_factory=lambda: ["email", "phone", "ip"])
+    region: str = "US"  # phone numbers written without +country code are read as this country's; "": only +CC
+
+
 @dataclass
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
@@ -88,6 +99,7 @@ class Config:
     doc_dedup: DedupConfig = field(default_factory=_document_dedup)  # whole documents (their text)
     names: NamesConfig = field(default_factory=NamesConfig)
     repeats: RepeatsConfig = field(default_factory=RepeatsConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
@@ -122,6 +134,16 @@ class Config:
             raise ConfigError(f"repeats.min_pages must be >= 2, got {self.repeats.min_pages}")
         if not 0.0 <= self.repeats.min_share <= 1.0 or not 0.0 < self.repeats.max_removed_share <= 1.0:
             raise ConfigError("repeats.min_share must be in [0, 1] and repeats.max_removed_share in (0, 1]")
+        if self.pii.mode not in ("redact", "annotate", "off"):
+            raise ConfigError(f"pii.mode must be redact, annotate or off, got {self.pii.mode!r}")
+        if not isinstance(self.pii.kinds, list) or not set(self.pii.kinds) <= set(PII_KINDS):
+            raise ConfigError(f"pii.kinds must be a list of {', '.join(PII_KINDS)}, got {self.pii.kinds!r}")
+        if self.pii.mode != "off" and self.pii.region:
+            import phonenumbers  # only needed when the stage runs
+
+            if self.pii.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                raise ConfigError(f"pii.region must be a two-letter region phonenumbers knows, "
+                                  f"got {self.pii.region!r}")
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         if self.doc_timeout < 0:

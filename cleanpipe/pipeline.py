@@ -39,6 +39,7 @@ from .linemodel import MODEL_PATH, load_model
 from .log import event
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
+from .pii import PiiRedactor
 from .read import Reader
 from .repeats import RepeatFilter, SiteStats, site_of
 from .state import StateStore
@@ -280,6 +281,7 @@ class Pipeline:
         merges.update((m.variant, m) for m in self.alias_merges)  # a reviewed file wins
         summary.name_merges = len(merges)
         normalizer = NameNormalizer(merges.values())
+        pii = PiiRedactor(self.config.pii)
         deduper = CommentDeduper(self.config.dedup)
         repeats = RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None
 
@@ -298,6 +300,7 @@ class Pipeline:
                         continue
                 if self.config.names.mode != "off":
                     doc = normalizer.process(doc)
+                doc = pii.process(doc)  # last, so its offsets point into the final text
                 dst.write(dumps(doc.to_dict()) + "\n")
         spool1.unlink()
 

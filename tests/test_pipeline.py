@@ -44,7 +44,7 @@ def test_record_contract(tmp_path):
     assert set(doc["source"]) >= {"path", "sha256", "format", "url", "record"}
     prov = doc["provenance"]
     assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["processed_at"].endswith("Z")
-    assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names"]
+    assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names", "pii"]
     raw_lines = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8").split("\n")
     for para in doc["paragraphs"]:
         a, b = para["source_lines"]
