@@ -70,6 +70,7 @@ _HTML_SNIFF = re.compile(rb"<(!doctype html|html|head|body|div|p|article)\b", re
 # Control characters that never occur in real text (NUL..BS, SO..US less ESC, DEL)
 _BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _STRAY_BYTE = re.compile("[\udc80-\udcff]")  # a byte UTF-8 could not decode, as surrogateescape holds it
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 _ESCAPED_BYTE = re.compile(r"\\(\\|x[0-9a-f]{2})")
 
@@ -629,10 +630,15 @@ class Reader:
             return Reject(kind="record", reason="no-content", path=shown, record=index,
                           detail="record has no non-empty string field among " + ", ".join(BODY_FIELDS))
         body, content_type = found
+        # a JSON "\ud800" escape with no partner cannot be written as UTF-8: U+FFFD, counted
+        body, lone = _LONE_SURROGATE.subn("\ufffd", body)
         record_id = str(record["id"]) if record.get("id") is not None else None
         source = Source(path=shown, sha256=sha, format=fmt, url=_record_url(record), record=index,
                         content_type=content_type, encoding="utf-8", record_id=record_id)
-        return _make_doc(_normalize(body), source, {"record_id": record_id} if record_id else None)
+        log: dict[str, Any] = {"record_id": record_id} if record_id else {}
+        if lone:
+            log["replaced_chars"] = lone
+        return _make_doc(_normalize(body), source, log)
 
     def _read_jsonl(self, shown: str, opened: _Opened) -> Iterator[Document | Reject]:
         max_bytes, any_line = self.config.max_bytes, False

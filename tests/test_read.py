@@ -391,6 +391,14 @@ def test_truncated_jsonl_gz_keeps_the_records_before_the_cut(tmp_path):
     assert rej.reason == "truncated-gzip" and rej.is_error
 
 
+def test_json_lone_surrogate_escape_becomes_replacement_character(tmp_path):
+    (tmp_path / "s.jsonl").write_text('{"text": "Lone \\ud800 here, pair \\ud83d\\ude00 kept"}\n')
+    (doc,) = read_all([tmp_path / "s.jsonl"])
+    assert doc.content == "Lone \ufffd here, pair \U0001f600 kept"
+    assert doc.stages == [{"stage": "read", "replaced_chars": 1}]
+    doc.content.encode("utf-8")
+
+
 def test_jsonl_line_over_max_bytes_is_one_reject_and_the_rest_are_read(tmp_path):
     lines = [json.dumps({"text": "short one"}), json.dumps({"text": "x" * 5000}), json.dumps({"text": "after"})]
     (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
