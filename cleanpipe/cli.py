@@ -131,7 +131,9 @@ def main() -> None:
 @click.option("--doc-timeout", type=click.FloatRange(0),
               help="Seconds one page may take to strip before its worker is stopped and the page rejected; "
                    "0 for no limit [default: 120].")
-@click.option("--max-bytes", type=click.IntRange(1), help="Reject inputs larger than this (after gunzip).")
+@click.option("--max-bytes", type=click.IntRange(1),
+              help="Reject a record or plain file larger than this (after decompression); a container "
+                   "(WARC, JSON lines) may be any size.")
 @click.option("--format", "input_format", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
               help="Treat every input as this format instead of guessing [default: auto].")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False),

@@ -30,7 +30,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class ReadConfig:
-    max_bytes: int = 50_000_000  # larger inputs (after gunzip) are rejected, not truncated
+    max_bytes: int = 50_000_000  # a larger record or plain file (after decompression) is rejected, not truncated
     input_format: str = "auto"  # auto | text | html | jsonl | warc
 
 

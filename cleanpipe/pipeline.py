@@ -130,6 +130,7 @@ class RunSummary:
     seconds: float = 0.0
     name_merges: int = 0
     unchanged_inputs: int = 0  # inputs skipped because an earlier run processed the same content
+    skipped_records: Counter[str] = field(default_factory=Counter)  # container records that are not pages
     files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -141,14 +142,17 @@ class RunSummary:
     def line(self) -> str:
         rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejects.items())) or "none"
         carried = f" ({self.unchanged_inputs} inputs unchanged since the last run)" if self.unchanged_inputs else ""
+        skipped = (f"; {sum(self.skipped_records.values())} container records skipped (not pages)"
+                   if self.skipped_records else "")
         return (f"cleanpipe: {self.documents} documents{carried}, {self.comments_kept} comments kept, "
-                f"{self.comments_dropped} duplicate comments dropped, rejects: {rej}; "
+                f"{self.comments_dropped} duplicate comments dropped, rejects: {rej}{skipped}; "
                 f"{self.seconds:.1f}s")
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["processed_inputs"] = self.inputs - self.unchanged_inputs  # read and stripped by this run
         d["rejects"] = dict(self.rejects)
+        d["skipped_records"] = dict(self.skipped_records)
         d["exit_code"] = self.exit_code
         return d
 
@@ -175,9 +179,12 @@ class Pipeline:
         self.config_sha256 = self.config.sha256(alias_bytes + model_bytes)
 
     # -- pass 1 -----------------------------------------------------------------------------------
-    def _mapped(self, inputs: Iterable[str],
-                skip: Callable[[str, str], bool] | None = None) -> Iterator[Document | Reject | Unchanged]:
-        items = Reader(self.config.read, skip=skip).run(inputs)
+    def _mapped(self, inputs: Iterable[str], skip: Callable[[str, str], bool] | None = None,
+                exclude: Iterable[str | os.PathLike[str]] = (),
+                skipped: Counter[str] | None = None) -> Iterator[Document | Reject | Unchanged]:
+        """Read and strip; `skipped` receives the reader's counts of records that are not pages."""
+        reader = Reader(self.config.read, skip=skip, exclude=exclude)
+        items = _counting(reader.run(inputs), reader.skipped, skipped)
         workers, timeout = self.config.workers, self.config.doc_timeout
         if workers <= 1 and not timeout:  # no budget to enforce: stay in this process
             stages = DocumentStages(self.config)
@@ -225,7 +232,7 @@ class Pipeline:
 
         def expanded() -> Iterator[tuple[Document | Reject, bool]]:
             """Mapped items, with an unchanged input's items from the store; True for new ones."""
-            for item in self._mapped(inputs, carry.skip):
+            for item in self._mapped(inputs, carry.skip, carry.exclude, summary.skipped_records):
                 if isinstance(item, Unchanged):
                     summary.unchanged_inputs += 1
                     assert store is not None
@@ -376,6 +383,7 @@ class Pipeline:
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
         carry = self._carry_from(store, force) if store is not None else Carry()
+        carry.exclude = [str(out)] + ([str(store.path.parent)] if store is not None else [])
         event("start", f"run {run_id}: {len(inputs)} input path(s) into {out}", run_id=run_id, inputs=inputs,
               out=str(out), config_sha256=self.config_sha256, state=store is not None)
         docs_out = AtomicJsonl(out / DOCUMENTS_FILE, run_id)
@@ -421,6 +429,13 @@ def _log_reject(rej: Reject) -> None:
           kind=rej.kind, reason=rej.reason, path=rej.path, record=rej.record, doc_id=rej.doc_id, detail=rej.detail)
 
 
+def _counting(items: Iterator[Any], source: Counter[str], into: Counter[str] | None) -> Iterator[Any]:
+    """Pass `items` through; when they end, add the reader's counts to `into`."""
+    yield from items
+    if into is not None:
+        into.update(source)
+
+
 # a page that timed out or crashed its worker may pass next time: its input is not remembered as done
 RETRIED_REASONS = ("timeout", "worker-crash")
 
@@ -443,3 +458,4 @@ class Carry:
 
     store: StateStore | None = None
     skip: Callable[[str, str], bool] | None = None
+    exclude: list[str] = field(default_factory=list)  # never inputs: the output and state folders

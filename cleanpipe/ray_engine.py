@@ -392,7 +392,7 @@ class RayPipeline(Pipeline):
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
         if self.config.doc_dedup.enabled:
             raise ConfigError("near-duplicate documents (doc_dedup) run in the local engine only for now")
-        paths = list(iter_input_paths(input_paths(inputs)))
+        paths = list(iter_input_paths(input_paths(inputs), exclude=[out_dir]))  # never read our own output
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
         out = Path(out_dir)

@@ -639,10 +639,6 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
     )
     if extracted is None:
         result.removed.append({"lines": None, "reason": "no-article-text", "preview": ""})
-    if tree is not None and not result.paragraphs and not comments and (depth := _depth(tree)) > MAX_HTML_DEPTH:
-        result.removed.append({"lines": None, "reason": "html-too-deep",
-                               "preview": f"the page's HTML is nested at least {depth} levels deep; its text could not "
-                                          f"be extracted (over {MAX_HTML_DEPTH} levels)"})
     else:
         data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
         if config.html_fast:
@@ -657,6 +653,10 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
                 result.paragraphs.append(Paragraph(text=para, source_lines=None))
         result.removed.append({"lines": None, "reason": "html-boilerplate",
                                "preview": "everything trafilatura did not keep as main text or comments"})
+    if tree is not None and not result.paragraphs and not comments and (depth := _depth(tree)) > MAX_HTML_DEPTH:
+        result.removed.append({"lines": None, "reason": "html-too-deep",
+                               "preview": f"the page's HTML is nested at least {depth} levels deep; its text could not "
+                                          f"be extracted (over {MAX_HTML_DEPTH} levels)"})
     for line in comments:
         if line and COMMENTS_HEADING.match(line):  # "12 Comments", "Leave a Reply": the section's own heading
             result.removed.append({"lines": None, "reason": "comments-heading", "preview": line[:PREVIEW_CHARS]})

@@ -185,3 +185,18 @@ def test_a_republished_story_is_a_near_duplicate_document_with_both_urls(tmp_pat
     assert rej["url"] == "https://partner.example/2026/tram"
     assert rej["duplicate_of_url"] == "https://courier.example/tram" and rej["similarity"] >= 0.7
     assert summary.exit_code == EXIT_OK  # a duplicate is a result, not an error
+
+
+def test_out_inside_the_inputs_is_never_read_back(tmp_path):
+    """Regression (#18.4): `cleanpipe run d --out d/clean` three times gave 5, 10, ... documents."""
+    import shutil
+
+    src = tmp_path / "d"
+    shutil.copytree(RAW, src)
+    counts = [Pipeline(Config(workers=1, doc_timeout=0)).run([str(src)], src / "clean").documents for _ in range(3)]
+    assert counts == [5, 5, 5]
+    other = tmp_path / "e"
+    shutil.copytree(RAW, other)
+    counts = [Pipeline(Config(workers=1, doc_timeout=0)).run([str(other)], other / "o", state_dir=other / "s")
+              .documents for _ in range(2)]
+    assert counts == [5, 5]  # a --state folder inside the inputs is not read either
