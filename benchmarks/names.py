@@ -119,6 +119,8 @@ def main() -> int:
 
     correct = wrong = planted_total = 0
     wrong_pairs, missed = Counter(), Counter()
+    kind_of = {(surface, canonical): kind for canonical, variants in ENTITIES.items() for kind, surface in variants}
+    planted_by_kind, hit_by_kind = Counter(), Counter()
     for doc, planted in zip(docs, truth, strict=True):
         planted_total += sum(planted.values())
         done = Counter()
@@ -131,6 +133,8 @@ def main() -> int:
                 wrong += n - ok
                 wrong_pairs[pair] += n - ok
         for pair, n in planted.items():
+            planted_by_kind[kind_of[pair]] += n
+            hit_by_kind[kind_of[pair]] += min(n, done.get(pair, 0))
             if done.get(pair, 0) < n:
                 missed[pair] += n - done.get(pair, 0)
     total = correct + wrong
@@ -142,6 +146,7 @@ def main() -> int:
         "wrong_on_rare_distinct_names": traps,
         "precision_other_look_alikes": round(correct / (total - traps), 4) if total > traps else 1.0,
         "recall": round(correct / planted_total, 4) if planted_total else 1.0,
+        "recall_by_kind": {k: round(hit_by_kind[k] / n, 4) for k, n in sorted(planted_by_kind.items())},
         "replacements": total, "planted": planted_total,
         "pass1_collect_and_cluster_s": round(pass1, 2), "pass2_apply_s": round(pass2, 2),
         "wrong": {f"{a} -> {b}": n for (a, b), n in wrong_pairs.most_common()},

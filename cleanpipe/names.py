@@ -8,12 +8,14 @@ Two sources of variant -> canonical mappings:
   fingerprint that ignores case, spaces, hyphens and diacritics ("High Flyer" /
   "High-Flyer"), then one-token edit-distance neighbours ("Liang Wenfang" /
   "Liang Wenfeng", "DeekSeek" / "DeepSeek"). A variant is merged only into a
-  much more frequent form; tokens with digits ("V3", "GPT-4"), tokens whose
-  first letter differs ("Zhang" / "Chang") and variants that are frequent
-  themselves are never merged.
+  much more frequent form, and only when no guard refuses it: a common word
+  (per wordfreq), capitals, a headline form, an acronym or version, an
+  inflection, a compound of words, a name of its own (see `_collision_guard`,
+  `_edit_guard`; the README lists them with the real failures behind them).
 
 `NameNormalizer` applies a mapping to a document and records every change
-with its character offsets in the output text.
+with its character offsets in the output text; a merge found in the corpus
+rewrites only the exact spelling it was found as.
 """
 
 from __future__ import annotations
@@ -307,8 +309,8 @@ def _edit_guard(tok: str, ctok: str) -> str | None:
     if _capital_run(tok) or _capital_run(ctok):
         return "acronym"  # "ISSN" / "ISBN", "USB-A" / "USB-C", "APKs" / "APIs": different things
     short, long_ = sorted((tok.casefold(), ctok.casefold()), key=len)
-    if long_ in (short + "s", short + "'s", short + "’s"):
-        return "inflection"  # "MacBooks" / "MacBook": a plural, not a typo
+    if long_.startswith(short) and long_[len(short):] in ("s", "'s", "’s", "n", "e"):
+        return "inflection"  # "MacBooks" / "MacBook", "Beklagten" / "Beklagte": an ending, not a typo
     i = _diff_span(tok, ctok)[0]
     if 0 < i < len(tok) and (tok[i].isupper() or ctok[i:i + 1].isupper()) and (
             tok[i - 1].isalpha() or tok[i - 1] in _HYPHENS):

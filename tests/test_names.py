@@ -121,6 +121,7 @@ def test_auto_merges_never_turn_words_into_capitals():
     ({"Type-Cx": 100, "Type-Cy": 1}, ("Type-Cy", "Type-Cx"), "short-part"),
     ({"McFee": 30, "McBee": 1}, ("McBee", "McFee"), "first-letter"),
     ({"MacBook": 30, "MacBooks": 1}, ("MacBooks", "MacBook"), "inflection"),
+    ({"Die Beklagte": 30, "Die Beklagten": 1}, ("Die Beklagten", "Die Beklagte"), "inflection"),
     ({"Anna Berg": 40, "Anna Borg": 5}, ("Anna Borg", "Anna Berg"), "own-name"),      # both occur as names
     ({"NEW YORK": 20, "New York": 5}, ("New York", "NEW YORK"), ""),  # capitals never become canonical
     ({"New York": 20, "NEW YORK": 5}, ("NEW YORK", "New York"), "capitals"),
