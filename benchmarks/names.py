@@ -4,8 +4,10 @@
 
 Pages are sentences that mention fictional people and organisations. Most
 mentions use the canonical form; a few use a planted variant (typo,
-transcription error, spacing or hyphen, case, diacritics or transliteration,
-initials). Beside them stand look-alike names that are different entities and
+transcription error, spacing or hyphen, case, capitals, diacritics or
+transliteration, initials). Capitals ("INGRID SOLBERG") are left alone on
+purpose since issue 19: text in capitals is a style (headlines, credits), not
+a misspelling, so their recall is expected to be 0. Beside them stand look-alike names that are different entities and
 must never change: pairs that are both frequent ("Anna Berg" / "Anna Borg",
 "Wendy Chang" / "Wendy Zhang", "GPT-4" / "GPT-3") and rare distinct names one
 letter from a frequent one ("Mark Jansen" next to "Mark Janssen"), which no
@@ -34,16 +36,16 @@ from cleanpipe.names import NameNormalizer, NameStats, find_variants  # noqa: E4
 
 # canonical -> planted variants (kind, surface)
 ENTITIES: dict[str, list[tuple[str, str]]] = {
-    "Ingrid Solberg": [("typo", "Ingrid Solbreg"), ("case", "INGRID SOLBERG")],
+    "Ingrid Solberg": [("typo", "Ingrid Solbreg"), ("capitals", "INGRID SOLBERG")],
     "Henrik Aalto": [("initials", "H. Aalto"), ("typo", "Henrik Aatlo")],
     "Liang Wenfeng": [("transcription", "Liang Wenfang")],
     "Jörg Müller": [("diacritics", "Jorg Muller"), ("transliteration", "Joerg Mueller")],
     "Amir Haddad": [("typo", "Amir Hadad")],
     "Tessa Marlow": [("transcription", "Tessa Marlowe")],
-    "Nordvik Transit": [("spacing", "NordVik Transit"), ("case", "NORDVIK TRANSIT")],
+    "Nordvik Transit": [("spacing", "NordVik Transit"), ("capitals", "NORDVIK TRANSIT")],
     "High-Flyer": [("hyphen", "High Flyer"), ("spacing", "HighFlyer")],
-    "DeepHarbor": [("spacing", "Deep Harbor"), ("typo", "DeepHarbour")],
-    "OpenQuay": [("spacing", "Open Quay"), ("case", "OPENQUAY")],
+    "DeepHarbor": [("spacing", "Deep Harbor"), ("typo", "DeepHarbour"), ("case", "Deepharbor")],
+    "OpenQuay": [("spacing", "Open Quay"), ("capitals", "OPENQUAY"), ("case", "Openquay")],
     "Westhaven Marine Lab": [("typo", "Westhavn Marine Lab")],
     "Marit Berge": [("diacritics", "Marít Berge")],
     "Søren Kierland": [("transliteration", "Soeren Kierland"), ("diacritics", "Soren Kierland")],

@@ -90,6 +90,8 @@ def _distinctive_single(token: str) -> bool:
 
 
 _HYPHENS = "-‐‑"
+# an apostrophe inside a word ("Stu-art’h", "O'Neill"), as opposed to a possessive ending ("DeepSeek’s")
+_INNER_APOSTROPHE = r"['’](?!s\b)\w"
 _SEP = r"[\s\-‐‑]+"
 _UPPER = "".join(c for c in map(chr, range(0x250)) if c.isupper()) + "Α-ΩА-Я"
 # A capitalized token or an initial ("J."), then more of them or numbers joined by single spaces.
@@ -103,9 +105,11 @@ _SPAN = re.compile(rf"(?<![\w-]){_CAP}(?: (?:{_CAP}|\d(?:[\w.]*\w)?(?![\w-])))*"
 
 
 def candidate_names(text: str) -> list[str]:
-    """Capitalized spans (2-4 tokens) and distinctive single tokens, in order of appearance."""
+    """Capitalized spans (2-4 tokens), distinctive single tokens and capitalized words inside a sentence."""
     out: list[str] = []
     for m in _SPAN.finditer(text):
+        if re.match(_INNER_APOSTROPHE, text[m.end():]):
+            continue  # "Stu-art’h" is one name, not "Stu-art" (a possessive "’s" is fine)
         toks = m.group().split(" ")
         for tok in toks:
             # "AND", "WHAT", "THANK" in menus and buttons are shouted words, not acronyms
@@ -117,7 +121,27 @@ def candidate_names(text: str) -> list[str]:
             continue  # "THANK YOU", "HOME AND GARDEN": shouted words
         if 2 <= len(toks) <= _MAX_SPAN:
             out.append(" ".join(toks))
+        elif (len(toks) == 1 and not _distinctive_single(toks[0]) and toks[0][0].isupper()
+              and sum(c.isalpha() for c in toks[0]) >= 3 and not _sentence_start(text, m.start())):
+            # a capitalized word inside a sentence is a name ("Deepseek" beside "DeepSeek"); at a
+            # sentence's start it may be any word ("Thanks", "Well"), so it is not counted there
+            out.append(toks[0])
     return out
+
+
+_OPENERS = " \t\"'“‘«(*•–—-"
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    i = at - 1
+    while i >= 0 and text[i] in _OPENERS:
+        i -= 1
+    return i < 0 or text[i] in ".!?:;|>\n"
+
+
+def _plain_single(name: str) -> bool:
+    """One capitalized word: a name for key collision (case, diacritics), never for an edit."""
+    return " " not in name and not _distinctive_single(name)
 
 
 def fingerprint(name: str, transliterate: bool = False) -> str:
@@ -275,6 +299,10 @@ def _collision_guard(variant: str, canonical: str) -> str | None:
     if variant.isupper() and not canonical.isupper():
         # the other way round it is a style, not a typo: a headline, a credit line, a reference key "[OAUTH]"
         return "capitals"
+    if _plain_single(canonical) and len(_words(variant)) == 1:
+        # a lone capitalized word is a name only to become a CamelCase brand ("Deepseek" -> "DeepSeek"):
+        # German capitalizes every noun, and "Sägen" / "Sagen", "WählerIn" / "Wählerin" are different words
+        return "single-word"
     if any(c.isdigit() for c in variant + canonical) and variant.casefold() != canonical.casefold():
         return "version"  # "Rs 25" / "RS-25", "MP 1" / "MP1": spacing beside a number tells models apart
     vw, cw = _words(variant), _words(canonical)
@@ -397,7 +425,7 @@ def find_variants(stats: NameStats, config: NamesConfig | None = None,
                 top[1] = n
     index: dict[tuple, list[str]] = {}
     for name in sorted(counts):
-        if counts[name] < config.min_canonical_count:
+        if counts[name] < config.min_canonical_count or _plain_single(name):
             continue
         toks = name.split(" ")
         for pos, tok in enumerate(toks):
@@ -407,7 +435,9 @@ def find_variants(stats: NameStats, config: NamesConfig | None = None,
             for d in _deletions(tok):
                 index.setdefault((len(toks), pos, others, d), []).append(name)
     for name in sorted(counts):
-        if name in merges:
+        # a lone surname one letter from another ("Cohn" / "Cohen", "Meyer" / "Mayer") is too often
+        # another person: without a second token to agree on, an edit is never trusted
+        if name in merges or _plain_single(name):
             continue
         toks = name.split(" ")
         found: dict[str, int] = {}
@@ -552,7 +582,7 @@ class NameNormalizer:
             alternatives = sorted(self.merges, key=len, reverse=True)
             body = "|".join(_variant_pattern(v) for v in alternatives)
             self._pattern: re.Pattern[str] | None = re.compile(
-                rf"(?<![\w@/.\-])(?:{body})(?![\w@\-]|\.\w)", re.IGNORECASE)
+                rf"(?<![\w@/.\-])(?<!\w['’])(?:{body})(?![\w@\-]|\.\w|{_INNER_APOSTROPHE})", re.IGNORECASE)
         else:
             self._pattern = None
 

@@ -132,7 +132,10 @@ def test_auto_merges_never_turn_words_into_capitals():
     ({"RS-25": 20, "Rs 25": 1}, ("Rs 25", "RS-25"), ""),
     ({"Rs-25": 20, "Rs 25": 1}, ("Rs 25", "Rs-25"), "version"),
     ({"DeepSeek R1": 20, "DeepSeek-R1": 2}, ("DeepSeek-R1", "DeepSeek R1"), "version"),
+    ({"Sagen": 20, "Sägen": 1}, ("Sägen", "Sagen"), "single-word"),      # German nouns, from a real page
+    ({"Wählerin": 20, "WählerIn": 1}, ("WählerIn", "Wählerin"), "single-word"),
     ({"Space X": 20, "SpaceX": 1}, None, None),  # control: a split name merges (no refusal)
+    ({"DeepSeek": 20, "Deepseek": 1}, None, None),  # control: a lone word becomes a CamelCase brand
 ])
 def test_each_guard_refuses_its_real_failure(counts, pair, guard):
     got = refused(counts)
@@ -155,6 +158,15 @@ def test_versions_and_models_never_merge():
                    "Python 3": 10, "Python 3.": 1}) == {}
     assert "Python 3" in candidate_names("It runs on Python 3.") and "Python 3." not in candidate_names(
         "It runs on Python 3.")
+
+
+def test_a_name_inside_a_longer_word_is_left_alone():
+    # a real page's "Stu-art’h" (a name) became "Stuart’h" through the merge "Stu-art" -> "Stuart"
+    assert candidate_names("He has a name. Stu-art’h sat down; the DeepSeek’s model") == ["DeepSeek"]
+    norm = NameNormalizer([Merge("Stu-art", "Stuart", "key-collision"), Merge("DeekSeek", "DeepSeek", "edit-distance")])
+    doc = doc_of("Stu-art’h sat down. Stu-art's hat. DeekSeek’s model, O'DeekSeek.")
+    norm.process(doc)
+    assert doc.text == "Stu-art’h sat down. Stuart's hat. DeepSeek’s model, O'DeekSeek."
 
 
 def test_auto_merge_rewrites_only_the_spelling_it_was_found_as():
@@ -226,6 +238,12 @@ def test_transliteration_and_initials():
 
 def test_initials_stay_when_ambiguous():
     assert merged({"James Dorn": 4, "Jane Dorn": 5, "J. Dorn": 1}) == {}
+
+
+def test_a_capitalized_word_is_a_name_inside_a_sentence_only():
+    got = candidate_names("Thanks for reading. Well, the firm Deepseek said so. Black cars. “Vaccaro agreed.")
+    assert got == ["Deepseek"]
+    assert candidate_names("It was Black who said so.") == ["Black"]
 
 
 def test_candidate_names_keep_initials():
