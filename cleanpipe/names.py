@@ -67,6 +67,12 @@ def _common_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    # every word of the small lists (zipf 3 and up, any of WORD_LANGUAGES): a real word, if not a common one
+    return frozenset(word for lang in WORD_LANGUAGES for word in get_frequency_dict(lang, "small"))
+
+
 def is_common_word(token: str) -> bool:
     """True when `token` (any case) is a common word of one of WORD_LANGUAGES, per wordfreq."""
     return token.casefold() in _common_words()
@@ -337,8 +343,11 @@ def _edit_guard(tok: str, ctok: str) -> str | None:
     if _capital_run(tok) or _capital_run(ctok):
         return "acronym"  # "ISSN" / "ISBN", "USB-A" / "USB-C", "APKs" / "APIs": different things
     short, long_ = sorted((tok.casefold(), ctok.casefold()), key=len)
-    if long_.startswith(short) and long_[len(short):] in ("s", "'s", "’s", "n", "e"):
-        return "inflection"  # "MacBooks" / "MacBook", "Beklagten" / "Beklagte": an ending, not a typo
+    ending = long_[len(short):] if long_.startswith(short) else None
+    # "MacBooks" / "MacBook" is a plural; "Beklagten" / "Beklagte" too, as "Beklagte" is a word,
+    # whereas "Rya" / "Ryan" (not a word) is a dropped letter
+    if ending in ("s", "'s", "’s") or (ending in ("n", "e") and re.split(_SEP, short)[-1] in _known_words()):
+        return "inflection"
     i = _diff_span(tok, ctok)[0]
     if 0 < i < len(tok) and (tok[i].isupper() or ctok[i:i + 1].isupper()) and (
             tok[i - 1].isalpha() or tok[i - 1] in _HYPHENS):

@@ -72,6 +72,7 @@ def test_key_collision_and_edit_distance_merges():
     ("Joe Vaccaro", "Joe Vaccrao"),          # transposition
     ("Matthew Brock", "Matthw Brock"),       # dropped letter
     ("Kyle Brain", "Kye Brain"),             # dropped letter, 3 left
+    ("Lachlan Ryan", "Lachlan Rya"),         # dropped last letter (not an ending: "Rya" is no word)
     ("Samus Aran", "Samus Arran"),           # doubled letter
     ("Wellness Gesichtsbehandlung", "Wellness Gesichtsbehanldung"),
     ("SpaceX", "Space X"),                   # split token
