@@ -98,6 +98,7 @@ def _distinctive_single(token: str) -> bool:
 _HYPHENS = "-‐‑"
 # an apostrophe inside a word ("Stu-art’h", "O'Neill"), as opposed to a possessive ending ("DeepSeek’s")
 _INNER_APOSTROPHE = r"['’](?!s\b)\w"
+_INNER_APOSTROPHE_AT = re.compile(_INNER_APOSTROPHE)
 _SEP = r"[\s\-‐‑]+"
 _UPPER = "".join(c for c in map(chr, range(0x250)) if c.isupper()) + "Α-ΩА-Я"
 # A capitalized token or an initial ("J."), then more of them or numbers joined by single spaces.
@@ -114,12 +115,13 @@ def candidate_names(text: str) -> list[str]:
     """Capitalized spans (2-4 tokens), distinctive single tokens and capitalized words inside a sentence."""
     out: list[str] = []
     for m in _SPAN.finditer(text):
-        if re.match(_INNER_APOSTROPHE, text[m.end():]):
+        if _INNER_APOSTROPHE_AT.match(text, m.end()):
             continue  # "Stu-art’h" is one name, not "Stu-art" (a possessive "’s" is fine)
         toks = m.group().split(" ")
-        for tok in toks:
+        distinct = [_distinctive_single(tok) for tok in toks]
+        for tok, is_distinct in zip(toks, distinct, strict=True):
             # "AND", "WHAT", "THANK" in menus and buttons are shouted words, not acronyms
-            if _distinctive_single(tok) and not (tok.isupper() and is_common_word(tok)):
+            if is_distinct and not (tok.isupper() and is_common_word(tok)):
                 out.append(tok)
         while toks and (toks[0].lower() in STOPWORDS or toks[0][0].isdigit()):
             toks.pop(0)
@@ -127,7 +129,7 @@ def candidate_names(text: str) -> list[str]:
             continue  # "THANK YOU", "HOME AND GARDEN": shouted words
         if 2 <= len(toks) <= _MAX_SPAN:
             out.append(" ".join(toks))
-        elif (len(toks) == 1 and not _distinctive_single(toks[0]) and toks[0][0].isupper()
+        elif (len(toks) == 1 and not distinct[-1] and toks[0][0].isupper()
               and sum(c.isalpha() for c in toks[0]) >= 3 and not _sentence_start(text, m.start())):
             # a capitalized word inside a sentence is a name ("Deepseek" beside "DeepSeek"); at a
             # sentence's start it may be any word ("Thanks", "Well"), so it is not counted there
