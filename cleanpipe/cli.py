@@ -370,10 +370,11 @@ def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int
 
     config = _config_from({"workers": workers}, config_file)
     stats, docs = Pipeline(config).name_stats(list(inputs))
-    merges = find_variants(stats, config.names)
+    refused: list = []
+    merges = find_variants(stats, config.names, refused)
     header = (f"cleanpipe {__version__} names suggest: {len(merges)} variants of "
               f"{len({m.canonical for m in merges})} names in {docs} documents")
-    click.echo(render_alias_file(merges, stats, header), nl=False)
+    click.echo(render_alias_file(merges, stats, header, refused), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
