@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import langid
 from .config import StripConfig
 from .linemodel import FEATURE_NAMES, LineModel, RuleView, line_features, load_model
 from .lines import (
@@ -649,6 +650,9 @@ class Stripper:
         self.config = config or StripConfig()
         # which pages leave digests of their lines for the repeats pass (None: every page)
         self.wants_line_keys = wants_line_keys
+        # text dumps identify their language: the model is loaded with the stage, not within the
+        # first page's time budget (a worker builds its stage before the budget starts)
+        langid.load()
 
     def process(self, doc: Document) -> Document:
         if doc.source.content_type == "html":

