@@ -395,15 +395,20 @@ def page_language(lines: list[str], words: np.ndarray) -> tuple[str, float]:
     of 8+ words, then any; each gives at most _LANGUAGE_LINE_CHARS, so one huge line of
     author names or script does not decide alone.
     """
-    ranked = sorted((i for i in np.flatnonzero(words).tolist()),
-                    key=lambda i: (words[i] < _LONG_LINE_WORDS, not ends_sentence(lines[i]), -words[i]))
+    long = np.flatnonzero(words >= _LONG_LINE_WORDS)
+    long = long[np.argsort(-words[long], kind="stable")].tolist()
     sample: list[str] = []
     size = 0
-    for i in ranked:
-        if size >= _LANGUAGE_SAMPLE_CHARS:
-            break
-        sample.append(lines[i][:_LANGUAGE_LINE_CHARS])
-        size += len(sample[-1]) + 1
+    held: list[int] = []  # long lines without a sentence end, in case the others do not fill the sample
+    for group in (long, held, np.flatnonzero((words > 0) & (words < _LONG_LINE_WORDS)).tolist()):
+        for i in group:
+            if size >= _LANGUAGE_SAMPLE_CHARS:
+                break
+            if group is long and not ends_sentence(lines[i]):
+                held.append(i)
+                continue
+            sample.append(lines[i][:_LANGUAGE_LINE_CHARS])
+            size += len(sample[-1]) + 1
     return identify(" ".join(sample)) if sample else (UNKNOWN, 0.0)
 
 

@@ -150,6 +150,18 @@ def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: li
         run = [pair] if pair[0] != -1 else []
 
 
+_MAX_SHORT_SENTENCE_LINES = 5
+
+
+def _only_short_sentences(nonblank: list[LineInfo]) -> bool:
+    """A page of one to five short sentences ("Впереди расстилался ровный луг."): too short to
+    outweigh anything on its own, but with nothing else on the page it is the page's text. A
+    menu or a footer never qualifies: its lines do not end sentences, or carry chrome cues."""
+    return len(nonblank) <= _MAX_SHORT_SENTENCE_LINES and all(
+        ln.sentence_end and ln.words >= 3 and not ln.cues and not ln.bullet and not ln.footer_end
+        for ln in nonblank)
+
+
 def _adjacent(prev_end: int, next_start: int, nonblank: list[int]) -> bool:
     """True when at most one other non-blank line (a date, a byline) separates the two."""
     between = [i for i in nonblank if prev_end < i < next_start]
@@ -296,6 +308,8 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
 
     weights, prose = _weights(lines, config, stopword_language)
     region = _densest_region(weights)
+    if region is None and _only_short_sentences(nonblank):
+        region = (positions[0], positions[-1])
     if region is None:
         for ln in nonblank:
             removals.add(ln, "no-article-text")

@@ -141,3 +141,15 @@ def test_a_non_english_menu_and_footer_are_removed(page, menu, footer, prose):
     for chrome in menu + footer:
         assert chrome not in text
     assert result.title is not None
+
+
+@pytest.mark.parametrize("page, kept", [
+    ("Впереди расстилался ровный луг.", True),
+    ("Oli oikein kotoista.\nHuomenna jatketaan matkaa.", True),
+    ("Home\nAbout us\nContact", False),  # no sentence ends: a menu
+    ("Sign up for our newsletter.", False),  # a chrome cue
+    ("© 2026 Example News. All rights reserved.", False),
+    ("Startseite\nDas Wetter bleibt schön.", False),  # a menu word beside it: not a page of sentences
+])
+def test_a_page_of_a_few_short_sentences_is_its_text(page, kept):
+    assert strip_text(page) == (page.replace("\n", "\n\n") if kept else "")
