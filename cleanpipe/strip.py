@@ -664,9 +664,10 @@ class Stripper:
         self.config = config or StripConfig()
         # which pages leave digests of their lines for the repeats pass (None: every page)
         self.wants_line_keys = wants_line_keys
-        # text dumps identify their language: the model is loaded with the stage, not within the
-        # first page's time budget (a worker builds its stage before the budget starts)
+        # The language model and the line analysis's character tables are built with the stage, not
+        # within the first page's time budget (a worker builds its stage before the budget starts).
         langid.load()
+        analyse("Ready.")
 
     def process(self, doc: Document) -> Document:
         if doc.source.content_type == "html":
