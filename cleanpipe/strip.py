@@ -26,6 +26,7 @@ import lxml.etree
 import lxml.html
 import numpy as np
 
+from . import langid
 from .config import StripConfig
 from .linemodel import FEATURE_NAMES, LineModel, RuleView, line_features, load_model
 from .lines import (
@@ -149,6 +150,18 @@ def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: li
                 weights[a] = -2.0
                 weights[b] = -float(lines[b].words) / 2
         run = [pair] if pair[0] != -1 else []
+
+
+_MAX_SHORT_SENTENCE_LINES = 5
+
+
+def _only_short_sentences(nonblank: list[LineInfo]) -> bool:
+    """A page of one to five short sentences ("Впереди расстилался ровный луг."): too short to
+    outweigh anything on its own, but with nothing else on the page it is the page's text. A
+    menu or a footer never qualifies: its lines do not end sentences, or carry chrome cues."""
+    return len(nonblank) <= _MAX_SHORT_SENTENCE_LINES and all(
+        ln.sentence_end and ln.words >= 3 and not ln.cues and not ln.bullet and not ln.footer_end
+        for ln in nonblank)
 
 
 def _adjacent(prev_end: int, next_start: int, nonblank: list[int]) -> bool:
@@ -297,6 +310,8 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
 
     weights, prose = _weights(lines, config, stopword_language)
     region = _densest_region(weights)
+    if region is None and _only_short_sentences(nonblank):
+        region = (positions[0], positions[-1])
     if region is None:
         for ln in nonblank:
             removals.add(ln, "no-article-text")
@@ -684,6 +699,10 @@ class Stripper:
         self.config = config or StripConfig()
         # which pages leave digests of their lines for the repeats pass (None: every page)
         self.wants_line_keys = wants_line_keys
+        # The language model and the line analysis's character tables are built with the stage, not
+        # within the first page's time budget (a worker builds its stage before the budget starts).
+        langid.load()
+        analyse("Ready.")
 
     def process(self, doc: Document) -> Document:
         if doc.source.content_type == "html":
