@@ -124,6 +124,13 @@ def main() -> None:
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Form of the closing summary on stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+@click.option("--output-format", type=click.Choice(["jsonl", "jsonl.gz", "jsonl.zst", "parquet"]),
+              help="Form of documents and rejects: JSONL, gzip or zstd JSONL, or zstd Parquet [default: jsonl].")
+@click.option("--shard-size", metavar="SIZE",
+              help="Start a new shard (documents-00001.EXT, ...) past this size, e.g. 256MB, 1GB [default: 256MB].")
+@click.option("--provenance", "provenance_level", type=click.Choice(["full", "compact", "off"]),
+              help="What each record keeps of each stage's work: compact: counts, reasons and raw line spans "
+                   "[default]; full: also a preview of each removed line; off: no stage log.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: a process pool on this machine. ray: Ray Data on a cluster (pip install "
                    "'cleanpipe[ray]'); writes OUT/documents/part-*.jsonl and OUT/rejects/part-*.jsonl, "
@@ -137,7 +144,8 @@ def main() -> None:
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, site_repeats: str | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
-        state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool, engine: str,
+        state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
+        output_format: str | None, shard_size: str | None, provenance_level: str | None, engine: str,
         ray_address: str | None, partitions: int | None) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
@@ -146,7 +154,10 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
     .warc, each optionally gzipped; folders are read recursively in sorted order.
     Writes OUT/documents.jsonl (one record per page), OUT/rejects.jsonl (every
     unreadable input, empty page and dropped duplicate comment, with the reason)
-    and OUT/manifest.json. Outputs are replaced atomically.
+    and OUT/manifest.json (config, schema version, every shard with its record
+    count and sha256). With --output-format the files are .jsonl.gz, .jsonl.zst
+    or .parquet; past --shard-size they are split as documents-00000.EXT, ...
+    Records follow `cleanpipe schema`. Outputs are replaced atomically.
 
     \b
     Run it again on a growing folder: inputs already processed with the same
@@ -171,6 +182,9 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,
         "read.input_format": input_format,
+        "output.format": output_format,
+        "output.shard_size": shard_size,
+        "output.provenance": provenance_level,
     }
     config = _config_from(overrides, config_file)
     paths = list(inputs) or ["raw"]
@@ -179,6 +193,9 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError(f"no such input: {', '.join(missing)}")
     if engine == "local" and (ray_address or partitions):
         raise click.UsageError("--ray-address and --partitions need --engine ray")
+    if engine == "ray" and config.output.format != "jsonl":
+        raise click.UsageError("--engine ray writes JSONL parts only (OUT/documents/part-*.jsonl): "
+                               "no --output-format or --shard-size")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
     try:
@@ -220,6 +237,26 @@ def _fail(code: int, error: str, message: str, log_format: str) -> None:
     else:
         click.echo(f"cleanpipe: {message}", err=True)
     sys.exit(code)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["all", "document", "reject"]), default="all", show_default=True,
+              help="The whole schema file, or a standalone schema of one record kind.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of the output records (document and reject).
+
+    \b
+    The same file ships in the package (cleanpipe/schemas/records.schema.json);
+    its version is in every record (provenance.schema_version) and the manifest.
+
+    \b
+    Examples:
+      cleanpipe schema > records.schema.json
+      cleanpipe schema --kind document
+    """
+    from .schema import json_schema, record_schema
+
+    click.echo(json.dumps(json_schema() if kind == "all" else record_schema(kind), indent=2))
 
 
 @main.command()

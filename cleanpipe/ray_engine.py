@@ -61,6 +61,7 @@ from .names import Merge, NameNormalizer, NameStats, find_variants
 from .pipeline import DocumentStages, Pipeline, ProgressCallback, RunSummary, new_run_id
 from .read import Reader, iter_input_paths
 from .repeats import RepeatFilter, SiteStats
+from .schema import SCHEMA_VERSION, reject_record
 from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
 
 DOCUMENTS_DIR = "documents"
@@ -97,7 +98,7 @@ def _row(file: int, rec: int, kind: str, data: str, doc_id: str = "", seq: int =
 
 
 def _reject_row(file: int, rec: int, reject: Reject, run_id: str, seq: int = 0) -> dict[str, Any]:
-    return _row(file, rec, "reject", dumps({"run_id": run_id, **reject.to_dict()}), reject.doc_id or "", seq,
+    return _row(file, rec, "reject", dumps(reject_record(reject, run_id)), reject.doc_id or "", seq,
                 reject.reason, reject.is_error)
 
 
@@ -286,7 +287,7 @@ def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[byte
 
 
 def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repeats: RepeatFilter | None,
-             provenance: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
+             provenance: dict[str, Any], run_id: str, level: str = "compact") -> list[dict[str, Any]]:
     """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
     doc_row = next(r for r in rows if r["kind"] == "document")
     doc = Document.from_dict(json.loads(doc_row["data"]))
@@ -307,7 +308,7 @@ def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repe
         doc = normalizer.process(doc)
     for comment in doc.comments:
         comment.duplicates = absorbed.get(comment.id, 0)
-    out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id, comments=len(doc.comments))]
+    out = [_row(f, r, "record", dumps(document_record(doc, provenance, level)), doc.id, comments=len(doc.comments))]
     out += [_reject_row(f, r, rej, run_id, seq_of[rej.extra["id"]]) for rej in rejects]
     return out
 
@@ -445,7 +446,7 @@ class RayPipeline(Pipeline):
             combined, "doc_id", assemble, _row_schema(), shuffle,
             normalizer=NameNormalizer(merges.values()) if self.config.names.mode != "off" else None,
             repeats=RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None,
-            provenance=prov, run_id=run_id).materialize())
+            provenance=prov, run_id=run_id, level=self.config.output.provenance).materialize())
 
         work = out / f".cleanpipe-work-{run_id}"
         try:
@@ -477,7 +478,7 @@ class RayPipeline(Pipeline):
         summary.files = written[DOCUMENTS_DIR] + written[REJECTS_DIR]
         summary.seconds = round(time.monotonic() - started, 3)
         write_json_atomic(out / MANIFEST_FILE, {
-            "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__,
+            "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__, "schema_version": SCHEMA_VERSION,
             "config_sha256": self.config_sha256, "config": self.config.to_dict(), "inputs": paths,
             "summary": summary.to_dict(),
             "steps": {"seconds": step.seconds, "largest_block_bytes": step.largest_block, **driver},

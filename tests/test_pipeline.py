@@ -5,6 +5,7 @@ from pathlib import Path
 
 from cleanpipe import Config, Pipeline
 from cleanpipe.pipeline import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS
+from cleanpipe.schema import SCHEMA_VERSION
 
 from .conftest import RAW
 
@@ -25,7 +26,7 @@ def test_bundled_raw_end_to_end(tmp_path):
     assert blog["byline"] == "Jonas Ekberg"
     assert [c["author"] for c in blog["comments"]] == ["Maria Costa", "Pete Lund", "Lee Park"]
     assert [c["duplicates"] for c in blog["comments"]] == [1, 1, 1]
-    dropped = {r["id"]: r for r in rejects if r["reason"] == "duplicate"}
+    dropped = {r["comment"]["id"]: r["comment"] for r in rejects if r["reason"] == "duplicate"}
     assert len(dropped) == 3
     kept_ids = {c["id"] for d in docs for c in d["comments"]}
     assert all(r["duplicate_of"] in kept_ids for r in dropped.values())
@@ -41,7 +42,8 @@ def test_record_contract(tmp_path):
     assert set(doc) >= {"id", "title", "text", "comments", "source", "provenance", "paragraphs"}
     assert set(doc["source"]) >= {"path", "sha256", "format", "url", "record"}
     prov = doc["provenance"]
-    assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["processed_at"].endswith("Z")
+    assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["run_id"]
+    assert prov["schema_version"] == SCHEMA_VERSION and prov["level"] == "compact" and "config" not in prov
     assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names"]
     raw_lines = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8").split("\n")
     for para in doc["paragraphs"]:

@@ -131,10 +131,10 @@ def test_generated_corpus_same_kept_comments_names_and_rejects(local_ray, tmp_pa
     # document, name variants, unreadable inputs and records
     reasons = {r["reason"] for r in rej_l}
     assert {"duplicate", "duplicate-document", "bad-json", "empty"} <= reasons
-    assert any(r["method"] == "minhash" for r in rej_l if r["reason"] == "duplicate")
-    assert any(s["stage"] == "names" and s.get("replacements") for d in docs_l for s in d["provenance"]["stages"])
+    assert any(r["comment"]["method"] == "minhash" for r in rej_l if r["reason"] == "duplicate")
+    assert any(s["stage"] == "names" and s["spans"] for d in docs_l for s in d["provenance"]["stages"])
     assert sum(s["stage"] == "repeats" for d in docs_l for s in d["provenance"]["stages"]) == 5
-    assert any(r["reason"] == "no-content" and r["removed"][0]["reason"] == "site-repeat" for r in rej_l)
+    assert any(r["reason"] == "no-content" and r["spans"][0]["reason"] == "site-repeat" for r in rej_l)
     assert docs_r == docs_l
     assert rej_r == rej_l
     for key in ("documents", "comments_kept", "comments_dropped", "errors", "name_merges", "exit_code"):
