@@ -8,6 +8,8 @@
    text dumps); their documents are then written as records of each provenance level in
    each format. Prints bytes per record and MB per 10,000 pages, and the same records in
    the shape before the contract (config and raw stage logs in every record) for comparison.
+   Then the loader table: the compact records of each format loaded with HF datasets, pandas,
+   duckdb and polars with their default arguments, compared value for value (as the tests do).
 2. Speed: `--pages` generated pages (benchmarks/corpus.py) run through the pipeline once;
    then the time to assemble and write their records in each format (compact provenance),
    best of `--repeat`, as records per second.
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -94,7 +97,34 @@ def size_table(workers: int) -> None:
                     size = write_all(records, fmt, folder)
                 cells.append(f"{size / n:,.0f} B ({size / n * 10_000 / 1e6:,.1f} MB)")
             print(f"| {level} | " + " | ".join(cells) + " |")
-    print("cells: bytes per record (MB per 10,000 pages)")
+        print("cells: bytes per record (MB per 10,000 pages)")
+        loader_table(levels["compact"], Path(tmp))
+
+
+def loader_table(records: list[dict], tmp: Path) -> None:
+    from tests.test_output_contract import LOADERS, _rows, load_with
+
+    os.environ.setdefault("HF_DATASETS_CACHE", str(tmp / "hf-cache"))
+    print(f"loaders, default arguments, {len(records)} real records, one shard per format:")
+    print("| loader | " + " | ".join(FORMATS) + " |")
+    print("|---|" + "---|" * len(FORMATS))
+    expected = _rows(records)
+    rows = {loader: [] for loader in LOADERS}
+    for fmt in FORMATS:
+        folder = tmp / f"load-{fmt}"
+        folder.mkdir()
+        writer = ShardedWriter(folder, "documents", fmt, "document", "bench")
+        for record in records:
+            writer.write(record)
+        files = [folder / e["file"] for e in writer.commit()]
+        for loader in LOADERS:
+            try:
+                got = load_with(loader, files)
+                rows[loader].append("ok" if got == expected else "values differ")
+            except Exception as exc:  # the table reports it
+                rows[loader].append(f"fails: {type(exc).__name__}")
+    for loader, cells in rows.items():
+        print(f"| {loader} | " + " | ".join(cells) + " |")
 
 
 def speed_table(pages: int, workers: int, repeat: int) -> None:
