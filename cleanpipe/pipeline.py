@@ -301,7 +301,8 @@ class Pipeline:
     def run(self, inputs: Iterable[str], out_dir: str | Path, progress: ProgressCallback | None = None,
             wait: bool = False, state_dir: str | Path | None = None, use_state: bool = True,
             force: bool = False) -> RunSummary:
-        """Process `inputs` into OUT/documents.jsonl, OUT/rejects.jsonl and OUT/manifest.json.
+        """Process `inputs` into OUT/documents.EXT, OUT/rejects.EXT (shards `-NNNNN` past
+        `config.output.shard_size`; EXT from `config.output.format`) and OUT/manifest.json.
 
         Holds an exclusive lock on OUT for the whole run (raises OutputLocked, or
         waits with `wait=True`); leftovers of a killed run are removed first.
