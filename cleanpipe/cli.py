@@ -133,7 +133,7 @@ def main() -> None:
                    "[default]; full: also a preview of each removed line; off: no stage log.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: a process pool on this machine. ray: Ray Data on a cluster (pip install "
-                   "'cleanpipe[ray]'); writes OUT/documents/part-*.jsonl and OUT/rejects/part-*.jsonl, "
+                   "'cleanpipe[ray]'); writes one part per write task (documents-NNNNN.EXT), "
                    "always a full run (no state store, no --doc-timeout).")
 @click.option("--ray-address", metavar="ADDR",
               help="Ray cluster to join, e.g. 'auto' or 'ray://head:10001' [default: start a private Ray on "
@@ -193,9 +193,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError(f"no such input: {', '.join(missing)}")
     if engine == "local" and (ray_address or partitions):
         raise click.UsageError("--ray-address and --partitions need --engine ray")
-    if engine == "ray" and config.output.format != "jsonl":
-        raise click.UsageError("--engine ray writes JSONL parts only (OUT/documents/part-*.jsonl): "
-                               "no --output-format or --shard-size")
+    if engine == "ray" and shard_size:
+        raise click.UsageError("--engine ray writes one part per write task: no --shard-size")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
     try:

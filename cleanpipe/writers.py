@@ -60,7 +60,7 @@ def existing_shards(out: Path, stem: str) -> list[Path]:
     return sorted(found)
 
 
-class _Shard:
+class Shard:
     """One shard being written to its temporary file."""
 
     def __init__(self, tmp: Path, fmt: str, kind: str, shard_size: int):
@@ -145,12 +145,12 @@ class ShardedWriter:
         self.out, self.stem, self.fmt, self.kind, self.tag = out, stem, fmt, kind, tag
         self.shard_size = max(1, shard_size)
         self.count = 0
-        self._done: list[_Shard] = []
-        self._shard: _Shard | None = None
+        self._done: list[Shard] = []
+        self._shard: Shard | None = None
 
-    def _new_shard(self) -> _Shard:
+    def _new_shard(self) -> Shard:
         index = len(self._done)
-        return _Shard(self.out / f".{self.stem}-{index:05d}.{self.fmt}.{self.tag}.tmp", self.fmt, self.kind,
+        return Shard(self.out / f".{self.stem}-{index:05d}.{self.fmt}.{self.tag}.tmp", self.fmt, self.kind,
                       self.shard_size)
 
     def write(self, record: dict[str, Any]) -> None:
@@ -176,7 +176,7 @@ class ShardedWriter:
         for index, shard in enumerate(self._done):
             name = shard_name(self.stem, self.fmt, None if single else index)
             entries.append({"file": name, "records": shard.records, "bytes": shard.tmp.stat().st_size,
-                            "sha256": _sha256(shard.tmp)})
+                            "sha256": file_sha256(shard.tmp)})
             os.replace(shard.tmp, self.out / name)
             names.add(name)
         for stale in existing_shards(self.out, self.stem):
@@ -198,7 +198,7 @@ def _text_size(record: dict[str, Any]) -> int:
     return size + sum(300 + 80 * len(s.get("spans") or ()) for s in stages)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
