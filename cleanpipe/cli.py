@@ -117,6 +117,13 @@ def main() -> None:
 @click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
               help="Drop kept lines found on many pages of one site; pages grouped by URL host "
                    "[default] or input folder, or off.")
+@click.option("--quality", "quality_mode", type=click.Choice(["off", "annotate", "gopher", "c4", "fineweb", "custom"]),
+              help="Quality signals under 'quality' in each record; annotate (default) drops nothing, gopher|c4|"
+                   "fineweb drop pages outside that recipe's thresholds, custom uses the [quality] table's alone.")
+@click.option("--languages", metavar="CODES",
+              help="Keep only pages (and comments) in these languages, e.g. 'en,de' (ISO codes).")
+@click.option("--min-language-score", type=click.FloatRange(0.0, 1.0),
+              help="With --languages: the lowest language score kept [default: 0.65].")
 @click.option("--workers", "-j", type=click.IntRange(1),
               help="Processes for per-page work [default: the number of CPUs].")
 @click.option("--doc-timeout", type=click.FloatRange(0),
@@ -146,6 +153,7 @@ def main() -> None:
                    "2000 input files if more].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, site_repeats: str | None,
+        quality_mode: str | None, languages: str | None, min_language_score: float | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
         verbose: bool, engine: str,
@@ -182,6 +190,9 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,
         "read.input_format": input_format,
+        "quality.mode": quality_mode,
+        "quality.languages": [c.strip() for c in languages.split(",") if c.strip()] if languages else None,
+        "quality.min_language_score": min_language_score,
     }
     config = _config_from(overrides, config_file)
     paths = list(inputs) or ["raw"]

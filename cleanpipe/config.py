@@ -74,12 +74,23 @@ class RepeatsConfig:
 
 
 @dataclass
+class QualityConfig:
+    mode: str = "annotate"  # off | annotate (signals only) | gopher | c4 | fineweb | custom (min/max alone)
+    min: dict[str, float] = field(default_factory=dict)  # signal -> lowest kept value, on top of the preset
+    max: dict[str, float] = field(default_factory=dict)  # signal -> highest kept value, on top of the preset
+    languages: list[str] = field(default_factory=list)  # keep only these (ISO codes); empty: any language
+    min_language_score: float = 0.65  # ...identified with at least this score
+    comment_language_min_words: int = 8  # shorter comments are not judged on their language
+
+
+@dataclass
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     strip: StripConfig = field(default_factory=StripConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     names: NamesConfig = field(default_factory=NamesConfig)
     repeats: RepeatsConfig = field(default_factory=RepeatsConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
@@ -113,12 +124,26 @@ class Config:
             raise ConfigError(f"repeats.min_pages must be >= 2, got {self.repeats.min_pages}")
         if not 0.0 <= self.repeats.min_share <= 1.0 or not 0.0 < self.repeats.max_removed_share <= 1.0:
             raise ConfigError("repeats.min_share must be in [0, 1] and repeats.max_removed_share in (0, 1]")
+        _validate_quality(self.quality)
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         if self.doc_timeout < 0:
             raise ConfigError(f"doc_timeout must be >= 0, got {self.doc_timeout}")
         if self.names.aliases and not Path(self.names.aliases).is_file():
             raise ConfigError(f"alias file not found: {self.names.aliases}")
+
+
+def _validate_quality(q: QualityConfig) -> None:
+    from .quality import MODES, SIGNALS  # the signal names live with their definitions
+
+    if q.mode not in MODES:
+        raise ConfigError(f"quality.mode must be one of {', '.join(MODES)}, got {q.mode!r}")
+    unknown = sorted(set(q.min) - SIGNALS) + sorted(set(q.max) - SIGNALS)
+    if unknown:
+        raise ConfigError(f"quality.min/max: unknown signal(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(SIGNALS))}")
+    if not 0.0 <= q.min_language_score <= 1.0:
+        raise ConfigError(f"quality.min_language_score must be in [0, 1], got {q.min_language_score}")
 
 
 def _strict_sections(cls: type) -> None:

@@ -59,6 +59,7 @@ from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_b
 from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
 from .pipeline import DocumentStages, Inputs, Pipeline, ProgressCallback, RunSummary, input_paths, new_run_id
+from .quality import quality_rejects
 from .read import Reader, iter_input_paths
 from .repeats import RepeatFilter, SiteStats
 from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
@@ -126,6 +127,7 @@ def read_and_strip(row: dict[str, Any], config_blob: bytes, run_id: str) -> list
             item = stages.process(item)
         if isinstance(item, Document):
             out.append(_row(row["file"], rec, "document", dumps(item.to_dict()), item.id))
+            out += [_reject_row(row["file"], rec, rej, run_id) for rej in quality_rejects(item)]
         else:
             out.append(_reject_row(row["file"], rec, item, run_id))
     return out

@@ -49,6 +49,7 @@ def document_record(doc: Document, provenance: dict[str, Any]) -> dict[str, Any]
             for c in doc.comments
         ],
         "source": source,
+        "quality": doc.quality,
         "provenance": {**provenance, "stages": doc.stages},
     }
 
