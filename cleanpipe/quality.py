@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from .config import QualityConfig
 from .langid import identify
 from .model import Document, Reject
@@ -44,6 +46,7 @@ _WORD_RE = re.compile(
     r"|[^\w\s]+"                                        # a run of punctuation or symbols
 )
 _ALNUM_RE = re.compile(r"\w")
+_ALPHA_RE = re.compile(r"[^\W\d_]")  # a letter
 
 
 def words(text: str) -> list[str]:
@@ -102,20 +105,22 @@ def _top_ngram_chars(tokens: list[str], n: int) -> int:
     return sum(map(len, gram)) * count if count > 1 else 0
 
 
-def _dup_ngram_chars(tokens: list[str], n: int) -> int:
+def _dup_ngram_chars(tokens: list[str], lengths: np.ndarray, n: int) -> int:
     """Characters of the words covered by an n-gram that already occurred earlier (each word once)."""
     if len(tokens) < 2 * n:
         return 0
-    seen: set[tuple[str, ...]] = set()
-    covered = [False] * len(tokens)
-    for i in range(len(tokens) - n + 1):
-        gram = tuple(tokens[i:i + n])
-        if gram in seen:
-            for j in range(i, i + n):
-                covered[j] = True
-        else:
-            seen.add(gram)
-    return sum(len(t) for t, c in zip(tokens, covered, strict=True) if c)
+    grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))
+    last = len(grams) - 1
+    first = dict(zip(reversed(grams), range(last, -1, -1), strict=True))  # earliest start of each n-gram
+    if len(first) == len(grams):  # nothing repeats (the usual case for prose)
+        return 0
+    starts = np.fromiter(map(first.__getitem__, grams), dtype=np.int64, count=len(grams))
+    repeated = np.flatnonzero(starts != np.arange(len(grams)))
+    # words covered by a repeated n-gram: +1 where one starts, -1 n words later, then a running sum
+    edges = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.add.at(edges, repeated, 1)
+    np.add.at(edges, repeated + n, -1)
+    return int(lengths[np.cumsum(edges[:-1]) > 0].sum())
 
 
 def _ratio(num: float, den: float) -> float:
@@ -129,7 +134,8 @@ def text_signals(text: str, language: str) -> dict[str, Any]:
     lines = [ln for ln in text.split("\n") if ln.strip()]
     n_lines = len(lines)
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    wordlike = [t for t in toks if _ALNUM_RE.search(t)]  # tokens that are not only punctuation
+    # tokens that are not only punctuation: every other kind of token starts with a letter or digit
+    wordlike = [t for t in toks if _ALNUM_RE.match(t)]
     stops = stop_words(language)
     total = len(text)
     s: dict[str, Any] = {}
@@ -140,9 +146,9 @@ def text_signals(text: str, language: str) -> dict[str, Any]:
     s["ellipsis_word_ratio"] = _ratio(text.count("...") + text.count("…"), n_words)
     s["bullet_lines"] = _ratio(sum(ln.lstrip().startswith(BULLETS) for ln in lines), n_lines)
     s["ellipsis_lines"] = _ratio(sum(ln.rstrip().endswith(ELLIPSES) for ln in lines), n_lines)
-    s["alpha_words"] = _ratio(sum(any(c.isalpha() for c in t) for t in toks), n_words)
+    s["alpha_words"] = _ratio(sum(1 for t in wordlike if t.isalpha() or _ALPHA_RE.search(t)), n_words)
     # Gopher: "at least two of" the stop words, so distinct ones are counted
-    s["stop_words"] = len(stops.intersection(t.lower() for t in wordlike)) if stops else None
+    s["stop_words"] = len(stops.intersection(map(str.lower, wordlike))) if stops else None
     # Gopher repetition
     dup_p, dup_p_chars = _duplicates(paragraphs)
     dup_l, dup_l_chars = _duplicates(lines)
@@ -152,8 +158,11 @@ def text_signals(text: str, language: str) -> dict[str, Any]:
     s["dup_line_chars"] = _ratio(dup_l_chars, total - text.count("\n"))
     for n in TOP_NGRAMS:
         s[f"top_{n}gram_chars"] = _ratio(_top_ngram_chars(wordlike, n), total)
-    for n in DUP_NGRAMS:
-        s[f"dup_{n}gram_chars"] = _ratio(_dup_ngram_chars(wordlike, n), total)
+    lengths = np.fromiter(map(len, wordlike), dtype=np.int64, count=len(wordlike))
+    chars = 1
+    for n in DUP_NGRAMS:  # no repeated n-gram: no repeated longer one either
+        chars = _dup_ngram_chars(wordlike, lengths, n) if chars else 0
+        s[f"dup_{n}gram_chars"] = _ratio(chars, total)
     # C4 as released: its line filter keeps lines that end in terminal punctuation (not an
     # ellipsis), have 3+ words and no word over 1,000 characters; of those, lines naming javascript
     # or a policy are dropped, and lorem ipsum or "{" in one drops the page. The text is left as is.
