@@ -142,6 +142,8 @@ def _validate_quality(q: QualityConfig) -> None:
     if unknown:
         raise ConfigError(f"quality.min/max: unknown signal(s) {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(SIGNALS))}")
+    if q.mode == "off" and q.languages:  # the stage that knows the language would not run
+        raise ConfigError("quality.languages needs the quality stage: mode must not be off")
     if not 0.0 <= q.min_language_score <= 1.0:
         raise ConfigError(f"quality.min_language_score must be in [0, 1], got {q.min_language_score}")
 

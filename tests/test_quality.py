@@ -162,6 +162,8 @@ def test_config_table_is_checked(tmp_path: Path) -> None:
             load_config(good)
     with pytest.raises(ConfigError):
         Config(quality=QualityConfig(mode="nope")).validate()
+    with pytest.raises(ConfigError, match="languages"):
+        Config(quality=QualityConfig(mode="off", languages=["en"])).validate()
 
 
 def test_record_carries_quality() -> None:
