@@ -278,6 +278,10 @@ class QualityFilter:
     def __post_init__(self) -> None:
         self.rules = rules_for(self.config)
         self.languages = frozenset(self.config.languages)
+        # load the language model and a stop-word list now: a worker builds its stages before its
+        # --doc-timeout budget starts, so the first page is not charged for the loading
+        self.identify("warm up")
+        stop_words("en")
 
     def _reject(self, doc: Document, kind: str, reason: str, detail: str, **extra: Any) -> Reject:
         return Reject(kind=kind, reason=reason, detail=detail, path=doc.source.path,
