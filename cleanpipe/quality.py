@@ -72,8 +72,10 @@ def identify_language(text: str) -> tuple[str, float]:
 # -- signals -------------------------------------------------------------------------------------
 BULLETS = ("•", "-", "*", "·", "‣", "◦", "–", "—", "→", "►", "▪")  # Gopher: "lines starting with a bullet point"
 ELLIPSES = ("...", "…")
-# characters that end a sentence in many scripts (FineWeb: "lines ending with punctuation")
-TERMINAL = tuple(".!?\"'”’»)]}…。！？｡۔؟।॥")
+# FineWeb's "lines ending with punctuation": marks that end a sentence, in many scripts (Latin,
+# Armenian, Arabic, Syriac, Devanagari, Myanmar, Ethiopic, Khmer, Mongolian, CJK); as in the FineWeb
+# release, a closing quote, bracket or "…" is not one
+TERMINAL = tuple(".!?։؝؞؟۔܀܁܂।॥၊။።፧፨។៕᠃᠉‼‽⁇⁈⁉。！？｡")
 C4_END = (".", "?", "!", '"', "'")  # C4 keeps lines that end in "a terminal punctuation mark"
 C4_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.IGNORECASE)

@@ -78,6 +78,8 @@ def test_fineweb_signals() -> None:
     assert s["short_lines"] == 0.5
     assert s["dup_line_chars"] == round(5 / (len(text) - 3), 6)
     assert s["list_lines"] == round(4 / 21, 6)  # 4 lines, 11 + 1 + 1 + 8 words
+    # a closing quote or bracket is not a sentence end for FineWeb; 。 and । are
+    assert text_signals('He said "yes."\n(see above)\n東京です。\nयह है।', "en")["punct_lines"] == 0.5
 
 
 def _doc(text: str, comments: list[str] | None = None) -> Document:
