@@ -29,6 +29,7 @@ from .config import Config
 from .model import Document, Reject, Source
 from .names import NameNormalizer, load_alias_file
 from .pipeline import DocumentStages, _document_task
+from .quality import quality_rejects
 from .read import BODY_FIELDS, URL_FIELDS, document_from_record
 from .workers import SupervisedPool
 from .write import document_record
@@ -91,6 +92,8 @@ def clean(records: Iterable[str | Mapping[str, Any]], config: Config | None = No
             extras.pop(item.record, None)  # type: ignore[arg-type]
             emit(item.to_dict())
             continue
+        for rej in quality_rejects(item):  # comments the quality stage dropped
+            emit(rej.to_dict())
         doc, comment_rejects = deduper.process(item)
         for rej in comment_rejects:
             emit(rej.to_dict())

@@ -126,6 +126,13 @@ def main() -> None:
               help="E-mail addresses, phone numbers and public IP addresses in title, byline, text and "
                    "comments: replace with <EMAIL>, <PHONE>, <IP> [default], only record where they are, "
                    "or leave alone. More kinds and the phone region in the config's [pii] table.")
+@click.option("--quality", "quality_mode", type=click.Choice(["off", "annotate", "gopher", "c4", "fineweb", "custom"]),
+              help="Quality signals under 'quality' in each record; annotate (default) drops nothing, gopher|c4|"
+                   "fineweb drop pages outside that recipe's thresholds, custom uses the [quality] table's alone.")
+@click.option("--languages", metavar="CODES",
+              help="Keep only pages (and comments) in these languages, e.g. 'en,de' (ISO codes).")
+@click.option("--min-language-score", type=click.FloatRange(0.0, 1.0),
+              help="With --languages: the lowest language score kept [default: 0.65].")
 @click.option("--workers", "-j", type=click.IntRange(1),
               help="Processes for per-page work [default: the number of CPUs].")
 @click.option("--doc-timeout", type=click.FloatRange(0),
@@ -165,6 +172,7 @@ def main() -> None:
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
         names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, doc_dedup: bool | None,
         doc_dedup_threshold: float | None, site_repeats: str | None, pii_mode: str | None,
+        quality_mode: str | None, languages: str | None, min_language_score: float | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
         verbose: bool, output_format: str | None, shard_size: str | None, provenance_level: str | None,
@@ -211,6 +219,9 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "output.format": output_format,
         "output.shard_size": shard_size,
         "output.provenance": provenance_level,
+        "quality.mode": quality_mode,
+        "quality.languages": [c.strip() for c in languages.split(",") if c.strip()] if languages else None,
+        "quality.min_language_score": min_language_score,
     }
     config = _config_from(overrides, config_file)
     paths = list(inputs) or ["raw"]

@@ -99,6 +99,16 @@ class OutputConfig:
 
 
 @dataclass
+class QualityConfig:
+    mode: str = "annotate"  # off | annotate (signals only) | gopher | c4 | fineweb | custom (min/max alone)
+    min: dict[str, float] = field(default_factory=dict)  # signal -> lowest kept value, on top of the preset
+    max: dict[str, float] = field(default_factory=dict)  # signal -> highest kept value, on top of the preset
+    languages: list[str] = field(default_factory=list)  # keep only these (ISO codes); empty: any language
+    min_language_score: float = 0.65  # ...identified with at least this score
+    comment_language_min_words: int = 8  # shorter comments are not judged on their language
+
+
+@dataclass
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     strip: StripConfig = field(default_factory=StripConfig)
@@ -108,6 +118,7 @@ class Config:
     repeats: RepeatsConfig = field(default_factory=RepeatsConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
@@ -154,6 +165,7 @@ class Config:
             if self.pii.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
                 raise ConfigError(f"pii.region must be a two-letter region phonenumbers knows, "
                                   f"got {self.pii.region!r}")
+        _validate_quality(self.quality)
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         if self.doc_timeout < 0:
@@ -173,6 +185,21 @@ class Config:
             raise ConfigError("output.shard_size must be at least 1 byte")
         if self.names.aliases and not Path(self.names.aliases).is_file():
             raise ConfigError(f"alias file not found: {self.names.aliases}")
+
+
+def _validate_quality(q: QualityConfig) -> None:
+    from .quality import MODES, SIGNALS  # the signal names live with their definitions
+
+    if q.mode not in MODES:
+        raise ConfigError(f"quality.mode must be one of {', '.join(MODES)}, got {q.mode!r}")
+    unknown = sorted(set(q.min) - SIGNALS) + sorted(set(q.max) - SIGNALS)
+    if unknown:
+        raise ConfigError(f"quality.min/max: unknown signal(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(SIGNALS))}")
+    if q.mode == "off" and q.languages:  # the stage that knows the language would not run
+        raise ConfigError("quality.languages needs the quality stage: mode must not be off")
+    if not 0.0 <= q.min_language_score <= 1.0:
+        raise ConfigError(f"quality.min_language_score must be in [0, 1], got {q.min_language_score}")
 
 
 def _strict_sections(cls: type) -> None:

@@ -62,6 +62,7 @@ class Document:
     # digests of the page's lines (`lines.line_key`), for counting lines across a site's pages
     line_keys: list[int] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
+    quality: dict[str, Any] | None = None  # signals of the quality stage (`quality.text_signals`)
 
     @property
     def text(self) -> str:
@@ -81,6 +82,7 @@ class Document:
             "comment_block": self.comment_block,
             "line_keys": self.line_keys,
             "stages": self.stages,
+            "quality": self.quality,
         }
 
     @classmethod
@@ -97,6 +99,7 @@ class Document:
             comment_block=[tuple(x) for x in data.get("comment_block", [])],
             line_keys=list(data.get("line_keys", [])),
             stages=list(data.get("stages", [])),
+            quality=data.get("quality"),
         )
 
 

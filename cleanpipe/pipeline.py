@@ -40,6 +40,7 @@ from .log import event
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from .pii import PiiRedactor
+from .quality import QualityFilter, quality_rejects
 from .read import Reader
 from .repeats import RepeatFilter, SiteStats, site_of
 from .schema import SCHEMA_VERSION, reject_record
@@ -83,11 +84,13 @@ def new_run_id() -> str:
 
 
 class DocumentStages:
-    """The per-document part of the pipeline (strip, split comments); picklable by config."""
+    """The per-document part of the pipeline (strip, split comments, quality); picklable by config."""
 
     def __init__(self, config: Config):
         self.repeats = config.repeats
         self.stages = [Stripper(config.strip, self._counted_by_repeats), CommentSplitter()]
+        # after the no-content check: signals of the stripped text (a stage that may reject)
+        self.judges = [QualityFilter(config.quality)] if config.quality.mode != "off" else []
 
     def _counted_by_repeats(self, doc: Document) -> bool:
         """Only pages the repeats pass will count need their lines digested (a plain file has no URL)."""
@@ -98,9 +101,7 @@ class DocumentStages:
             try:
                 doc = stage.process(doc)
             except Exception as exc:  # a stage bug or a pathological page must not end the run
-                return Reject(kind="document", reason="stage-error", path=doc.source.path,
-                              record=doc.source.record, doc_id=doc.id,
-                              detail=f"{stage.name} failed: {type(exc).__name__}: {exc}")
+                return _stage_error(doc, stage.name, exc)
         if not doc.paragraphs and not doc.comments:
             strip_log = next((s for s in doc.stages if s.get("stage") == "strip"), {})
             why = next((r["preview"] for r in strip_log.get("removed", []) if r.get("reason") == "html-too-deep"),
@@ -108,7 +109,20 @@ class DocumentStages:
             return Reject(kind="document", reason="no-content", path=doc.source.path,
                           record=doc.source.record, doc_id=doc.id, detail=why,
                           extra={"removed": strip_log.get("removed", [])})
+        for judge in self.judges:
+            try:
+                judged = judge.process(doc)
+            except Exception as exc:
+                return _stage_error(doc, judge.name, exc)
+            if isinstance(judged, Reject):
+                return judged
+            doc = judged
         return doc
+
+
+def _stage_error(doc: Document, stage: str, exc: Exception) -> Reject:
+    return Reject(kind="document", reason="stage-error", path=doc.source.path, record=doc.source.record,
+                  doc_id=doc.id, detail=f"{stage} failed: {type(exc).__name__}: {exc}")
 
 
 def _document_task(config: Config) -> Callable[[Document], Document | Reject]:
@@ -260,6 +274,8 @@ class Pipeline:
                     yield item
                     continue
                 current.sha = item.source.sha256
+                for rej in quality_rejects(item):  # comments the quality stage dropped
+                    yield "reject", rej
                 if item.id in seen_ids:
                     yield Reject(kind="document", reason="duplicate-document", doc_id=item.id,
                                  path=item.source.path, record=item.source.record,

@@ -60,6 +60,7 @@ from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
 from .pii import PiiRedactor
 from .pipeline import DocumentStages, Inputs, Pipeline, ProgressCallback, RunSummary, input_paths, new_run_id
+from .quality import quality_rejects
 from .read import Reader, iter_input_paths
 from .repeats import RepeatFilter, SiteStats
 from .schema import SCHEMA_VERSION, reject_record
@@ -126,6 +127,7 @@ def read_and_strip(row: dict[str, Any], config_blob: bytes, run_id: str) -> list
             item = stages.process(item)
         if isinstance(item, Document):
             out.append(_row(row["file"], rec, "document", dumps(item.to_dict()), item.id))
+            out += [_reject_row(row["file"], rec, rej, run_id) for rej in quality_rejects(item)]
         else:
             out.append(_reject_row(row["file"], rec, item, run_id))
     return out

@@ -136,7 +136,7 @@ def reject_record(rej: Reject, run_id: str) -> dict[str, Any]:
     """A reject in the schema's shape: the same fields for every kind, kind-specific parts nested."""
     extra = rej.extra
     comment = None
-    if rej.kind == "comment" and "duplicate_of" in extra:
+    if rej.kind == "comment" and "id" in extra:  # a dropped duplicate, or a comment the quality stage dropped
         comment = {"id": str(extra.get("id", "")), "text": str(extra.get("text", "")),
                    "duplicate_of": str(extra.get("duplicate_of") or ""),
                    "similarity": float(extra.get("similarity") or 0.0), "method": str(extra.get("method") or ""),
@@ -147,11 +147,27 @@ def reject_record(rej: Reject, run_id: str) -> dict[str, Any]:
                     "method": str(extra.get("method") or ""), "url": extra.get("url"),
                     "duplicate_of_url": extra.get("duplicate_of_url"),
                     "duplicate_of_path": extra.get("duplicate_of_path")}
+    quality = None
+    if "rule" in extra:  # the quality stage: which rule fired, on what value
+        quality = {"rule": str(extra["rule"]), "value": _text(extra.get("value")),
+                   "threshold": _text(extra.get("threshold"))}
     spans = [_span(r.get("lines"), r.get("reason", "removed"), True, preview=r.get("preview"), count=r.get("pages"))
              for r in extra.get("removed", []) if isinstance(r, dict)]
     return {"run_id": run_id, "kind": rej.kind, "reason": rej.reason, "detail": rej.detail or "",
             "path": rej.path, "record": rej.record, "doc_id": None if rej.doc_id is None else str(rej.doc_id),
-            "comment": comment, "document": document, "spans": spans}
+            "comment": comment, "document": document, "quality": quality, "spans": spans}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def quality_record(signals: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The quality signals with every field of the schema present (null where one does not apply)."""
+    if signals is None:
+        return None
+    return {name: signals.get(name) for name in json_schema()["$defs"]["document"]["properties"]["quality"]
+            ["properties"]}
 
 
 # -- Arrow ----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from .log import event
 from .model import Document
-from .schema import iso_date, stages_record
+from .schema import iso_date, quality_record, stages_record
 
 LOCK_FILE = ".cleanpipe.lock"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -56,6 +56,7 @@ def document_record(doc: Document, provenance: dict[str, Any], level: str = "com
         ],
         "source": {"path": src.path, "sha256": src.sha256, "format": src.format, "url": src.url,
                    "record": src.record, "content_type": src.content_type, "encoding": src.encoding},
+        "quality": quality_record(doc.quality),
         "provenance": {**provenance, "level": level, "stages": stages_record(doc.stages, level)},
     }
 
