@@ -200,16 +200,16 @@ def _count_other(out: Collected, doc: dict[str, Any], spans: list[data.Span],
                             label = item.get("kind") or item.get("reason") or item.get("rule") or key
                             n = len(item["offsets"]) if isinstance(item.get("offsets"), list) else 1
                             out.extra_stages[name][f"{key}: {label}"] += n
-    text = data.text(doc)
     for rep in reps:
         entry = out.merges.setdefault((rep.old, rep.new, rep.rule), {"count": 0, "docs": 0, "context": None})
         entry["count"] += rep.count
         entry["docs"] += 1
-        if entry["context"] is None and rep.field == "text":
-            start, end = rep.offsets[0] if rep.offsets else _find(text, rep.new)
-            if 0 <= start < end <= len(text):
-                entry["context"] = [text[max(0, start - CONTEXT):start], text[start:end], text[end:end + CONTEXT],
-                                    str(doc.get("id"))]
+        where = _field_text(doc, rep.field)
+        if entry["context"] is None and where:
+            start, end = rep.offsets[0] if rep.offsets else _find(where, rep.new)
+            if 0 <= start < end <= len(where):
+                entry["context"] = [where[max(0, start - CONTEXT):start], where[start:end],
+                                    where[end:end + CONTEXT], str(doc.get("id"))]
     for key, value in doc.items():
         if key not in KNOWN_FIELDS:
             _count_field(out, key, value)
@@ -228,6 +228,17 @@ def _count_field(out: Collected, key: str, value: Any, depth: int = 0) -> None:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         for v in value:
             out.extra_fields[key][v[:60]] += 1
+
+
+def _field_text(doc: dict[str, Any], name: str) -> str:
+    """The text a replacement's offsets point into: text, title or comments/<id>."""
+    if name == "text":
+        return data.text(doc)
+    if name == "title":
+        return str(doc.get("title") or "")
+    if name.startswith("comments/"):
+        return next((str(c.get("text") or "") for c in data.comments(doc) if str(c.get("id")) == name[9:]), "")
+    return ""
 
 
 def _find(text: str, needle: str) -> tuple[int, int]:
@@ -279,6 +290,7 @@ def _view(doc: dict[str, Any], reader: RawReader, dropped: list[dict[str, Any]])
     return {
         "id": str(doc.get("id")), "url": src.get("url"), "path": src.get("path"), "record": src.get("record"),
         "title": doc.get("title"), "byline": doc.get("byline"), "date": doc.get("date"),
+        "date_text": doc.get("date_text"),
         "raw": {"status": raw.status, "note": raw.note, "html": raw.html, "lines": lines, "clipped": clipped},
         "spans": [{"stage": s.stage, "reason": s.reason, "lines": s.lines, "preview": s.preview, "ref": s.ref}
                   for s in spans],

@@ -67,7 +67,7 @@ def render(c: Collected) -> str:
         _comments(c, embedded),
         _names(c, embedded),
         _extras(c),
-        _rejects(c),
+        _rejects(c, embedded),
         _before_after(c),
     ]
     data = {"views": c.views, "palette": PALETTE}
@@ -97,7 +97,8 @@ def _summary(c: Collected, m: dict[str, Any], s: dict[str, Any]) -> str:
         ["Documents written", f'<span id="sum-documents">{_n(c.documents)}</span>'],
         ["Rejects", f'<span id="sum-rejects">{_n(sum(c.rejects.values()))}</span>'],
         ["Comments kept / dropped", f"{_n(c.comments_kept)} / {_n(c.comments_dropped)}"],
-        ["Name merges", _n(len(c.merges))],
+        ["Name merges applied", _n(len(c.merges)) + (f" (found: {_n(s['name_merges'])})"
+                                                   if isinstance(s.get("name_merges"), int) else "")],
         ["Run time", _e(f"{s['seconds']:.1f} s") if isinstance(s.get("seconds"), (int, float)) else "?"],
         ["Engine", _e(m.get("engine") or "local")],
         ["cleanpipe", _e(m.get("cleanpipe_version"))],
@@ -209,13 +210,20 @@ def _extras(c: Collected) -> str:
         f"<div>{p}</div>" for p in parts) + "</div></section>"
 
 
-def _rejects(c: Collected) -> str:
+def _short_path(path: Any) -> str:
+    """The last two parts of a path (the whole is in the cell's title): long crawl paths squeeze the table."""
+    parts = str(path or "").rsplit("/", 2)
+    return "…/" + "/".join(parts[-2:]) if len(parts) > 2 else str(path or "")
+
+
+def _rejects(c: Collected, embedded: set[str]) -> str:
     reasons = sorted({r["reason"] for r in c.reject_rows})
     options = "".join(f'<option value="{_e(r)}">{_e(r)} ({sum(n for (_, rr), n in c.rejects.items() if rr == r):,})'
                       f"</option>" for r in reasons)
     rows = "".join(
         f'<tr data-reason="{_e(r["reason"])}"><td>{_e(r["kind"])}</td><td>{_e(r["reason"])}</td>'
-        f'<td>{_e(r["path"])}{"" if r["record"] is None else " #" + _e(r["record"])}</td><td>{_e(r["doc"])}</td>'
+        f'<td title="{_e(r["path"])}">{_e(_short_path(r["path"]))}'
+        f'{"" if r["record"] is None else " #" + _e(r["record"])}</td><td>{_doc_link(r["doc"], embedded)}</td>'
         f'<td>{_e(r["detail"])}</td><td class="preview">{_e(r["text"])}</td></tr>' for r in c.reject_rows)
     total = sum(c.rejects.values())
     shown = len(c.reject_rows)

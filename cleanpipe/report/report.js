@@ -63,14 +63,22 @@
       else put(s.lines, { kind: "removed", reason: s.reason, stage: s.stage });
       if (s.lines && s.lines[0] >= 1 && s.lines[0] <= n && marks[s.lines[0] - 1]) marks[s.lines[0] - 1].first = true;
     });
-    var title = norm(v.title);
-    v.raw.lines.forEach(function (line, i) { if (!marks[i] && title && norm(line) === title) marks[i] = { kind: "title" }; });
+    v.raw.lines.forEach(function (line, i) { if (!marks[i]) marks[i] = metaMark(v, line); });
     return marks;
+  }
+  // a raw line that the record keeps as a field of its own: title, byline or date
+  function metaMark(v, line) {
+    var t = norm(line);
+    if (!t) return undefined;
+    if (t === norm(v.title)) return { kind: "title" };
+    if (v.byline && (t === norm(v.byline) || t === "by " + norm(v.byline))) return { kind: "meta", field: "byline" };
+    if ((v.date && t === norm(v.date)) || (v.date_text && t === norm(v.date_text))) return { kind: "meta", field: "date" };
+    return undefined;
   }
   function htmlMarks(v) {
     // HTML pages are cut by the extractor on the markup: a visible line counts as kept when the
     // record holds it, otherwise as removed under the strip stage's own reason
-    var kept = norm(v.text), title = norm(v.title);
+    var kept = norm(v.text);
     var commentTexts = v.comments.map(function (c) { return [norm(c.text), c.id]; });
     var dropped = v.dropped.map(function (d) { return [norm(d.text), d.duplicate_of]; });
     var other = v.spans.filter(function (s) { return !s.lines && s.reason !== "duplicate"; });
@@ -79,7 +87,8 @@
     return v.raw.lines.map(function (line) {
       var t = norm(line);
       if (t.length > 2 && kept.indexOf(t) >= 0) return { kind: "kept" };
-      if (t && t === title) return { kind: "title" };
+      var meta = metaMark(v, line);
+      if (meta) return meta;
       for (var i = 0; i < commentTexts.length; i++)
         if (t.length > 2 && commentTexts[i][0].indexOf(t) >= 0) return { kind: "comment", id: commentTexts[i][1] };
       for (var j = 0; j < dropped.length; j++)
@@ -94,9 +103,14 @@
     if (target) { target.classList.add("target"); target.scrollIntoView({ block: "center" }); }
   }
   function commentLink(v, ref) {
+    // a comment of this page is scrolled to; one of another page (dedup runs across the corpus)
+    // opens that page's view when it is in the report
     var a = el("a", "dup-link", ref);
-    a.href = "#doc=" + encodeURIComponent(v.id);
-    a.addEventListener("click", function (e) { e.preventDefault(); goToComment(v.id, ref); });
+    var own = v.comments.some(function (c) { return c.id === ref; });
+    var doc = own ? v.id : String(ref).replace(/-c\d+$/, "");
+    a.href = "#doc=" + encodeURIComponent(doc) + "&c=" + encodeURIComponent(ref);
+    if (own) a.addEventListener("click", function (e) { e.preventDefault(); goToComment(v.id, ref); });
+    else if (!byId[doc]) a.title = "a comment of document " + doc + ", which is not in this report";
     return a;
   }
 
@@ -126,6 +140,8 @@
         row.setAttribute("data-reason", m.reason);
         if (m.first) row.appendChild(el("span", "tag", m.reason));
         reasons[m.reason] = true;
+      } else if (m.kind === "meta") {
+        row.appendChild(el("span", "tag", "kept as " + m.field));
       } else if (m.kind === "comment") {
         row.appendChild(el("span", "tag", "comment " + m.id));
       } else if (m.kind === "comment-dropped") {
@@ -246,10 +262,11 @@
   }
 
   function route() {
-    var m = /^#doc=(.+)$/.exec(location.hash);
+    var m = /^#doc=([^&]+)(?:&c=(.+))?$/.exec(location.hash);
     if (m) {
       showDoc(decodeURIComponent(m[1]));
       document.getElementById("before-after").scrollIntoView();
+      if (m[2]) goToComment(decodeURIComponent(m[1]), decodeURIComponent(m[2]));
     }
   }
 
