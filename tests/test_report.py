@@ -48,7 +48,7 @@ def raw_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory) -> Path:
     """Generated pages: a dozen news dumps, one carrying markup that would run if not escaped,
-    an unreadable file, and a JSONL file whose URL is hostile too."""
+    an unreadable and an empty file, and a JSONL file whose URL is hostile too."""
     base = tmp_path_factory.mktemp("corpus")
     src = base / "in"
     src.mkdir()
@@ -58,6 +58,7 @@ def corpus_run(tmp_path_factory) -> Path:
     hostile = NEWS_DUMP.replace("The committee now wants", f"{HOSTILE} {HOSTILE_IMG} The committee now wants")
     (src / "hostile.txt").write_text(hostile.replace("Daily Example", f"Daily {HOSTILE}"), encoding="utf-8")
     (src / "binary.txt").write_bytes(b"\x00\x01" * 999)
+    (src / "empty.txt").write_text("  \n", encoding="utf-8")
     rec = {"id": "h1", "url": f"https://example.org/?q={HOSTILE_IMG}", "text": NEWS_DUMP}
     (src / "crawl.jsonl").write_text(json.dumps(rec) + "\n", encoding="utf-8")
     out = base / "out"
@@ -229,6 +230,12 @@ def test_browser_hostile_corpus_no_script_runs_no_network(corpus_run, tmp_path):
     assert "&lt;script&gt;document.body.setAttribute" in dom[dom.index('id="doc-view"'):]
     # the rejects table has the unreadable file, and the filter options count by reason
     assert re.search(r'<option value="binary">binary \(1\)</option>', dom)
+    # a reason in the URL filters the rejects table: the comment duplicates are hidden, the unreadable file not
+    dom, log = _chromium(page.as_uri() + "#reason=binary", "--dump-dom")
+    table = dom[dom.index('id="reject-table"'):]
+    rows = re.findall(r'<tr data-reason="([^"]+)"( hidden(?:="")?)?>', table)
+    assert sorted(r for r, _ in rows) == ["binary", "empty"]
+    assert all(bool(h) == (r != "binary") for r, h in rows)
     shot = tmp_path / "shot.png"
     _chromium(page.as_uri(), f"--screenshot={shot}", "--window-size=1200,900")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

@@ -20,7 +20,10 @@ LENGTH_BINS = [0, 10, 30, 100, 300, 1000, 3000, 10000, 30000]
 SHARE_BINS = [i / 10 for i in range(11)]
 MAX_REJECT_ROWS = 300  # per reason: the table is for looking, the counts are exact
 MAX_RAW_LINES = 4000
-MAX_RAW_CHARS = 200_000
+MAX_RAW_CHARS = 200_000  # one document's raw text in its view ...
+RAW_BUDGET = 4_000_000  # ... and all views' together, so 500 views keep the page under ~10 MB
+MIN_RAW_CHARS = 8_000
+MAX_DISTINCT = 10_000  # values counted per extra field (a free-text field must not grow without bound)
 CONTEXT = 60
 
 
@@ -119,8 +122,9 @@ def collect(out_dir: str | Path, max_docs: int = 500, max_raw_reads: int = 20000
     chosen = forced + interesting[: room - sample] + plain[:sample]
     out.sampled = sample
     dropped_by_doc = _collect_rejects(out, run, {str(d.get("id")) for d in chosen})
+    allowance = min(MAX_RAW_CHARS, max(MIN_RAW_CHARS, RAW_BUDGET // max(1, len(chosen))))
     for doc in chosen:
-        out.views.append(_view(doc, reader, dropped_by_doc.get(str(doc.get("id")), [])))
+        out.views.append(_view(doc, reader, dropped_by_doc.get(str(doc.get("id")), []), allowance))
     out.views.sort(key=lambda v: (v["path"] or "", v["record"] if v["record"] is not None else -1))
     return out
 
@@ -217,8 +221,10 @@ def _count_other(out: Collected, doc: dict[str, Any], spans: list[data.Span],
 
 def _count_field(out: Collected, key: str, value: Any, depth: int = 0) -> None:
     """A field another stage added (quality, language, ...): counts of its values, numbers binned."""
+    counts = out.extra_fields[key]
     if isinstance(value, (bool, str)) or value is None:
-        out.extra_fields[key][str(value)[:60]] += 1
+        if str(value)[:60] in counts or len(counts) < MAX_DISTINCT:
+            counts[str(value)[:60]] += 1
     elif isinstance(value, (int, float)):
         if len(out.extra_numbers[key]) < 200_000:
             out.extra_numbers[key].append(float(value))
@@ -227,7 +233,8 @@ def _count_field(out: Collected, key: str, value: Any, depth: int = 0) -> None:
             _count_field(out, f"{key}.{sub}", v, depth + 1)
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         for v in value:
-            out.extra_fields[key][v[:60]] += 1
+            if v[:60] in counts or len(counts) < MAX_DISTINCT:
+                counts[v[:60]] += 1
 
 
 def _field_text(doc: dict[str, Any], name: str) -> str:
@@ -271,17 +278,18 @@ def _collect_rejects(out: Collected, run: data.RunFiles, doc_ids: set[str]) -> d
     return by_doc
 
 
-def _view(doc: dict[str, Any], reader: RawReader, dropped: list[dict[str, Any]]) -> dict[str, Any]:
+def _view(doc: dict[str, Any], reader: RawReader, dropped: list[dict[str, Any]],
+          max_chars: int = MAX_RAW_CHARS) -> dict[str, Any]:
     """What the before/after view of one document needs, as plain JSON."""
     src = data.source(doc)
     raw = reader.page(src)
     lines = raw.lines
     clipped = False
-    if len(lines) > MAX_RAW_LINES or sum(map(len, lines)) > MAX_RAW_CHARS:
+    if len(lines) > MAX_RAW_LINES or sum(map(len, lines)) > max_chars:
         keep, size = [], 0
         for ln in lines[:MAX_RAW_LINES]:
             size += len(ln)
-            if size > MAX_RAW_CHARS:
+            if size > max_chars:
                 break
             keep.append(ln[:2000])
         lines, clipped = keep, True

@@ -13,6 +13,8 @@ from .. import __version__
 from .charts import PALETTE, grouped_columns, hbars
 from .collect import LENGTH_BINS, SHARE_BINS, Collected
 
+MAX_MERGE_ROWS = 500
+
 
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value))
@@ -172,15 +174,18 @@ def _names(c: Collected, embedded: set[str]) -> str:
     if not c.merges:
         return '<section id="names"><h2>Name merges</h2><p class="empty">No name was changed.</p></section>'
     rows = []
-    for (old, new, rule), v in sorted(c.merges.items(), key=lambda kv: (-kv[1]["count"], kv[0])):
+    merges = sorted(c.merges.items(), key=lambda kv: (-kv[1]["count"], kv[0]))
+    for (old, new, rule), v in merges[:MAX_MERGE_ROWS]:
         ctx = v["context"]
         context = (f'…{_e(ctx[0])}<mark class="name">{_e(ctx[1])}</mark>{_e(ctx[2])}… ({_doc_link(ctx[3], embedded)})'
                    if ctx else "")
         rows.append([f'<del>{_e(old)}</del> → <b>{_e(new)}</b>', _e(rule), _n(v["count"]), _n(v["docs"]),
                      f'<span class="context">{context}</span>'])
+    more = (f'<p class="note">{len(merges) - MAX_MERGE_ROWS:,} rarer merges not listed.</p>'
+            if len(merges) > MAX_MERGE_ROWS else "")
     return ('<section id="names"><h2>Name merges</h2>'
             + _table(["Variant → canonical", "Rule", "Replacements", "Documents", "Example (after)"], rows, "merges")
-            + "</section>")
+            + more + "</section>")
 
 
 def _extras(c: Collected) -> str:

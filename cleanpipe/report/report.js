@@ -284,6 +284,12 @@
       tr.hidden = !ok;
     });
   }
-  if (filter) { filter.addEventListener("change", filterRejects); text.addEventListener("input", filterRejects); }
+  if (filter) {
+    filter.addEventListener("change", filterRejects);
+    text.addEventListener("input", filterRejects);
+    // report.html#reason=R opens the table filtered, so a reason can be linked to
+    var r = /^#reason=(.+)$/.exec(location.hash);
+    if (r) { filter.value = decodeURIComponent(r[1]); filterRejects(); document.getElementById("rejects").scrollIntoView(); }
+  }
   document.body.setAttribute("data-ready", "1");
 })();
