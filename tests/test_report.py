@@ -48,7 +48,8 @@ def raw_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory) -> Path:
     """Generated pages: a dozen news dumps, one carrying markup that would run if not escaped,
-    an unreadable and an empty file, and a JSONL file whose URL is hostile too."""
+    two blog posts sharing their comments, an unreadable and an empty file, and a JSONL file
+    whose URL is hostile too."""
     base = tmp_path_factory.mktemp("corpus")
     src = base / "in"
     src.mkdir()
@@ -57,6 +58,9 @@ def corpus_run(tmp_path_factory) -> Path:
         (src / f"page{i:02d}.txt").write_text(page, encoding="utf-8")
     hostile = NEWS_DUMP.replace("The committee now wants", f"{HOSTILE} {HOSTILE_IMG} The committee now wants")
     (src / "hostile.txt").write_text(hostile.replace("Daily Example", f"Daily {HOSTILE}"), encoding="utf-8")
+    blog = (RAW / "blog-tidepool-robots.txt").read_text(encoding="utf-8")
+    for name in ("blog-a.txt", "blog-b.txt"):  # the same comments on two pages: duplicates across pages
+        (src / name).write_text(blog.replace("Why the Tidepool", f"{name}: Why the Tidepool"), encoding="utf-8")
     (src / "binary.txt").write_bytes(b"\x00\x01" * 999)
     (src / "empty.txt").write_text("  \n", encoding="utf-8")
     rec = {"id": "h1", "url": f"https://example.org/?q={HOSTILE_IMG}", "text": NEWS_DUMP}
@@ -146,7 +150,7 @@ def test_gone_and_changed_inputs_are_said(tmp_path):
 
 def test_sample_keeps_interesting_documents(corpus_run, raw_run, tmp_path):
     c = collect(corpus_run, max_docs=4)
-    assert len(c.views) == 4 and c.documents == 14
+    assert len(c.views) == 4 and c.documents == 16
     page = write_report(raw_run, to=tmp_path / "r.html", max_docs=1).read_text(encoding="utf-8")
     views = _data(page)["views"]
     # the blog post (dropped comments, a merged name) wins the one place over plain pages
@@ -230,12 +234,26 @@ def test_browser_hostile_corpus_no_script_runs_no_network(corpus_run, tmp_path):
     assert "&lt;script&gt;document.body.setAttribute" in dom[dom.index('id="doc-view"'):]
     # the rejects table has the unreadable file, and the filter options count by reason
     assert re.search(r'<option value="binary">binary \(1\)</option>', dom)
-    # a reason in the URL filters the rejects table: the comment duplicates are hidden, the unreadable file not
+    # a reason in the URL filters the rejects table: the other reasons' rows are hidden, binary's not
     dom, log = _chromium(page.as_uri() + "#reason=binary", "--dump-dom")
     table = dom[dom.index('id="reject-table"'):]
     rows = re.findall(r'<tr data-reason="([^"]+)"( hidden(?:="")?)?>', table)
-    assert sorted(r for r, _ in rows) == ["binary", "empty"]
+    assert {r for r, _ in rows} == {"binary", "duplicate", "empty"}
     assert all(bool(h) == (r != "binary") for r, h in rows)
     shot = tmp_path / "shot.png"
     _chromium(page.as_uri(), f"--screenshot={shot}", "--window-size=1200,900")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+@needs_chromium
+def test_browser_duplicate_of_a_comment_on_another_page(corpus_run):
+    page = corpus_run / REPORT_FILE
+    views = {Path(v["path"]).name: v for v in _data(page.read_text())["views"]}
+    first, second = views["blog-a.txt"]["id"], views["blog-b.txt"]["id"]
+    assert {d["duplicate_of"] for d in views["blog-b.txt"]["dropped"]} >= {f"{first}-c0"}
+    dom, log = _chromium(page.as_uri() + f"#doc={second}", "--dump-dom")
+    assert _console(log) == []
+    # a dropped comment of the second page links to the kept one on the first page's view
+    assert f'<a class="dup-link" href="#doc={first}&amp;c={first}-c0">{first}-c0</a>' in dom
+    dom, log = _chromium(page.as_uri() + f"#doc={first}&c={first}-c0", "--dump-dom")
+    assert f'data-doc="{first}"' in dom and f'<div class="comment target" id="c-{first}-c0">' in dom

@@ -292,4 +292,6 @@
     if (r) { filter.value = decodeURIComponent(r[1]); filterRejects(); document.getElementById("rejects").scrollIntoView(); }
   }
   document.body.setAttribute("data-ready", "1");
+  // time from navigation to a usable page, for measuring large reports
+  document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 })();
