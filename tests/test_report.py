@@ -257,3 +257,24 @@ def test_browser_duplicate_of_a_comment_on_another_page(corpus_run):
     assert f'<a class="dup-link" href="#doc={first}&amp;c={first}-c0">{first}-c0</a>' in dom
     dom, log = _chromium(page.as_uri() + f"#doc={first}&c={first}-c0", "--dump-dom")
     assert f'data-doc="{first}"' in dom and f'<div class="comment target" id="c-{first}-c0">' in dom
+
+
+def test_loader_reads_the_ray_engines_part_files(raw_run, tmp_path):
+    """--engine ray writes documents/part-*.jsonl and rejects/part-*.jsonl, listed in the manifest."""
+    out = tmp_path / "ray"
+    (out / "documents").mkdir(parents=True)
+    (out / "rejects").mkdir()
+    docs = (raw_run / "documents.jsonl").read_text().splitlines(keepends=True)
+    (out / "documents" / "part-00000.jsonl").write_text("".join(docs[:2]))
+    (out / "documents" / "part-00001.jsonl").write_text("".join(docs[2:]))
+    shutil.copy(raw_run / "rejects.jsonl", out / "rejects" / "part-00000.jsonl")
+    manifest = json.loads((raw_run / "manifest.json").read_text())
+    manifest["engine"] = "ray"
+    manifest["summary"]["files"] = [{"file": f"documents/part-0000{i}.jsonl"} for i in (0, 1)] + [
+        {"file": "rejects/part-00000.jsonl"}]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    c = collect(out)
+    assert c.documents == 5 and c.comments_dropped == 3
+    assert "<td>ray</td>" in write_report(out).read_text(encoding="utf-8")
+    (out / "manifest.json").unlink()  # no manifest: the files are found by name
+    assert collect(out).documents == 5
