@@ -4,8 +4,10 @@
 
 Pages are sentences that mention fictional people and organisations. Most
 mentions use the canonical form; a few use a planted variant (typo,
-transcription error, spacing or hyphen, case, diacritics or transliteration,
-initials). Beside them stand look-alike names that are different entities and
+transcription error, spacing or hyphen, case, capitals, diacritics or
+transliteration, initials). Capitals ("INGRID SOLBERG") are left alone on
+purpose since issue 19: text in capitals is a style (headlines, credits), not
+a misspelling, so their recall is expected to be 0. Beside them stand look-alike names that are different entities and
 must never change: pairs that are both frequent ("Anna Berg" / "Anna Borg",
 "Wendy Chang" / "Wendy Zhang", "GPT-4" / "GPT-3") and rare distinct names one
 letter from a frequent one ("Mark Jansen" next to "Mark Janssen"), which no
@@ -34,16 +36,16 @@ from cleanpipe.names import NameNormalizer, NameStats, find_variants  # noqa: E4
 
 # canonical -> planted variants (kind, surface)
 ENTITIES: dict[str, list[tuple[str, str]]] = {
-    "Ingrid Solberg": [("typo", "Ingrid Solbreg"), ("case", "INGRID SOLBERG")],
+    "Ingrid Solberg": [("typo", "Ingrid Solbreg"), ("capitals", "INGRID SOLBERG")],
     "Henrik Aalto": [("initials", "H. Aalto"), ("typo", "Henrik Aatlo")],
     "Liang Wenfeng": [("transcription", "Liang Wenfang")],
     "Jörg Müller": [("diacritics", "Jorg Muller"), ("transliteration", "Joerg Mueller")],
     "Amir Haddad": [("typo", "Amir Hadad")],
     "Tessa Marlow": [("transcription", "Tessa Marlowe")],
-    "Nordvik Transit": [("spacing", "NordVik Transit"), ("case", "NORDVIK TRANSIT")],
+    "Nordvik Transit": [("spacing", "NordVik Transit"), ("capitals", "NORDVIK TRANSIT")],
     "High-Flyer": [("hyphen", "High Flyer"), ("spacing", "HighFlyer")],
-    "DeepHarbor": [("spacing", "Deep Harbor"), ("typo", "DeepHarbour")],
-    "OpenQuay": [("spacing", "Open Quay"), ("case", "OPENQUAY")],
+    "DeepHarbor": [("spacing", "Deep Harbor"), ("typo", "DeepHarbour"), ("case", "Deepharbor")],
+    "OpenQuay": [("spacing", "Open Quay"), ("capitals", "OPENQUAY"), ("case", "Openquay")],
     "Westhaven Marine Lab": [("typo", "Westhavn Marine Lab")],
     "Marit Berge": [("diacritics", "Marít Berge")],
     "Søren Kierland": [("transliteration", "Soeren Kierland"), ("diacritics", "Soren Kierland")],
@@ -119,6 +121,8 @@ def main() -> int:
 
     correct = wrong = planted_total = 0
     wrong_pairs, missed = Counter(), Counter()
+    kind_of = {(surface, canonical): kind for canonical, variants in ENTITIES.items() for kind, surface in variants}
+    planted_by_kind, hit_by_kind = Counter(), Counter()
     for doc, planted in zip(docs, truth, strict=True):
         planted_total += sum(planted.values())
         done = Counter()
@@ -131,6 +135,8 @@ def main() -> int:
                 wrong += n - ok
                 wrong_pairs[pair] += n - ok
         for pair, n in planted.items():
+            planted_by_kind[kind_of[pair]] += n
+            hit_by_kind[kind_of[pair]] += min(n, done.get(pair, 0))
             if done.get(pair, 0) < n:
                 missed[pair] += n - done.get(pair, 0)
     total = correct + wrong
@@ -142,6 +148,7 @@ def main() -> int:
         "wrong_on_rare_distinct_names": traps,
         "precision_other_look_alikes": round(correct / (total - traps), 4) if total > traps else 1.0,
         "recall": round(correct / planted_total, 4) if planted_total else 1.0,
+        "recall_by_kind": {k: round(hit_by_kind[k] / n, 4) for k, n in sorted(planted_by_kind.items())},
         "replacements": total, "planted": planted_total,
         "pass1_collect_and_cluster_s": round(pass1, 2), "pass2_apply_s": round(pass2, 2),
         "wrong": {f"{a} -> {b}": n for (a, b), n in wrong_pairs.most_common()},

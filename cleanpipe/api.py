@@ -19,7 +19,7 @@ instead (the file-based `Pipeline.run` does all of it):
 from __future__ import annotations
 
 import hashlib
-import unicodedata
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -29,43 +29,28 @@ from .config import Config
 from .model import Document, Reject, Source
 from .names import NameNormalizer, load_alias_file
 from .pipeline import DocumentStages, _document_task
+from .read import BODY_FIELDS, URL_FIELDS, document_from_record
 from .workers import SupervisedPool
 from .write import document_record
 
 MEMORY_PATH = "<memory>"  # source.path of a record given in memory
-BODY_FIELDS = (("html", "html"), ("text", "text"), ("content", "text"), ("raw_content", "text"))
-KNOWN_FIELDS = {"html", "text", "content", "raw_content", "url", "id"}
+USED_FIELDS = {*BODY_FIELDS, *URL_FIELDS, "id", "metadata"}  # what cleanpipe reads; the rest is passed through
 
 
 def _document(index: int, record: str | Mapping[str, Any], extras: dict[int, dict[str, Any]]) -> Document | Reject:
     """A record in memory as a Document (a str is the text of one page), or why it cannot be one;
-    its fields cleanpipe does not use go to `extras[index]`."""
+    its fields cleanpipe does not use go to `extras[index]`. Same field rules as a JSON lines file."""
     if isinstance(record, str):
-        fields: Mapping[str, Any] = {"text": record}
-    elif isinstance(record, Mapping):
-        fields = record
-    else:
+        record = {"text": record}
+    if not isinstance(record, Mapping):
         return Reject(kind="record", reason="bad-record", path=MEMORY_PATH, record=index,
                       detail=f"a record must be a str or a mapping, not {type(record).__name__}")
-    body, content_type = None, "text"
-    for name, kind in BODY_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, str) and value.strip():
-            body, content_type = value, kind
-            break
-    if body is None:
-        return Reject(kind="record", reason="no-content", path=MEMORY_PATH, record=index,
-                      detail="record has no non-empty string 'text' or 'html' field")
-    text = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
-    sha = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-    url = fields.get("url") if isinstance(fields.get("url"), str) else None
-    source = Source(path=MEMORY_PATH, sha256=sha, format="memory", url=url, record=index,
-                    content_type=content_type, encoding="utf-8")
-    doc = Document(id=f"{sha[:16]}-{index}", source=source, content=text)
-    if fields.get("id") is not None:
-        doc.stages.append({"stage": "read", "record_id": str(fields["id"])})
-    extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
-    if extra:
+    fields = dict(record)
+    sha = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+                         .encode("utf-8", "surrogatepass")).hexdigest()
+    doc = document_from_record(MEMORY_PATH, sha, index, fields, "memory")
+    extra = {k: v for k, v in fields.items() if k not in USED_FIELDS}
+    if extra and isinstance(doc, Document):
         extras[index] = extra
     return doc
 
@@ -74,9 +59,10 @@ def clean(records: Iterable[str | Mapping[str, Any]], config: Config | None = No
           on_reject: Callable[[dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
     """Clean records in memory; yield one output record per kept page, in input order.
 
-    A record is a str (a plain-text page) or a mapping with `html` or `text` (also
-    `content`, `raw_content`), optional `url` and `id`; other fields come back
-    unchanged under the output record's `extra`. Each reject (no content, a page
+    A record is a str (a plain-text page) or a mapping read like a line of a JSON lines
+    file: `html`, `text`, `raw_content`, `content` or `body`, optional `url` (or
+    `metadata.url`) and `id`; other fields come back unchanged under the output
+    record's `extra`. Each reject (no content, a page
     no stage could finish, a dropped duplicate comment) is passed to `on_reject`
     as a dict. With `config.workers > 1` (or a `doc_timeout`) pages are stripped in
     worker processes, which needs no `if __name__ == "__main__":` guard. See the

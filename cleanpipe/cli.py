@@ -114,15 +114,26 @@ def main() -> None:
 @click.option("--dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
               help="Exact Jaccard similarity at or above which a comment is a duplicate [default: 0.6].")
 @click.option("--no-dedup", is_flag=True, help="Keep every comment.")
+@click.option("--doc-dedup/--no-doc-dedup", default=None,
+              help="Reject documents whose text is a near-copy of an earlier kept one (republished stories) "
+                   "[default: off; local engine].")
+@click.option("--doc-dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="Exact Jaccard of word 5-gram sets at or above which a document is a copy [default: 0.7].")
 @click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
               help="Drop kept lines found on many pages of one site; pages grouped by URL host "
                    "[default] or input folder, or off.")
+@click.option("--pii", "pii_mode", type=click.Choice(["redact", "annotate", "off"]),
+              help="E-mail addresses, phone numbers and public IP addresses in title, byline, text and "
+                   "comments: replace with <EMAIL>, <PHONE>, <IP> [default], only record where they are, "
+                   "or leave alone. More kinds and the phone region in the config's [pii] table.")
 @click.option("--workers", "-j", type=click.IntRange(1),
               help="Processes for per-page work [default: the number of CPUs].")
 @click.option("--doc-timeout", type=click.FloatRange(0),
               help="Seconds one page may take to strip before its worker is stopped and the page rejected; "
                    "0 for no limit [default: 120].")
-@click.option("--max-bytes", type=click.IntRange(1), help="Reject inputs larger than this (after gunzip).")
+@click.option("--max-bytes", type=click.IntRange(1),
+              help="Reject a record or plain file larger than this (after decompression); a container "
+                   "(WARC, JSON lines) may be any size.")
 @click.option("--format", "input_format", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
               help="Treat every input as this format instead of guessing [default: auto].")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False),
@@ -146,7 +157,8 @@ def main() -> None:
               help="Ray engine: shards of keys in each shuffle [default: twice the cluster's CPUs, or one per "
                    "2000 input files if more].")
 def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases: str | None,
-        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, site_repeats: str | None,
+        names_mode: str | None, dedup_threshold: float | None, no_dedup: bool, doc_dedup: bool | None,
+        doc_dedup_threshold: float | None, site_repeats: str | None, pii_mode: str | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
         verbose: bool, engine: str, no_report: bool,
@@ -177,8 +189,11 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "names.mode": names_mode,
         "dedup.threshold": dedup_threshold,
         "dedup.enabled": False if no_dedup else None,
+        "doc_dedup.enabled": doc_dedup,
+        "doc_dedup.threshold": doc_dedup_threshold,
         "repeats.enabled": None if site_repeats is None else site_repeats != "off",
         "repeats.site": site_repeats if site_repeats in ("url", "folder") else None,
+        "pii.mode": pii_mode,
         "workers": workers,
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,
@@ -193,6 +208,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError("--ray-address and --partitions need --engine ray")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
+    if engine == "ray" and config.doc_dedup.enabled:
+        raise click.UsageError("--doc-dedup runs in the local engine only for now")
     try:
         pipeline = Pipeline(config) if engine == "local" else _ray_pipeline(config)
     except ConfigError as exc:
@@ -367,10 +384,11 @@ def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int
 
     config = _config_from({"workers": workers}, config_file)
     stats, docs = Pipeline(config).name_stats(list(inputs))
-    merges = find_variants(stats, config.names)
+    refused: list = []
+    merges = find_variants(stats, config.names, refused)
     header = (f"cleanpipe {__version__} names suggest: {len(merges)} variants of "
               f"{len({m.canonical for m in merges})} names in {docs} documents")
-    click.echo(render_alias_file(merges, stats, header), nl=False)
+    click.echo(render_alias_file(merges, stats, header, refused), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

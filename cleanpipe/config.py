@@ -30,7 +30,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class ReadConfig:
-    max_bytes: int = 50_000_000  # larger inputs (after gunzip) are rejected, not truncated
+    max_bytes: int = 50_000_000  # a larger record or plain file (after decompression) is rejected, not truncated
     input_format: str = "auto"  # auto | text | html | jsonl | warc
 
 
@@ -55,6 +55,13 @@ class DedupConfig:
     seed: int = 1
 
 
+def _document_dedup() -> DedupConfig:
+    # pages are long: word 5-grams only (short_words 0); 0.7 from benchmarks/doc_dedup.py on real pages
+    # with planted republished copies (precision 1.0, recall 0.90). Off by default for now: it runs in
+    # the parent process (about 10 ms a page) and holds every kept page's shingles in memory.
+    return DedupConfig(enabled=False, threshold=0.7, word_shingle=5, short_words=0)
+
+
 @dataclass
 class NamesConfig:
     mode: str = "auto"  # auto | aliases | off
@@ -73,13 +80,26 @@ class RepeatsConfig:
     max_removed_share: float = 0.5  # 3+ repeated paragraphs covering more of a page: a near-copy, left alone
 
 
+PII_KINDS = ("email", "phone", "ip", "credit_card", "iban")
+
+
+@dataclass
+class PiiConfig:
+    mode: str = "redact"  # redact: replace with <KIND> | annotate: only record the spans | off
+    # card numbers and IBANs are opt-in: long digit runs in news text are rarely either
+    kinds: list[str] = field(default_factory=lambda: ["email", "phone", "ip"])
+    region: str = "US"  # phone numbers written without +country code are read as this country's; "": only +CC
+
+
 @dataclass
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     strip: StripConfig = field(default_factory=StripConfig)
-    dedup: DedupConfig = field(default_factory=DedupConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)  # comments
+    doc_dedup: DedupConfig = field(default_factory=_document_dedup)  # whole documents (their text)
     names: NamesConfig = field(default_factory=NamesConfig)
     repeats: RepeatsConfig = field(default_factory=RepeatsConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
@@ -99,10 +119,11 @@ class Config:
             _ADAPTER.validate_json(json.dumps(self.to_dict(), default=repr), strict=True)
         except ValidationError as exc:
             raise ConfigError(_describe(exc, "config")) from None
-        if not 0.0 < self.dedup.threshold <= 1.0:
-            raise ConfigError(f"dedup.threshold must be in (0, 1], got {self.dedup.threshold}")
-        if self.dedup.num_perm < 16:
-            raise ConfigError(f"dedup.num_perm must be >= 16, got {self.dedup.num_perm}")
+        for name, dd in (("dedup", self.dedup), ("doc_dedup", self.doc_dedup)):
+            if not 0.0 < dd.threshold <= 1.0:
+                raise ConfigError(f"{name}.threshold must be in (0, 1], got {dd.threshold}")
+            if dd.num_perm < 16:
+                raise ConfigError(f"{name}.num_perm must be >= 16, got {dd.num_perm}")
         if self.names.mode not in ("auto", "aliases", "off"):
             raise ConfigError(f"names.mode must be auto, aliases or off, got {self.names.mode!r}")
         if self.read.input_format not in ("auto", "text", "html", "jsonl", "warc"):
@@ -113,6 +134,16 @@ class Config:
             raise ConfigError(f"repeats.min_pages must be >= 2, got {self.repeats.min_pages}")
         if not 0.0 <= self.repeats.min_share <= 1.0 or not 0.0 < self.repeats.max_removed_share <= 1.0:
             raise ConfigError("repeats.min_share must be in [0, 1] and repeats.max_removed_share in (0, 1]")
+        if self.pii.mode not in ("redact", "annotate", "off"):
+            raise ConfigError(f"pii.mode must be redact, annotate or off, got {self.pii.mode!r}")
+        if not isinstance(self.pii.kinds, list) or not set(self.pii.kinds) <= set(PII_KINDS):
+            raise ConfigError(f"pii.kinds must be a list of {', '.join(PII_KINDS)}, got {self.pii.kinds!r}")
+        if self.pii.mode != "off" and self.pii.region:
+            import phonenumbers  # only needed when the stage runs
+
+            if self.pii.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                raise ConfigError(f"pii.region must be a two-letter region phonenumbers knows, "
+                                  f"got {self.pii.region!r}")
         if self.workers < 1:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         if self.doc_timeout < 0:

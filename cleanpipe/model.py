@@ -20,11 +20,13 @@ COMMENT_BREAK = ""
 class Source:
     path: str
     sha256: str
-    format: str  # text | html | jsonl | warc
+    format: str  # text | html | jsonl | json | warc (ARC and WET included)
     url: str | None = None
     record: int | None = None  # index inside a multi-record file (jsonl line, warc record)
     content_type: str | None = None  # text | html: what the content inside the container is
     encoding: str | None = None
+    record_id: str | None = None  # the record's own id: WARC-Record-ID, or a JSONL record's "id"
+    fetched_at: str | None = None  # when the crawler fetched it (WARC-Date)
 
 
 @dataclass

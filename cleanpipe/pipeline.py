@@ -34,10 +34,12 @@ from typing import Any, Union
 from . import __version__
 from .comments import CommentDeduper, CommentSplitter
 from .config import Config, ConfigError
+from .docdedup import DocumentDeduper
 from .linemodel import MODEL_PATH, load_model
 from .log import event
 from .model import Document, Reject, Unchanged
 from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
+from .pii import PiiRedactor
 from .read import Reader
 from .repeats import RepeatFilter, SiteStats, site_of
 from .state import StateStore
@@ -102,9 +104,10 @@ class DocumentStages:
                               detail=f"{stage.name} failed: {type(exc).__name__}: {exc}")
         if not doc.paragraphs and not doc.comments:
             strip_log = next((s for s in doc.stages if s.get("stage") == "strip"), {})
+            why = next((r["preview"] for r in strip_log.get("removed", []) if r.get("reason") == "html-too-deep"),
+                       "nothing left after removing site chrome")
             return Reject(kind="document", reason="no-content", path=doc.source.path,
-                          record=doc.source.record, doc_id=doc.id,
-                          detail="nothing left after removing site chrome",
+                          record=doc.source.record, doc_id=doc.id, detail=why,
                           extra={"removed": strip_log.get("removed", [])})
         return doc
 
@@ -127,6 +130,7 @@ class RunSummary:
     seconds: float = 0.0
     name_merges: int = 0
     unchanged_inputs: int = 0  # inputs skipped because an earlier run processed the same content
+    skipped_records: Counter[str] = field(default_factory=Counter)  # container records that are not pages
     files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -138,14 +142,17 @@ class RunSummary:
     def line(self) -> str:
         rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejects.items())) or "none"
         carried = f" ({self.unchanged_inputs} inputs unchanged since the last run)" if self.unchanged_inputs else ""
+        skipped = (f"; {sum(self.skipped_records.values())} container records skipped (not pages)"
+                   if self.skipped_records else "")
         return (f"cleanpipe: {self.documents} documents{carried}, {self.comments_kept} comments kept, "
-                f"{self.comments_dropped} duplicate comments dropped, rejects: {rej}; "
+                f"{self.comments_dropped} duplicate comments dropped, rejects: {rej}{skipped}; "
                 f"{self.seconds:.1f}s")
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["processed_inputs"] = self.inputs - self.unchanged_inputs  # read and stripped by this run
         d["rejects"] = dict(self.rejects)
+        d["skipped_records"] = dict(self.skipped_records)
         d["exit_code"] = self.exit_code
         return d
 
@@ -172,9 +179,12 @@ class Pipeline:
         self.config_sha256 = self.config.sha256(alias_bytes + model_bytes)
 
     # -- pass 1 -----------------------------------------------------------------------------------
-    def _mapped(self, inputs: Iterable[str],
-                skip: Callable[[str, str], bool] | None = None) -> Iterator[Document | Reject | Unchanged]:
-        items = Reader(self.config.read, skip=skip).run(inputs)
+    def _mapped(self, inputs: Iterable[str], skip: Callable[[str, str], bool] | None = None,
+                exclude: Iterable[str | os.PathLike[str]] = (),
+                skipped: Counter[str] | None = None) -> Iterator[Document | Reject | Unchanged]:
+        """Read and strip; `skipped` receives the reader's counts of records that are not pages."""
+        reader = Reader(self.config.read, skip=skip, exclude=exclude)
+        items = _counting(reader.run(inputs), reader.skipped, skipped)
         workers, timeout = self.config.workers, self.config.doc_timeout
         if workers <= 1 and not timeout:  # no budget to enforce: stay in this process
             stages = DocumentStages(self.config)
@@ -208,6 +218,7 @@ class Pipeline:
         spool1 = work / "pass1.jsonl"
         stats, sites = NameStats(), SiteStats()
         seen_ids: dict[str, str] = {}
+        doc_dedup = DocumentDeduper(self.config.doc_dedup)
         store = carry.store
         current: _InputTrack | None = None
 
@@ -221,7 +232,7 @@ class Pipeline:
 
         def expanded() -> Iterator[tuple[Document | Reject, bool]]:
             """Mapped items, with an unchanged input's items from the store; True for new ones."""
-            for item in self._mapped(inputs, carry.skip):
+            for item in self._mapped(inputs, carry.skip, carry.exclude, summary.skipped_records):
                 if isinstance(item, Unchanged):
                     summary.unchanged_inputs += 1
                     assert store is not None
@@ -229,7 +240,9 @@ class Pipeline:
                 else:
                     yield item, True
 
-        with open(spool1, "w", encoding="utf-8") as fh:
+        def tracked() -> Iterator[Document | Reject]:
+            """Every item once, in order: input bookkeeping, staging for the store, duplicate ids."""
+            nonlocal current
             for item, new in expanded():
                 path = item.source.path if isinstance(item, Document) else item.path
                 if current is None or path != current.path:
@@ -244,22 +257,30 @@ class Pipeline:
                     current.seq += 1
                 if isinstance(item, Reject):
                     current.retry |= item.reason in RETRIED_REASONS
-                    yield "reject", item
+                    yield item
                     continue
                 current.sha = item.source.sha256
                 if item.id in seen_ids:
-                    yield "reject", Reject(kind="document", reason="duplicate-document", doc_id=item.id,
-                                           path=item.source.path, record=item.source.record,
-                                           detail=f"same content as {seen_ids[item.id]}")
+                    yield Reject(kind="document", reason="duplicate-document", doc_id=item.id,
+                                 path=item.source.path, record=item.source.record,
+                                 detail=f"same content as {seen_ids[item.id]}")
                     continue
                 seen_ids[item.id] = item.source.path
+                yield item
+            end_input()
+
+        items = doc_dedup.run(tracked()) if doc_dedup.config.enabled else tracked()
+        with open(spool1, "w", encoding="utf-8") as fh:
+            for item in items:  # near-duplicate documents are rejects here
+                if isinstance(item, Reject):
+                    yield "reject", item
+                    continue
                 if self.config.names.mode == "auto":
                     stats.add_document(item)
                 if self.config.repeats.enabled:
                     sites.add_document(item, self.config.repeats)
                 item.line_keys = []  # counted; no need to spool them
                 fh.write(dumps(item.to_dict()) + "\n")
-            end_input()
 
         merges: dict[str, Merge] = {}
         if self.config.names.mode == "auto":
@@ -267,6 +288,7 @@ class Pipeline:
         merges.update((m.variant, m) for m in self.alias_merges)  # a reviewed file wins
         summary.name_merges = len(merges)
         normalizer = NameNormalizer(merges.values())
+        pii = PiiRedactor(self.config.pii)
         deduper = CommentDeduper(self.config.dedup)
         repeats = RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None
 
@@ -285,6 +307,7 @@ class Pipeline:
                         continue
                 if self.config.names.mode != "off":
                     doc = normalizer.process(doc)
+                doc = pii.process(doc)  # last, so its offsets point into the final text
                 dst.write(dumps(doc.to_dict()) + "\n")
         spool1.unlink()
 
@@ -360,6 +383,7 @@ class Pipeline:
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
         carry = self._carry_from(store, force) if store is not None else Carry()
+        carry.exclude = [str(out)] + ([str(store.path.parent)] if store is not None else [])
         event("start", f"run {run_id}: {len(inputs)} input path(s) into {out}", run_id=run_id, inputs=inputs,
               out=str(out), config_sha256=self.config_sha256, state=store is not None)
         docs_out = AtomicJsonl(out / DOCUMENTS_FILE, run_id)
@@ -405,6 +429,13 @@ def _log_reject(rej: Reject) -> None:
           kind=rej.kind, reason=rej.reason, path=rej.path, record=rej.record, doc_id=rej.doc_id, detail=rej.detail)
 
 
+def _counting(items: Iterator[Any], source: Counter[str], into: Counter[str] | None) -> Iterator[Any]:
+    """Pass `items` through; when they end, add the reader's counts to `into`."""
+    yield from items
+    if into is not None:
+        into.update(source)
+
+
 # a page that timed out or crashed its worker may pass next time: its input is not remembered as done
 RETRIED_REASONS = ("timeout", "worker-crash")
 
@@ -427,3 +458,4 @@ class Carry:
 
     store: StateStore | None = None
     skip: Callable[[str, str], bool] | None = None
+    exclude: list[str] = field(default_factory=list)  # never inputs: the output and state folders

@@ -54,10 +54,11 @@ import numpy as np
 
 from . import __version__
 from .comments import apply_verdicts, comment_doc_id
-from .config import Config, DedupConfig
+from .config import Config, ConfigError, DedupConfig
 from .dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_buckets
 from .model import Document, Reject
 from .names import Merge, NameNormalizer, NameStats, find_variants
+from .pii import PiiRedactor
 from .pipeline import DocumentStages, Inputs, Pipeline, ProgressCallback, RunSummary, input_paths, new_run_id
 from .read import Reader, iter_input_paths
 from .repeats import RepeatFilter, SiteStats
@@ -286,7 +287,7 @@ def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[byte
 
 
 def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repeats: RepeatFilter | None,
-             provenance: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
+             provenance: dict[str, Any], run_id: str, pii: PiiRedactor | None = None) -> list[dict[str, Any]]:
     """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
     doc_row = next(r for r in rows if r["kind"] == "document")
     doc = Document.from_dict(json.loads(doc_row["data"]))
@@ -305,6 +306,8 @@ def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repe
             return [_reject_row(f, r, emptied, run_id)]
     if normalizer is not None:
         doc = normalizer.process(doc)
+    if pii is not None:  # last, as in the local engine
+        doc = pii.process(doc)
     for comment in doc.comments:
         comment.duplicates = absorbed.get(comment.id, 0)
     out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id, comments=len(doc.comments))]
@@ -387,7 +390,9 @@ class RayPipeline(Pipeline):
         `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
         if not ray_available():
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
-        paths = list(iter_input_paths(input_paths(inputs)))
+        if self.config.doc_dedup.enabled:
+            raise ConfigError("near-duplicate documents (doc_dedup) run in the local engine only for now")
+        paths = list(iter_input_paths(input_paths(inputs), exclude=[out_dir]))  # never read our own output
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
         out = Path(out_dir)
@@ -445,7 +450,7 @@ class RayPipeline(Pipeline):
             combined, "doc_id", assemble, _row_schema(), shuffle,
             normalizer=NameNormalizer(merges.values()) if self.config.names.mode != "off" else None,
             repeats=RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None,
-            provenance=prov, run_id=run_id).materialize())
+            provenance=prov, run_id=run_id, pii=PiiRedactor(self.config.pii)).materialize())
 
         work = out / f".cleanpipe-work-{run_id}"
         try:

@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
+import lxml.etree
+import lxml.html
 import numpy as np
 
+from . import langid
 from .config import StripConfig
 from .linemodel import FEATURE_NAMES, LineModel, RuleView, line_features, load_model
 from .lines import (
@@ -147,6 +150,18 @@ def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: li
                 weights[a] = -2.0
                 weights[b] = -float(lines[b].words) / 2
         run = [pair] if pair[0] != -1 else []
+
+
+_MAX_SHORT_SENTENCE_LINES = 5
+
+
+def _only_short_sentences(nonblank: list[LineInfo]) -> bool:
+    """A page of one to five short sentences ("Впереди расстилался ровный луг."): too short to
+    outweigh anything on its own, but with nothing else on the page it is the page's text. A
+    menu or a footer never qualifies: its lines do not end sentences, or carry chrome cues."""
+    return len(nonblank) <= _MAX_SHORT_SENTENCE_LINES and all(
+        ln.sentence_end and ln.words >= 3 and not ln.cues and not ln.bullet and not ln.footer_end
+        for ln in nonblank)
 
 
 def _adjacent(prev_end: int, next_start: int, nonblank: list[int]) -> bool:
@@ -295,6 +310,8 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
 
     weights, prose = _weights(lines, config, stopword_language)
     region = _densest_region(weights)
+    if region is None and _only_short_sentences(nonblank):
+        region = (positions[0], positions[-1])
     if region is None:
         for ln in nonblank:
             removals.add(ln, "no-article-text")
@@ -589,13 +606,42 @@ def _element_text(element: Any, pieces: list[str], items: frozenset[Any]) -> Non
         pieces.append("\n")
 
 
+# libxml2 stops at 256 levels of nesting unless huge_tree is set: a deeper page lost all its text,
+# reported as "nothing left after removing site chrome". The other options are trafilatura's own.
+_HTML_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
+                                    remove_comments=True, remove_pis=True, huge_tree=True)
+
+
+MAX_HTML_DEPTH = 1000  # deeper pages defeat the extractor; said so instead of "no content"
+
+
+def _depth(tree: Any) -> int:
+    """Deepest nesting of elements (without recursion: the tree may be very deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _parse_html(html: str) -> Any:
+    try:
+        tree = lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=_HTML_PARSER)
+    except (ValueError, lxml.etree.ParserError, lxml.etree.XMLSyntaxError):
+        return None
+    return tree if tree is not None and len(tree) else None
+
+
 def clean_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
     """Main text of an HTML page via trafilatura; its comment sections apart, for the comments stage."""
     import trafilatura
 
     config = config or StripConfig()
     result = StripResult()
-    tree = trafilatura.load_html(html)
+    tree = _parse_html(html)
+    if tree is None:  # what our parser refuses, trafilatura's own loader may still read
+        tree = trafilatura.load_html(html)
     comments = _take_comment_sections(tree) if tree is not None else []
     extracted = None if tree is None else trafilatura.bare_extraction(
         tree,
@@ -622,6 +668,10 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
                 result.paragraphs.append(Paragraph(text=para, source_lines=None))
         result.removed.append({"lines": None, "reason": "html-boilerplate",
                                "preview": "everything trafilatura did not keep as main text or comments"})
+    if tree is not None and not result.paragraphs and not comments and (depth := _depth(tree)) > MAX_HTML_DEPTH:
+        result.removed.append({"lines": None, "reason": "html-too-deep",
+                               "preview": f"the page's HTML is nested at least {depth} levels deep; its text could not "
+                                          f"be extracted (over {MAX_HTML_DEPTH} levels)"})
     for line in comments:
         if line and COMMENTS_HEADING.match(line):  # "12 Comments", "Leave a Reply": the section's own heading
             result.removed.append({"lines": None, "reason": "comments-heading", "preview": line[:PREVIEW_CHARS]})
@@ -649,6 +699,10 @@ class Stripper:
         self.config = config or StripConfig()
         # which pages leave digests of their lines for the repeats pass (None: every page)
         self.wants_line_keys = wants_line_keys
+        # The language model and the line analysis's character tables are built with the stage, not
+        # within the first page's time budget (a worker builds its stage before the budget starts).
+        langid.load()
+        analyse("Ready.")
 
     def process(self, doc: Document) -> Document:
         if doc.source.content_type == "html":

@@ -14,7 +14,8 @@ from cleanpipe.model import Document, Reject
 from cleanpipe.pipeline import DocumentStages
 from cleanpipe.read import Reader
 
-SUFFIXES = ["page.txt", "page.html", "records.jsonl", "crawl.warc", "crawl.warc.gz", "page.txt.gz", "noext"]
+SUFFIXES = ["page.txt", "page.html", "records.jsonl", "records.json", "records.jsonl.zst", "crawl.warc", "crawl.warc.gz",
+            "crawl.warc.wet.gz", "page.txt.gz", "noext"]
 FUZZ = settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(

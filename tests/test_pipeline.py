@@ -44,7 +44,7 @@ def test_record_contract(tmp_path):
     assert set(doc["source"]) >= {"path", "sha256", "format", "url", "record"}
     prov = doc["provenance"]
     assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["processed_at"].endswith("Z")
-    assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names"]
+    assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names", "pii"]
     raw_lines = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8").split("\n")
     for para in doc["paragraphs"]:
         a, b = para["source_lines"]
@@ -164,3 +164,39 @@ def test_a_script_without_a_main_guard_runs_with_worker_processes(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["body", "5", "0"]
+
+
+def test_a_republished_story_is_a_near_duplicate_document_with_both_urls(tmp_path):
+    story = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8")
+    lines = story.splitlines()
+    copy = "\n".join(["Republished with permission from the Harbour Courier.", ""] + lines[:-2] +
+                      ["", "Read more stories like this on our partner site."])
+    crawl = tmp_path / "crawl.jsonl"
+    crawl.write_text("\n".join(json.dumps(r) for r in [
+        {"text": story, "url": "https://courier.example/tram"},
+        {"text": copy, "url": "https://partner.example/2026/tram"}]) + "\n", encoding="utf-8")
+    off = Pipeline(Config(workers=1, doc_timeout=0)).run([str(crawl)], tmp_path / "off", use_state=False)
+    assert off.documents == 2  # off by default
+    config = Config(workers=1, doc_timeout=0)
+    config.doc_dedup.enabled = True
+    summary = Pipeline(config).run([str(crawl)], tmp_path / "on", use_state=False)
+    assert summary.documents == 1 and summary.rejects["near-duplicate-document"] == 1
+    (rej,) = [r for r in read_jsonl(tmp_path / "on" / "rejects.jsonl") if r["reason"] == "near-duplicate-document"]
+    assert rej["url"] == "https://partner.example/2026/tram"
+    assert rej["duplicate_of_url"] == "https://courier.example/tram" and rej["similarity"] >= 0.7
+    assert summary.exit_code == EXIT_OK  # a duplicate is a result, not an error
+
+
+def test_out_inside_the_inputs_is_never_read_back(tmp_path):
+    """Regression (#18.4): `cleanpipe run d --out d/clean` three times gave 5, 10, ... documents."""
+    import shutil
+
+    src = tmp_path / "d"
+    shutil.copytree(RAW, src)
+    counts = [Pipeline(Config(workers=1, doc_timeout=0)).run([str(src)], src / "clean").documents for _ in range(3)]
+    assert counts == [5, 5, 5]
+    other = tmp_path / "e"
+    shutil.copytree(RAW, other)
+    counts = [Pipeline(Config(workers=1, doc_timeout=0)).run([str(other)], other / "o", state_dir=other / "s")
+              .documents for _ in range(2)]
+    assert counts == [5, 5]  # a --state folder inside the inputs is not read either

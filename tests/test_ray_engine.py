@@ -183,3 +183,25 @@ def test_an_empty_folder_gives_empty_parts_and_a_manifest(local_ray, tmp_path):
     summary = RayPipeline(Config(workers=2)).run([str(tmp_path / "empty")], tmp_path / "out")
     assert summary.documents == 0 and summary.exit_code == 0
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["summary"]["documents"] == 0
+
+
+def test_pii_redactions_agree(local_ray, tmp_path):
+    from cleanpipe.config import PiiConfig
+
+    raw = _generated_corpus(tmp_path, pages=8)
+    rng = random.Random(3)
+    page = _page(rng, 99).replace(
+        "Share this article\n",
+        "Readers can reach the Ingrid Solbreg desk at news@example.org or on (415) 555-2671 weekdays, "
+        "or by card 4111 1111 1111 1111 for the appeal.\n\nShare this article\n")
+    page = page.replace("Reply\n", "Mail me at ann.lee@example.org or ring +44 20 7946 0958.\nReply\n", 1)
+    (raw / "a" / "page-pii.txt").write_text(page, encoding="utf-8")
+    kinds = ["email", "phone", "ip", "credit_card", "iban"]
+    _, _, (docs_l, rej_l), (docs_r, rej_r) = _both_engines(tmp_path, [str(raw)], partitions=2,
+                                                           pii=PiiConfig(kinds=kinds))
+    (doc,) = [d for d in docs_l if d["source"]["path"].endswith("page-pii.txt")]
+    assert "desk at <EMAIL> or on <PHONE> weekdays, or by card <CREDIT_CARD>" in doc["text"]
+    redactions = doc["provenance"]["stages"][-1]["redactions"]
+    assert {(r["field"].split("/")[0], r["kind"]) for r in redactions} >= {("text", "email"), ("text", "phone"),
+                                                                          ("text", "credit_card")}
+    assert docs_r == docs_l and rej_r == rej_l

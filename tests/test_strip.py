@@ -320,3 +320,17 @@ def test_one_name_and_date_line_is_a_byline_not_a_thread():
 def test_comments_heading_with_a_trailing_arrow(heading):
     r = clean_dump(ARTICLE + heading + "\nAnn says:\nGood news for the river towns.\n")
     assert r.comment_source == "heading" and "Good news" not in r.text()
+
+
+def test_deeply_nested_html_keeps_its_text_or_says_why():
+    """Regression (#18): HTML nested deeper than ~256 levels lost its text with the reason
+    'nothing left after removing site chrome'."""
+    from cleanpipe.strip import clean_html
+
+    para = "<p>" + "The council met on Tuesday to discuss the new harbour tram line and its budget. " * 3 + "</p>"
+    deep = "<html><body>" + "<div>" * 400 + para * 4 + "</div>" * 400 + "</body></html>"
+    assert len(clean_html(deep).paragraphs) == 4
+    deeper = "<html><body>" + "<div>" * 5000 + para * 4 + "</div>" * 5000 + "</body></html>"
+    result = clean_html(deeper)
+    if not result.paragraphs:
+        assert any(r["reason"] == "html-too-deep" and "levels deep" in r["preview"] for r in result.removed)
