@@ -170,7 +170,7 @@ def test_loader_reads_schema_shaped_and_sharded_output(tmp_path):
                {"stage": "strip", "spans": [{"lines": [1, 2], "reason": "chrome", "preview": None}]},
                {"stage": "names", "spans": [{"lines": None, "reason": "edit-distance", "count": 1,
                                              "ref": "Ann Leee -> Ann Lee"}]},
-               {"stage": "pii", "redactions": [{"field": "text", "kind": "email", "offsets": [[0, 3], [5, 7]]}]}]}}
+               {"stage": "pii", "mode": "redact", "redactions": [{"field": "text", "kind": "email", "offsets": [[0, 3], [5, 7]]}]}]}}
     rej = {"kind": "comment", "reason": "duplicate", "doc_id": "d1",
            "comment": {"id": "d1-c1", "text": "hi", "duplicate_of": "d1-c0", "kept_text": "hi"}}
     with gzip.open(tmp_path / "documents-00000.jsonl.gz", "wt") as fh:
@@ -183,7 +183,7 @@ def test_loader_reads_schema_shaped_and_sharded_output(tmp_path):
     assert c.clusters == {"d1-c0": 1} and c.comments_dropped == 1
     assert ("Ann Leee", "Ann Lee", "edit-distance") in c.merges
     assert c.extra_fields["language"] == {"en": 1} and c.extra_numbers["quality.score"] == [0.5]
-    assert c.extra_stages["pii"]["redactions: email"] == 2
+    assert c.extra_stages["pii"]["redactions: email"] == 2 and c.extra_stages["pii"]["mode = redact"] == 1
     assert c.views[0]["raw"]["status"] == "gone"
     page = write_report(tmp_path).read_text(encoding="utf-8")
     assert "stage pii" in page and "quality.score" in page

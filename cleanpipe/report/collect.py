@@ -198,7 +198,9 @@ def _count_other(out: Collected, doc: dict[str, Any], spans: list[data.Span],
         if name not in KNOWN_STAGES:
             out.extra_stages[name]["documents"] += 1
             for key, value in stage.items():
-                if isinstance(value, list):
+                if isinstance(value, (str, bool)) and key != "stage" and len(str(value)) <= 40:
+                    out.extra_stages[name][f"{key} = {value}"] += 1  # a setting, e.g. the PII mode
+                elif isinstance(value, list):
                     for item in value:
                         if isinstance(item, dict):
                             label = item.get("kind") or item.get("reason") or item.get("rule") or key
