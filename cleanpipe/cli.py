@@ -145,9 +145,16 @@ def main() -> None:
               help="Form of the closing summary on stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line; errors only.")
 @click.option("--verbose", "-v", is_flag=True, help="Also a line per input and per reject of any kind.")
+@click.option("--output-format", type=click.Choice(["jsonl", "jsonl.gz", "jsonl.zst", "parquet"]),
+              help="Form of documents and rejects: JSONL, gzip or zstd JSONL, or zstd Parquet [default: jsonl].")
+@click.option("--shard-size", metavar="SIZE",
+              help="Start a new shard (documents-00001.EXT, ...) past this size, e.g. 256MB, 1GB [default: 256MB].")
+@click.option("--provenance", "provenance_level", type=click.Choice(["full", "compact", "off"]),
+              help="What each record keeps of each stage's work: compact: counts, reasons and raw line spans "
+                   "[default]; full: also a preview of each removed line; off: no stage log.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: a process pool on this machine. ray: Ray Data on a cluster (pip install "
-                   "'cleanpipe[ray]'); writes OUT/documents/part-*.jsonl and OUT/rejects/part-*.jsonl, "
+                   "'cleanpipe[ray]'); writes one part per write task (documents-NNNNN.EXT), "
                    "always a full run (no state store, no --doc-timeout).")
 @click.option("--ray-address", metavar="ADDR",
               help="Ray cluster to join, e.g. 'auto' or 'ray://head:10001' [default: start a private Ray on "
@@ -161,7 +168,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         doc_dedup_threshold: float | None, site_repeats: str | None, pii_mode: str | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
-        verbose: bool, engine: str, no_report: bool,
+        verbose: bool, output_format: str | None, shard_size: str | None, provenance_level: str | None,
+        engine: str, no_report: bool,
         ray_address: str | None, partitions: int | None) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
@@ -170,7 +178,10 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
     .warc, each optionally gzipped; folders are read recursively in sorted order.
     Writes OUT/documents.jsonl (one record per page), OUT/rejects.jsonl (every
     unreadable input, empty page and dropped duplicate comment, with the reason)
-    and OUT/manifest.json. Outputs are replaced atomically.
+    and OUT/manifest.json (config, schema version, every shard with its record
+    count and sha256). With --output-format the files are .jsonl.gz, .jsonl.zst
+    or .parquet; past --shard-size they are split as documents-00000.EXT, ...
+    Records follow `cleanpipe schema`. Outputs are replaced atomically.
 
     \b
     Run it again on a growing folder: inputs already processed with the same
@@ -198,6 +209,9 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,
         "read.input_format": input_format,
+        "output.format": output_format,
+        "output.shard_size": shard_size,
+        "output.provenance": provenance_level,
     }
     config = _config_from(overrides, config_file)
     paths = list(inputs) or ["raw"]
@@ -206,6 +220,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError(f"no such input: {', '.join(missing)}")
     if engine == "local" and (ray_address or partitions):
         raise click.UsageError("--ray-address and --partitions need --engine ray")
+    if engine == "ray" and shard_size:
+        raise click.UsageError("--engine ray writes one part per write task: no --shard-size")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
     if engine == "ray" and config.doc_dedup.enabled:
@@ -256,6 +272,26 @@ def _fail(code: int, error: str, message: str) -> None:
     """One clear line on stderr (a JSON object with --log-format json), then exit with `code`."""
     event("error", f"cleanpipe: {message}", logging.ERROR, error=error, exit_code=code)
     sys.exit(code)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["all", "document", "reject"]), default="all", show_default=True,
+              help="The whole schema file, or a standalone schema of one record kind.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of the output records (document and reject).
+
+    \b
+    The same file ships in the package (cleanpipe/schemas/records.schema.json);
+    its version is in every record (provenance.schema_version) and the manifest.
+
+    \b
+    Examples:
+      cleanpipe schema > records.schema.json
+      cleanpipe schema --kind document
+    """
+    from .schema import json_schema, record_schema
+
+    click.echo(json.dumps(json_schema() if kind == "all" else record_schema(kind), indent=2))
 
 
 @main.command()

@@ -92,6 +92,13 @@ class PiiConfig:
 
 
 @dataclass
+class OutputConfig:
+    format: str = "jsonl"  # jsonl | jsonl.gz | jsonl.zst | parquet
+    shard_size: int | str = 256 * 1024 * 1024  # bytes per shard (about; "256MB" in TOML works too)
+    provenance: str = "compact"  # full | compact | off: how much of what each stage did a record keeps
+
+
+@dataclass
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
     strip: StripConfig = field(default_factory=StripConfig)
@@ -100,6 +107,7 @@ class Config:
     names: NamesConfig = field(default_factory=NamesConfig)
     repeats: RepeatsConfig = field(default_factory=RepeatsConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     doc_timeout: float = 120.0  # seconds a page may take in strip/split before it is rejected; 0: no limit
 
@@ -110,6 +118,8 @@ class Config:
         """Hash of everything that shapes the output (plus e.g. the alias file's bytes)."""
         data = self.to_dict()
         data.pop("workers")  # parallelism never changes the output
+        # nor does the file format or shard size (the records are the same); the provenance level does
+        data["output"] = {"provenance": data["output"]["provenance"]}
         blob = json.dumps(data, sort_keys=True).encode() + extra
         return hashlib.sha256(blob).hexdigest()
 
@@ -148,6 +158,19 @@ class Config:
             raise ConfigError(f"workers must be >= 1, got {self.workers}")
         if self.doc_timeout < 0:
             raise ConfigError(f"doc_timeout must be >= 0, got {self.doc_timeout}")
+        if self.output.format not in ("jsonl", "jsonl.gz", "jsonl.zst", "parquet"):
+            raise ConfigError(f"output.format must be jsonl, jsonl.gz, jsonl.zst or parquet, got {self.output.format!r}"
+                              )
+        if self.output.provenance not in ("full", "compact", "off"):
+            raise ConfigError(f"output.provenance must be full, compact or off, got {self.output.provenance!r}")
+        try:
+            from .writers import parse_size
+
+            self.output.shard_size = parse_size(self.output.shard_size)
+        except ValueError as exc:
+            raise ConfigError(f"output.shard_size: {exc}") from exc
+        if self.output.shard_size < 1:
+            raise ConfigError("output.shard_size must be at least 1 byte")
         if self.names.aliases and not Path(self.names.aliases).is_file():
             raise ConfigError(f"alias file not found: {self.names.aliases}")
 

@@ -42,20 +42,19 @@ from .names import Merge, NameNormalizer, NameStats, find_variants, load_alias_f
 from .pii import PiiRedactor
 from .read import Reader
 from .repeats import RepeatFilter, SiteStats, site_of
+from .schema import SCHEMA_VERSION, reject_record
 from .state import StateStore
 from .strip import Stripper
 from .workers import SupervisedPool
 from .write import (
-    DOCUMENTS_FILE,
     MANIFEST_FILE,
-    REJECTS_FILE,
-    AtomicJsonl,
     OutputLock,
     document_record,
     dumps,
     remove_leftovers,
     write_json_atomic,
 )
+from .writers import ShardedWriter
 
 STATE_DIR = ".cleanpipe-state"
 EXIT_OK = 0
@@ -176,7 +175,8 @@ class Pipeline:
             except (OSError, ValueError, KeyError) as exc:
                 raise ConfigError(f"cannot load line model {path or MODEL_PATH}: {exc}") from exc
         # a retrained model changes the output, so it is part of what incremental runs compare
-        self.config_sha256 = self.config.sha256(alias_bytes + model_bytes)
+        # so is the record schema: a new schema version makes the next run process every input again
+        self.config_sha256 = self.config.sha256(alias_bytes + model_bytes + f"schema {SCHEMA_VERSION}".encode())
 
     # -- pass 1 -----------------------------------------------------------------------------------
     def _mapped(self, inputs: Iterable[str], skip: Callable[[str, str], bool] | None = None,
@@ -322,12 +322,12 @@ class Pipeline:
         summary.comments_dropped = deduper.filter.dropped
 
     def provenance(self, run_id: str) -> dict[str, Any]:
+        """The run's fields every record carries (the config itself is in the manifest only)."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "cleanpipe_version": __version__,
-            "config_sha256": self.config_sha256,
-            "config": self.config.to_dict(),
             "run_id": run_id,
-            "processed_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "config_sha256": self.config_sha256,
         }
 
     def iter_records(self, inputs: Inputs) -> Iterator[dict[str, Any]]:
@@ -338,12 +338,14 @@ class Pipeline:
         summary = RunSummary(run_id=run_id)
         with tempfile.TemporaryDirectory(prefix="cleanpipe-") as tmp:
             for kind, obj in self._execute(inputs, Path(tmp), summary, None):
-                yield document_record(obj, prov) if kind == "document" else {"reject": obj.to_dict()}
+                yield (document_record(obj, prov, self.config.output.provenance) if kind == "document"
+                       else {"reject": reject_record(obj, run_id)})
 
     def run(self, inputs: Inputs, out_dir: str | Path, progress: ProgressCallback | None = None,
             wait: bool = False, state_dir: str | Path | None = None, use_state: bool = True,
             force: bool = False) -> RunSummary:
-        """Process `inputs` into OUT/documents.jsonl, OUT/rejects.jsonl and OUT/manifest.json.
+        """Process `inputs` into OUT/documents.EXT, OUT/rejects.EXT (shards `-NNNNN` past
+        `config.output.shard_size`; EXT from `config.output.format`) and OUT/manifest.json.
 
         Holds an exclusive lock on OUT for the whole run (raises OutputLocked, or
         waits with `wait=True`); leftovers of a killed run are removed first.
@@ -367,8 +369,9 @@ class Pipeline:
                 if store is not None:
                     store.close()
 
-    def _carry_from(self, store: StateStore, force: bool) -> Carry:
-        if force or store.config_sha256() != self.config_sha256:
+    def _carry_from(self, store: StateStore, force: bool, out: Path) -> Carry:
+        # outputs of another schema version are never mixed with this one's: everything is redone
+        if force or store.config_sha256() != self.config_sha256 or _output_schema(out) not in (None, SCHEMA_VERSION):
             store.reset(self.config_sha256)
         store.clear_staged()
         known = store.inputs()
@@ -377,28 +380,31 @@ class Pipeline:
     def _run_locked(self, inputs: list[str], out: Path, progress: ProgressCallback | None,
                     store: StateStore | None, force: bool) -> RunSummary:
         started = time.monotonic()
+        started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         run_id = new_run_id()
         work = out / f".cleanpipe-work-{run_id}"
         work.mkdir()
         summary = RunSummary(run_id=run_id, out_dir=str(out))
         prov = self.provenance(run_id)
-        carry = self._carry_from(store, force) if store is not None else Carry()
+        opts = self.config.output
+        carry = self._carry_from(store, force, out) if store is not None else Carry()
         carry.exclude = [str(out)] + ([str(store.path.parent)] if store is not None else [])
         event("start", f"run {run_id}: {len(inputs)} input path(s) into {out}", run_id=run_id, inputs=inputs,
               out=str(out), config_sha256=self.config_sha256, state=store is not None)
-        docs_out = AtomicJsonl(out / DOCUMENTS_FILE, run_id)
-        rejects_out = AtomicJsonl(out / REJECTS_FILE, run_id)
+        docs_out = ShardedWriter(out, "documents", opts.format, "document", run_id, int(opts.shard_size))
+        rejects_out = ShardedWriter(out, "rejects", opts.format, "reject", run_id, int(opts.shard_size))
         try:
             for kind, obj in self._execute(inputs, work, summary, progress, carry):
                 if kind == "document":
-                    docs_out.write(document_record(obj, prov))
+                    docs_out.write(document_record(obj, prov, opts.provenance))
                     summary.documents += 1
                 else:
-                    rejects_out.write({"run_id": run_id, **obj.to_dict()})
+                    rejects_out.write(reject_record(obj, run_id))
                     summary.rejects[obj.reason] += 1
                     summary.errors += obj.is_error
                     _log_reject(obj)
-            summary.files = [docs_out.commit(), rejects_out.commit()]
+            summary.files = ([{"kind": "documents", **f} for f in docs_out.commit()]
+                             + [{"kind": "rejects", **f} for f in rejects_out.commit()])
         except BaseException:
             docs_out.abort()
             rejects_out.abort()
@@ -408,10 +414,14 @@ class Pipeline:
         summary.seconds = round(time.monotonic() - started, 3)
         write_json_atomic(out / MANIFEST_FILE, {
             "run_id": run_id,
+            "started_at": started_at,
             "cleanpipe_version": __version__,
+            "schema_version": SCHEMA_VERSION,
             "config_sha256": self.config_sha256,
             "config": self.config.to_dict(),
+            "output": {"format": opts.format, "shard_size": opts.shard_size, "provenance": opts.provenance},
             "inputs": inputs,
+            "files": summary.files,
             "summary": summary.to_dict(),
         })
         if store is not None:
@@ -434,6 +444,15 @@ def _counting(items: Iterator[Any], source: Counter[str], into: Counter[str] | N
     yield from items
     if into is not None:
         into.update(source)
+
+
+def _output_schema(out: Path) -> str | None:
+    """The schema version of the output already in `out` ("1" for outputs from before versions), or None."""
+    try:
+        manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(manifest.get("schema_version", "1")) if isinstance(manifest, dict) else None
 
 
 # a page that timed out or crashed its worker may pass next time: its input is not remembered as done

@@ -23,8 +23,9 @@ never the corpus through one process:
 9. assembly: documents meet their comments' verdicts and kept comments their
    absorbed counts (group by document id); paragraphs repeated across their
    site are removed and names normalized; records and
-   rejects are sorted by input order and written as `documents/part-NNNNN.jsonl`
-   and `rejects/part-NNNNN.jsonl`, then the manifest.
+   rejects are sorted by input order and written one part per write task, named
+   as the local engine names shards (`documents-00000.jsonl`, ... in any output
+   format; one part: `documents.jsonl`), then the manifest.
 
 Every shuffle groups many keys per task (`group_by`): Ray's map_groups calls
 its function once per key, which cost more than the work itself here.
@@ -35,7 +36,6 @@ time budget of the local worker pool; stdin is not an input.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -62,10 +62,9 @@ from .pii import PiiRedactor
 from .pipeline import DocumentStages, Inputs, Pipeline, ProgressCallback, RunSummary, input_paths, new_run_id
 from .read import Reader, iter_input_paths
 from .repeats import RepeatFilter, SiteStats
+from .schema import SCHEMA_VERSION, reject_record
 from .write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
-
-DOCUMENTS_DIR = "documents"
-REJECTS_DIR = "rejects"
+from .writers import DEFAULT_SHARD_SIZE, Shard, existing_shards, file_sha256, shard_name
 
 try:  # the module imports without the extra; running it needs `pip install 'cleanpipe[ray]'`
     import pyarrow as pa
@@ -98,7 +97,7 @@ def _row(file: int, rec: int, kind: str, data: str, doc_id: str = "", seq: int =
 
 
 def _reject_row(file: int, rec: int, reject: Reject, run_id: str, seq: int = 0) -> dict[str, Any]:
-    return _row(file, rec, "reject", dumps({"run_id": run_id, **reject.to_dict()}), reject.doc_id or "", seq,
+    return _row(file, rec, "reject", dumps(reject_record(reject, run_id)), reject.doc_id or "", seq,
                 reject.reason, reject.is_error)
 
 
@@ -287,7 +286,8 @@ def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[byte
 
 
 def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repeats: RepeatFilter | None,
-             provenance: dict[str, Any], run_id: str, pii: PiiRedactor | None = None) -> list[dict[str, Any]]:
+             provenance: dict[str, Any], run_id: str, pii: PiiRedactor | None = None,
+             level: str = "compact") -> list[dict[str, Any]]:
     """Step 9: one document with its comments' verdicts -> its output record and comment rejects."""
     doc_row = next(r for r in rows if r["kind"] == "document")
     doc = Document.from_dict(json.loads(doc_row["data"]))
@@ -310,7 +310,7 @@ def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repe
         doc = pii.process(doc)
     for comment in doc.comments:
         comment.duplicates = absorbed.get(comment.id, 0)
-    out = [_row(f, r, "record", dumps(document_record(doc, provenance)), doc.id, comments=len(doc.comments))]
+    out = [_row(f, r, "record", dumps(document_record(doc, provenance, level)), doc.id, comments=len(doc.comments))]
     out += [_reject_row(f, r, rej, run_id, seq_of[rej.extra["id"]]) for rej in rejects]
     return out
 
@@ -339,46 +339,72 @@ def group_by(ds: Any, key: str, fn: Any, schema: Any, shards: int, **kwargs: Any
                         fn_kwargs={"key": key, "fn": fn, "schema": schema, "kwargs": kwargs}))
 
 
-def write_part(blocks: Iterable[Any], folder: Path, task_index: int) -> dict[str, Any]:
-    """Write one task's rows (sorted) as `part-NNNNN.jsonl` in `folder`, atomically."""
-    name = f"part-{task_index:05d}.jsonl"
-    tmp = folder / f".{name}.tmp"
-    sha, count, comments, reasons, errors = hashlib.sha256(), 0, 0, Counter(), 0
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+def write_part(blocks: Iterable[Any], folder: Path, task_index: int, stem: str = "documents", fmt: str = "jsonl",
+               kind: str = "document") -> dict[str, Any]:
+    """Write one task's rows (sorted) as `STEM-NNNNN.FMT` in `folder` (the run's work folder),
+    through a temporary file opened with O_EXCL|O_NOFOLLOW; an empty part leaves no file."""
+    name = shard_name(stem, fmt, task_index)
+    shard = Shard(folder / f".{name}.tmp", fmt, kind, DEFAULT_SHARD_SIZE)
+    comments, reasons, errors = 0, Counter(), 0
+    try:
         for block in blocks:
             for row in block.to_pylist():
-                line = row["data"] + "\n"
-                fh.write(line)
-                sha.update(line.encode("utf-8"))
-                count += 1
+                shard.write(json.loads(row["data"]))
                 if row["kind"] == "record":
                     comments += row["comments"]
                 else:
                     reasons[row["reason"]] += 1
                     errors += bool(row["error"])
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / name)
-    return {"file": f"{folder.name}/{name}", "records": count, "sha256": sha.hexdigest(),
-            "comments": comments, "reasons": dict(reasons), "errors": errors}
+        shard.close()
+    except BaseException:
+        shard.discard()
+        raise
+    if not shard.records:
+        shard.tmp.unlink()
+        return {"file": name, "records": 0}
+    os.replace(shard.tmp, folder / name)
+    return {"file": name, "records": shard.records, "bytes": (folder / name).stat().st_size,
+            "sha256": file_sha256(folder / name), "comments": comments, "reasons": dict(reasons), "errors": errors}
 
 
-def _jsonl_parts(folder: Path) -> Any:
+def _parts_sink(folder: Path, stem: str, fmt: str, kind: str) -> Any:
     """A Ray Datasink over `write_part` that keeps what each part holds (for the manifest)."""
     from ray.data import Datasink
 
-    class JsonlParts(Datasink):
+    class Parts(Datasink):
         def __init__(self) -> None:
             self.parts: list[dict[str, Any]] = []
 
         def write(self, blocks: Iterable[Any], ctx: Any) -> dict[str, Any]:
-            return write_part(blocks, folder, ctx.task_idx)
+            return write_part(blocks, folder, ctx.task_idx, stem, fmt, kind)
 
         def on_write_complete(self, write_result: Any) -> None:
             returns = getattr(write_result, "write_returns", write_result)
             self.parts = sorted((p for p in returns if p["records"]), key=lambda p: p["file"])
 
-    return JsonlParts()
+    return Parts()
+
+
+def _publish(parts: list[dict[str, Any]], work: Path, out: Path, stem: str, fmt: str) -> list[dict[str, Any]]:
+    """Move a run's parts from `work` into `out` under the local engine's names (one part:
+    STEM.FMT; several: STEM-00000.FMT, ... in input order), then remove the previous run's shards."""
+    if not parts:  # no records: one empty shard, as the local engine writes
+        empty = Shard(work / f".{stem}.{fmt}.tmp", fmt, "document" if stem == "documents" else "reject", 1)
+        empty.close()
+        os.replace(empty.tmp, work / f"{stem}-empty.{fmt}")
+        parts = [{"file": f"{stem}-empty.{fmt}", "records": 0, "bytes": (work / f"{stem}-empty.{fmt}").stat().st_size,
+                  "sha256": file_sha256(work / f"{stem}-empty.{fmt}"), "comments": 0, "reasons": {}, "errors": 0}]
+    single = len(parts) == 1
+    published = []
+    for index, part in enumerate(parts):
+        name = shard_name(stem, fmt, None if single else index)
+        os.replace(work / part["file"], out / name)
+        published.append({**part, "file": name})
+    names = {p["file"] for p in published}
+    for stale in existing_shards(out, stem):
+        if stale.name not in names:
+            stale.unlink(missing_ok=True)
+    return published
 
 
 class RayPipeline(Pipeline):
@@ -387,7 +413,8 @@ class RayPipeline(Pipeline):
     def run(self, inputs: Inputs, out_dir: str | Path, progress: ProgressCallback | None = None,
             wait: bool = False, address: str | None = None, partitions: int | None = None) -> RunSummary:
         """Connect to the cluster at `address` (or start a local Ray on this machine's loopback with
-        `config.workers` CPUs), run the plan, and write OUT/documents/, OUT/rejects/, OUT/manifest.json."""
+        `config.workers` CPUs), run the plan, and write OUT/documents[-NNNNN].EXT, OUT/rejects[-NNNNN].EXT
+        (one part per write task: `config.output.shard_size` does not apply) and OUT/manifest.json."""
         if not ray_available():
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
         if self.config.doc_dedup.enabled:
@@ -450,41 +477,44 @@ class RayPipeline(Pipeline):
             combined, "doc_id", assemble, _row_schema(), shuffle,
             normalizer=NameNormalizer(merges.values()) if self.config.names.mode != "off" else None,
             repeats=RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None,
-            provenance=prov, run_id=run_id, pii=PiiRedactor(self.config.pii)).materialize())
+            provenance=prov, run_id=run_id, pii=PiiRedactor(self.config.pii),
+            level=self.config.output.provenance).materialize())
 
         work = out / f".cleanpipe-work-{run_id}"
+        fmt = self.config.output.format
         try:
             written = {}
-            for folder, rows in ((DOCUMENTS_DIR, assembled.filter(expr=col("kind") == "record")),
-                                 (REJECTS_DIR, mapped.filter(expr=col("kind") == "reject").union(
-                                     docs.filter(expr=col("kind") == "reject"),
-                                     assembled.filter(expr=col("kind") == "reject")))):
-                (work / folder).mkdir(parents=True)
-                sink = _jsonl_parts(work / folder)
+            for stem, kind, rows in (("documents", "document", assembled.filter(expr=col("kind") == "record")),
+                                     ("rejects", "reject", mapped.filter(expr=col("kind") == "reject").union(
+                                         docs.filter(expr=col("kind") == "reject"),
+                                         assembled.filter(expr=col("kind") == "reject")))):
+                (work / stem).mkdir(parents=True)
+                sink = _parts_sink(work / stem, stem, fmt, kind)
                 rows.sort(["file", "rec", "seq"]).write_datasink(sink)
-                written[folder] = sink.parts
+                written[stem] = sink.parts
             step("write", None)
-            for folder in written:  # swap each folder in whole; a kill before this leaves the old output
-                target = out / folder
-                if target.exists():
-                    os.replace(target, work / f"previous-{folder}")
-                os.replace(work / folder, target)
+            for stem in written:  # the earlier engine's part folders are replaced too
+                if (out / stem).is_dir() and not (out / stem).is_symlink():
+                    os.replace(out / stem, work / f"previous-{stem}")
+                written[stem] = _publish(written[stem], work / stem, out, stem, fmt)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-        for part in written[DOCUMENTS_DIR]:
+        for part in written["documents"]:
             summary.documents += part["records"]
             summary.comments_kept += part["comments"]
-        for part in written[REJECTS_DIR]:
+        for part in written["rejects"]:
             summary.rejects.update(part["reasons"])
             summary.errors += part["errors"]
         summary.comments_dropped = summary.rejects.get("duplicate", 0)
-        summary.files = written[DOCUMENTS_DIR] + written[REJECTS_DIR]
+        summary.files = [{"kind": stem, **{k: p[k] for k in ("file", "records", "bytes", "sha256")}}
+                         for stem in ("documents", "rejects") for p in written[stem]]
         summary.seconds = round(time.monotonic() - started, 3)
         write_json_atomic(out / MANIFEST_FILE, {
-            "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__,
-            "config_sha256": self.config_sha256, "config": self.config.to_dict(), "inputs": paths,
-            "summary": summary.to_dict(),
+            "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__, "schema_version": SCHEMA_VERSION,
+            "config_sha256": self.config_sha256, "config": self.config.to_dict(),
+            "output": {"format": fmt, "provenance": self.config.output.provenance}, "inputs": paths,
+            "files": summary.files, "summary": summary.to_dict(),
             "steps": {"seconds": step.seconds, "largest_block_bytes": step.largest_block, **driver},
         })
         return summary

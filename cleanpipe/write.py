@@ -1,4 +1,4 @@
-"""Write stage: documents and rejects as JSONL, written atomically.
+"""Write stage: record assembly, atomic file helpers and the output lock (the format writers: writers.py).
 
 Each output file is written under a temporary name in the output folder and
 renamed into place only when complete, so a reader (or a re-run after a kill)
@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from .log import event
 from .model import Document
+from .schema import iso_date, stages_record
 
 LOCK_FILE = ".cleanpipe.lock"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -28,29 +29,42 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def document_record(doc: Document, provenance: dict[str, Any]) -> dict[str, Any]:
-    """The output contract (documented in the README)."""
+def document_record(doc: Document, provenance: dict[str, Any], level: str = "compact") -> dict[str, Any]:
+    """The output contract (schemas/records.schema.json, documented in the README).
+
+    `provenance` holds the run's fields (schema_version, cleanpipe_version, run_id,
+    config_sha256); `level` (full | compact | off) how much of each stage's log is kept.
+    """
     paragraphs, offset = [], 0
     for para in doc.paragraphs:
         paragraphs.append({"start": offset, "end": offset + len(para.text),
                            "source_lines": para.source_lines, "kind": para.kind})
         offset += len(para.text) + 2
-    source = {k: v for k, v in doc.source.__dict__.items()}
+    src = doc.source
     return {
-        "id": doc.id,
+        "id": str(doc.id),
         "title": doc.title,
         "byline": doc.byline,
-        "date": doc.date,
+        "date": (date := iso_date(doc.date)),
+        "date_text": _as_found(doc.date, date),
         "text": doc.text,
         "paragraphs": paragraphs,
         "comments": [
-            {"id": c.id, "text": c.text, "source_lines": c.source_lines, "author": c.author,
-             "date": c.date, "duplicates": c.duplicates}
+            {"id": str(c.id), "text": c.text, "source_lines": c.source_lines, "author": c.author,
+             "date": (cdate := iso_date(c.date)), "date_text": _as_found(c.date, cdate), "duplicates": c.duplicates}
             for c in doc.comments
         ],
-        "source": source,
-        "provenance": {**provenance, "stages": doc.stages},
+        "source": {"path": src.path, "sha256": src.sha256, "format": src.format, "url": src.url,
+                   "record": src.record, "content_type": src.content_type, "encoding": src.encoding},
+        "provenance": {**provenance, "level": level, "stages": stages_record(doc.stages, level)},
     }
+
+
+def _as_found(text: str | None, iso: str | None) -> str | None:
+    """date_text: the date as the page wrote it, null when that is exactly `date`. An ISO-looking
+    string among free-text ones is what makes JSON loaders type a column timestamp in one batch and
+    fail on the next (the HTML extractor already gives ISO dates)."""
+    return None if not text or text == iso else text
 
 
 def _open_new(path: Path) -> int:

@@ -140,12 +140,12 @@ def test_run_on_an_html_page_keeps_each_comment_with_its_author_and_date(tmp_pat
     res = CliRunner().invoke(main, ["run", str(tmp_path), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     record = json.loads((tmp_path / "o" / "documents.jsonl").read_text(encoding="utf-8"))
-    assert [(c["author"], c["date"], c["text"]) for c in record["comments"]] == [
-        ("Oskar", "March 3, 2026 at 9:13 am", "My grandfather helped refit the boat."),
-        ("lina", "March 4, 2026 at 9:14 am", "Keep the open deck, please!")]
+    assert [(c["author"], c["date"], c["date_text"], c["text"]) for c in record["comments"]] == [
+        ("Oskar", "2026-03-03", "March 3, 2026 at 9:13 am", "My grandfather helped refit the boat."),
+        ("lina", "2026-03-04", "March 4, 2026 at 9:14 am", "Keep the open deck, please!")]
     assert "grandfather" not in record["text"]
     split = next(s for s in record["provenance"]["stages"] if s["stage"] == "comments.split")
-    assert [r["reason"] for r in split["removed"]] == ["comment-widget", "comment-widget"]
+    assert [r["reason"] for r in split["spans"]] == ["comment-widget", "comment-widget"]
 
 
 def test_config_command_checks_and_shows_the_effective_config(tmp_path):

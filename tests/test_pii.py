@@ -231,14 +231,15 @@ def test_end_to_end_through_the_command(tmp_path):
     assert "committee at <EMAIL> or call the library on <PHONE> any" in record["text"]
     assert "roof.fund@example.org" not in json.dumps(record) and "555-2671" not in json.dumps(record)
     entry = record["provenance"]["stages"][-1]
-    assert entry["stage"] == "pii" and {r["kind"] for r in entry["redactions"]} == {"email", "phone"}
-    for red in entry["redactions"]:
+    # the record's stage log: one span per field and kind, the kind as its reason
+    assert entry["stage"] == "pii" and {r["reason"] for r in entry["spans"]} == {"email", "phone"}
+    for red in entry["spans"]:
         (start, end), = red["offsets"]
-        assert record["text"][start:end] == PLACEHOLDER[red["kind"]]
+        assert red["field"] == "text" and record["text"][start:end] == PLACEHOLDER[red["reason"]]
 
     annotated = _run(tmp_path, "annotate", "--pii", "annotate")
     assert contact in annotated["text"]
-    spans = [annotated["text"][s:e] for r in annotated["provenance"]["stages"][-1]["redactions"] for s, e in r["offsets"]]
+    spans = [annotated["text"][s:e] for r in annotated["provenance"]["stages"][-1]["spans"] for s, e in r["offsets"]]
     assert sorted(spans) == ["(415) 555-2671", "roof.fund@example.org"]
 
     only_email = _run(tmp_path, "email", "--config", str(tmp_path / "cards.toml"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cleanpipe import Config, Pipeline
 from cleanpipe.pipeline import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTS
+from cleanpipe.schema import SCHEMA_VERSION
 
 from .conftest import RAW
 
@@ -27,7 +28,7 @@ def test_bundled_raw_end_to_end(tmp_path):
     assert blog["byline"] == "Jonas Ekberg"
     assert [c["author"] for c in blog["comments"]] == ["Maria Costa", "Pete Lund", "Lee Park"]
     assert [c["duplicates"] for c in blog["comments"]] == [1, 1, 1]
-    dropped = {r["id"]: r for r in rejects if r["reason"] == "duplicate"}
+    dropped = {r["comment"]["id"]: r["comment"] for r in rejects if r["reason"] == "duplicate"}
     assert len(dropped) == 3
     kept_ids = {c["id"] for d in docs for c in d["comments"]}
     assert all(r["duplicate_of"] in kept_ids for r in dropped.values())
@@ -43,7 +44,8 @@ def test_record_contract(tmp_path):
     assert set(doc) >= {"id", "title", "text", "comments", "source", "provenance", "paragraphs"}
     assert set(doc["source"]) >= {"path", "sha256", "format", "url", "record"}
     prov = doc["provenance"]
-    assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["processed_at"].endswith("Z")
+    assert prov["cleanpipe_version"] and len(prov["config_sha256"]) == 64 and prov["run_id"]
+    assert prov["schema_version"] == SCHEMA_VERSION and prov["level"] == "compact" and "config" not in prov
     assert [s["stage"] for s in prov["stages"]] == ["strip", "comments", "names", "pii"]
     raw_lines = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8").split("\n")
     for para in doc["paragraphs"]:
@@ -182,8 +184,9 @@ def test_a_republished_story_is_a_near_duplicate_document_with_both_urls(tmp_pat
     summary = Pipeline(config).run([str(crawl)], tmp_path / "on", use_state=False)
     assert summary.documents == 1 and summary.rejects["near-duplicate-document"] == 1
     (rej,) = [r for r in read_jsonl(tmp_path / "on" / "rejects.jsonl") if r["reason"] == "near-duplicate-document"]
-    assert rej["url"] == "https://partner.example/2026/tram"
-    assert rej["duplicate_of_url"] == "https://courier.example/tram" and rej["similarity"] >= 0.7
+    dup = rej["document"]
+    assert dup["url"] == "https://partner.example/2026/tram"
+    assert dup["duplicate_of_url"] == "https://courier.example/tram" and dup["similarity"] >= 0.7
     assert summary.exit_code == EXIT_OK  # a duplicate is a result, not an error
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -43,11 +44,13 @@ def _records(files: list[Path]) -> list[dict]:
     return sorted(out, key=lambda r: json.dumps(r, sort_keys=True))
 
 
+def _files(out: Path, kind: str) -> list[Path]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    return [out / f["file"] for f in manifest["files"] if f["kind"] == kind]
+
+
 def _outputs(out: Path) -> tuple[list[dict], list[dict]]:
-    if (out / "documents").is_dir():
-        return (_records(sorted((out / "documents").glob("part-*.jsonl"))),
-                _records(sorted((out / "rejects").glob("part-*.jsonl"))))
-    return _records([out / "documents.jsonl"]), _records([out / "rejects.jsonl"])
+    return _records(_files(out, "documents")), _records(_files(out, "rejects"))
 
 
 COMMENT_POOL = [
@@ -118,9 +121,10 @@ def test_bundled_samples_give_the_same_records_on_ray(local_ray, tmp_path):
     assert len(docs_l) >= 4 and on_ray.comments_dropped == local.comments_dropped > 0
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["engine"] == "ray" and manifest["config_sha256"] == Pipeline(Config()).config_sha256
-    listed = [p["file"] for p in manifest["summary"]["files"]]
-    assert listed == sorted(p.relative_to(tmp_path / "ray").as_posix()
-                            for p in (tmp_path / "ray").glob("*/part-*.jsonl"))
+    listed = [p["file"] for p in manifest["files"]]
+    assert listed == sorted(p.name for p in (tmp_path / "ray").glob("*.jsonl"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256((tmp_path / "ray" / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
 
 
 @pytest.mark.parametrize("partitions", [1, 5])
@@ -131,10 +135,10 @@ def test_generated_corpus_same_kept_comments_names_and_rejects(local_ray, tmp_pa
     # document, name variants, unreadable inputs and records
     reasons = {r["reason"] for r in rej_l}
     assert {"duplicate", "duplicate-document", "bad-json", "empty"} <= reasons
-    assert any(r["method"] == "minhash" for r in rej_l if r["reason"] == "duplicate")
-    assert any(s["stage"] == "names" and s.get("replacements") for d in docs_l for s in d["provenance"]["stages"])
+    assert any(r["comment"]["method"] == "minhash" for r in rej_l if r["reason"] == "duplicate")
+    assert any(s["stage"] == "names" and s["spans"] for d in docs_l for s in d["provenance"]["stages"])
     assert sum(s["stage"] == "repeats" for d in docs_l for s in d["provenance"]["stages"]) == 5
-    assert any(r["reason"] == "no-content" and r["removed"][0]["reason"] == "site-repeat" for r in rej_l)
+    assert any(r["reason"] == "no-content" and r["spans"][0]["reason"] == "site-repeat" for r in rej_l)
     assert docs_r == docs_l
     assert rej_r == rej_l
     for key in ("documents", "comments_kept", "comments_dropped", "errors", "name_merges", "exit_code"):
@@ -148,18 +152,39 @@ def test_output_parts_follow_input_order(local_ray, tmp_path):
     local = Pipeline(Config(workers=1)).run([str(raw)], tmp_path / "local", use_state=False)
     assert local.documents > 0
     ray_paths = [json.loads(line)["source"]["path"]
-                 for part in sorted((tmp_path / "ray" / "documents").glob("part-*.jsonl"))
+                 for part in _files(tmp_path / "ray", "documents")
                  for line in part.read_text().splitlines()]
     local_paths = [json.loads(line)["source"]["path"]
                    for line in (tmp_path / "local" / "documents.jsonl").read_text().splitlines()]
     assert ray_paths == local_paths
 
 
+def test_ray_writes_parquet_shards_like_the_local_engine(local_ray, tmp_path):
+    import pyarrow.parquet as pq
+
+    config = Config(workers=2)
+    config.output.format = "parquet"
+    RayPipeline(config).run([str(RAW)], tmp_path / "ray", partitions=2)
+    Pipeline(Config(workers=1, output=config.output)).run([str(RAW)], tmp_path / "local", use_state=False)
+
+    def rows(out: Path, kind: str) -> list[dict]:
+        found = [r for f in _files(out, kind) for r in pq.read_table(f).to_pylist()]
+        for r in found:
+            r.pop("run_id", None)
+            r.get("provenance", {}).pop("run_id", None)
+        return found
+
+    for kind in ("documents", "rejects"):
+        assert rows(tmp_path / "ray", kind) == rows(tmp_path / "local", kind) != []
+    assert all(f.name.startswith(("documents", "rejects")) and f.suffix == ".parquet"
+               for f in _files(tmp_path / "ray", "documents") + _files(tmp_path / "ray", "rejects"))
+
+
 def test_cli_engine_ray_and_its_usage_errors(local_ray, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["run", str(RAW), "--out", str(tmp_path / "out"), "--engine", "ray", "-q"])
     assert result.exit_code == 0, result.output
-    assert list((tmp_path / "out" / "documents").glob("part-*.jsonl"))
+    assert list((tmp_path / "out").glob("documents*.jsonl"))
     assert runner.invoke(main, ["run", "-", "--engine", "ray"]).exit_code == 2
     assert runner.invoke(main, ["run", str(RAW), "--ray-address", "auto"]).exit_code == 2
     assert "--engine [local|ray]" in runner.invoke(main, ["run", "--help"]).output
@@ -201,7 +226,7 @@ def test_pii_redactions_agree(local_ray, tmp_path):
                                                            pii=PiiConfig(kinds=kinds))
     (doc,) = [d for d in docs_l if d["source"]["path"].endswith("page-pii.txt")]
     assert "desk at <EMAIL> or on <PHONE> weekdays, or by card <CREDIT_CARD>" in doc["text"]
-    redactions = doc["provenance"]["stages"][-1]["redactions"]
-    assert {(r["field"].split("/")[0], r["kind"]) for r in redactions} >= {("text", "email"), ("text", "phone"),
+    redactions = doc["provenance"]["stages"][-1]["spans"]
+    assert {(r["field"].split("/")[0], r["reason"]) for r in redactions} >= {("text", "email"), ("text", "phone"),
                                                                           ("text", "credit_card")}
     assert docs_r == docs_l and rej_r == rej_l

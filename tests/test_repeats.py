@@ -130,7 +130,7 @@ def test_pipeline_counts_lines_the_cleaner_dropped_elsewhere(tmp_path):
     assert not any(PITCH in t for t in _texts(tmp_path / "on"))
     stages = [s for line in (tmp_path / "on" / "documents.jsonl").read_text().splitlines()
               for s in json.loads(line)["provenance"]["stages"] if s["stage"] == "repeats"]
-    assert len(stages) == 3 and all(s["removed"][0]["pages"] == 9 for s in stages)
+    assert len(stages) == 3 and all(s["spans"][0]["count"] == 9 and s["removed"] == 1 for s in stages)
 
 
 def test_incremental_runs_count_earlier_pages(tmp_path):

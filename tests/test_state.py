@@ -117,9 +117,9 @@ def test_a_timed_out_page_is_retried_next_run(tmp_path, monkeypatch):
     pipe = P(inline())
     real = pipe._mapped
 
-    def one_timeout(inputs, skip=None):
+    def one_timeout(*args):
         from cleanpipe.model import Document, Reject
-        for item in real(inputs, skip):
+        for item in real(*args):
             if isinstance(item, Document) and item.source.path.endswith("news-harbour-tram.txt"):
                 yield Reject(kind="document", reason="timeout", path=item.source.path, doc_id=item.id)
             else:

@@ -138,7 +138,7 @@ def test_incremental_run_skips_known_inputs_and_dedups_across_runs(tmp_path):
     assert docs["b.txt"]["comments"] == []  # last night's comment, seen again tonight
     assert docs["a.txt"]["comments"][0]["duplicates"] == 1
     rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines()]
-    assert [r["duplicate_of"] for r in rejects if r["reason"] == "duplicate"] == [kept_id]
+    assert [r["comment"]["duplicate_of"] for r in rejects if r["reason"] == "duplicate"] == [kept_id]
 
     third = Pipeline(inline()).run([str(src)], out)  # nothing new: nothing processed, nothing lost
     assert third.unchanged_inputs == 2 and third.documents == 2
