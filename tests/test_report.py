@@ -169,7 +169,7 @@ def test_loader_reads_schema_shaped_and_sharded_output(tmp_path):
            "provenance": {"level": "compact", "stages": [
                {"stage": "strip", "spans": [{"lines": [1, 2], "reason": "chrome", "preview": None}]},
                {"stage": "names", "spans": [{"lines": None, "reason": "edit-distance", "count": 1,
-                                             "ref": "Ann Leee -> Ann Lee"}]},
+                                             "ref": "Ann Leee -> Ann Lee", "field": "text", "offsets": [[0, 7]]}]},
                {"stage": "pii", "mode": "redact", "redactions": [{"field": "text", "kind": "email", "offsets": [[0, 3], [5, 7]]}]}]}}
     rej = {"kind": "comment", "reason": "duplicate", "doc_id": "d1",
            "comment": {"id": "d1-c1", "text": "hi", "duplicate_of": "d1-c0", "kept_text": "hi"}}
@@ -181,7 +181,7 @@ def test_loader_reads_schema_shaped_and_sharded_output(tmp_path):
     c = collect(tmp_path)
     assert c.documents == 1 and c.removed[("strip", "chrome")].lines == 2
     assert c.clusters == {"d1-c0": 1} and c.comments_dropped == 1
-    assert ("Ann Leee", "Ann Lee", "edit-distance") in c.merges
+    assert c.merges[("Ann Leee", "Ann Lee", "edit-distance")]["context"][1] == "Ann Lee"
     assert c.extra_fields["language"] == {"en": 1} and c.extra_numbers["quality.score"] == [0.5]
     assert c.extra_stages["pii"]["redactions: email"] == 2 and c.extra_stages["pii"]["mode = redact"] == 1
     assert c.views[0]["raw"]["status"] == "gone"

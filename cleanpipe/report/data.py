@@ -180,7 +180,10 @@ def replacements(doc: dict[str, Any]) -> list[Replacement]:
             ref = _str(s.get("ref")) if isinstance(s, dict) else None
             if ref and " -> " in ref:
                 old, new = ref.split(" -> ", 1)
-                out.append(Replacement("text", old, new, str(s.get("reason") or ""), _int(s.get("count")) or 1))
+                offsets = [(int(o[0]), int(o[1])) for o in s.get("offsets") or []
+                           if isinstance(o, (list, tuple)) and len(o) == 2]
+                out.append(Replacement(str(s.get("field") or "text"), old, new, str(s.get("reason") or ""),
+                                       _int(s.get("count")) or 1, offsets))
     return out
 
 
