@@ -166,6 +166,7 @@ def main() -> None:
 @click.option("--ray-address", metavar="ADDR",
               help="Ray cluster to join, e.g. 'auto' or 'ray://head:10001' [default: start a private Ray on "
                    "this machine with --workers CPUs].")
+@click.option("--no-report", is_flag=True, help="Do not write OUT/report.html (see `cleanpipe report`).")
 @click.option("--partitions", type=click.IntRange(1),
               help="Ray engine: shards of keys in each shuffle [default: twice the cluster's CPUs, or one per "
                    "2000 input files if more].")
@@ -176,7 +177,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
         state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
         verbose: bool, output_format: str | None, shard_size: str | None, provenance_level: str | None,
-        engine: str,
+        engine: str, no_report: bool,
         ray_address: str | None, partitions: int | None) -> None:
     """Clean INPUTS (files, folders, '-' for stdin; default: raw/) into JSONL.
 
@@ -261,8 +262,21 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         _fail(EXIT_OUTPUT, "output", f"cannot write the output{where}: {getattr(exc, 'strerror', None) or exc}; "
                                      "the previous output is unchanged")
     progress.done()
+    if not no_report and summary.documents + sum(summary.rejects.values()):
+        _write_run_report(out_dir)
     event("summary", summary.line(), **summary.to_dict())
     sys.exit(summary.exit_code)
+
+
+def _write_run_report(out_dir: str) -> None:
+    """OUT/report.html after a run; a report that cannot be built never fails the run it describes."""
+    from .report import write_report
+
+    try:
+        write_report(out_dir)
+    except Exception as exc:  # noqa: BLE001 - the run's outputs are written; only the page is missing
+        event("report", f"cleanpipe: the run report could not be written: {exc}", logging.WARNING,
+              error=type(exc).__name__)
 
 
 def _fail(code: int, error: str, message: str) -> None:
@@ -426,6 +440,28 @@ def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("report")
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option("--to", "to", type=click.Path(dir_okay=False), help="Write the page here [default: OUT/report.html].")
+@click.option("--max-docs", type=click.IntRange(0), default=500, show_default=True,
+              help="Documents whose before/after view is embedded (the rest are counted in the charts only).")
+@click.option("--doc", "docs", multiple=True, metavar="ID|URL|PATH",
+              help="Embed this document's before/after view whatever the sample (repeatable).")
+def report_command(out_dir: str, to: str | None, max_docs: int, docs: tuple[str, ...]) -> None:
+    """Write one self-contained HTML page about the run in OUT: what each stage removed, comments,
+    name merges, rejects, and each document before and after. Opens from disk, fetches nothing.
+
+    \b
+    Examples:
+      cleanpipe report clean/                      # clean/report.html
+      cleanpipe report clean/ --to /tmp/run.html --doc https://example.org/a
+    """
+    from .report import write_report
+
+    path = write_report(out_dir, to=to, max_docs=max_docs, include=docs)
+    click.echo(f"cleanpipe: report written to {path}", err=True)
 
 
 @main.command("config")
