@@ -14,6 +14,9 @@ instead (the file-based `Pipeline.run` does all of it):
 * names: only the merges of an alias file (`names.aliases`) are applied; the
   automatic merges found from corpus-wide counts are not;
 * site repeats (lines that recur on many pages of a site) are not removed.
+
+Everything else is as in a run: near-duplicate documents (when enabled), PII
+redaction, the quality stage, and records and rejects in the published shape.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from typing import Any
 
 from .comments import CommentDeduper
 from .config import Config
+from .docdedup import DocumentDeduper
 from .model import Document, Reject, Source
 from .names import NameNormalizer, load_alias_file
-from .pipeline import DocumentStages, _document_task
+from .pii import PiiRedactor
+from .pipeline import DocumentStages, Pipeline, _document_task
 from .quality import quality_rejects
 from .read import BODY_FIELDS, URL_FIELDS, document_from_record
+from .schema import reject_record
 from .workers import SupervisedPool
 from .write import document_record
 
@@ -70,13 +76,19 @@ def clean(records: Iterable[str | Mapping[str, Any]], config: Config | None = No
     module docstring for what a stream cannot do.
     """
     config = config or Config(workers=1, doc_timeout=0)
-    config.validate()
+    pipeline = Pipeline(config)  # checks the config, loads the alias file and the line model
     run_id = uuid.uuid4().hex[:12]
-    provenance = {"run_id": run_id, "engine": "stream"}
-    emit = on_reject or (lambda _reject: None)
+    provenance = pipeline.provenance(run_id)
+    level = config.output.provenance
+
+    def emit(rej: Reject) -> None:
+        if on_reject is not None:
+            on_reject(reject_record(rej, run_id))  # the published reject shape, as in rejects.jsonl
+
+    doc_dedup = DocumentDeduper(config.doc_dedup)
     deduper = CommentDeduper(config.dedup)
-    merges = load_alias_file(config.names.aliases) if config.names.aliases and config.names.mode != "off" else []
-    normalizer = NameNormalizer(merges) if merges else None
+    normalizer = NameNormalizer(pipeline.alias_merges) if pipeline.alias_merges else None
+    pii = PiiRedactor(config.pii)
 
     extras: dict[int, dict[str, Any]] = {}  # passed through untouched, back on the output record
     docs = (_document(i, r, extras) for i, r in enumerate(records))
@@ -88,18 +100,21 @@ def clean(records: Iterable[str | Mapping[str, Any]], config: Config | None = No
                               passthrough=lambda item: not isinstance(item, Document), max_buffer=4 * config.workers)
         mapped = pool.imap(docs)
     for item in mapped:
+        if isinstance(item, Document) and config.doc_dedup.enabled:
+            item = doc_dedup.process(item)
         if isinstance(item, Reject):
             extras.pop(item.record, None)  # type: ignore[arg-type]
-            emit(item.to_dict())
+            emit(item)
             continue
         for rej in quality_rejects(item):  # comments the quality stage dropped
-            emit(rej.to_dict())
+            emit(rej)
         doc, comment_rejects = deduper.process(item)
         for rej in comment_rejects:
-            emit(rej.to_dict())
+            emit(rej)
         if normalizer is not None:
             doc = normalizer.process(doc)
-        record = document_record(doc, provenance)
+        doc = pii.process(doc)  # last, as in a run: its offsets point into the final text
+        record = document_record(doc, provenance, level)
         record["extra"] = extras.pop(doc.source.record, {})  # type: ignore[arg-type]
         yield record
 

@@ -67,3 +67,25 @@ def test_readme_python_examples_run_as_plain_scripts(tmp_path):
         proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, f"README example {n} failed:\n{code}\n{proc.stderr}"
         assert proc.stdout.strip()
+
+
+def test_clean_redacts_personal_data_and_follows_the_published_schema():
+    """A stream is no back door: PII is redacted as in a run, and records and rejects have the
+    shape of documents.jsonl and rejects.jsonl (extra fields aside)."""
+    import pytest
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from cleanpipe.schema import record_schema
+
+    page = (RAW / "blog-tidepool-robots.txt").read_text(encoding="utf-8")
+    page = page.replace("\n\n", "\n\nWrite to the lab at tidepool.team@example.org with questions.\n\n", 1)
+    rejects: list[dict] = []
+    (record,) = list(clean([page, {"url": "https://x.example/"}], on_reject=rejects.append))
+    assert "tidepool.team@example.org" not in str(record) and "<EMAIL>" in record["text"]
+    extra = record.pop("extra")
+    assert extra == {}
+    jsonschema.Draft202012Validator(record_schema("document")).validate(record)
+    validator = jsonschema.Draft202012Validator(record_schema("reject"))
+    for rej in rejects:
+        validator.validate(rej)
+    assert sorted(r["reason"] for r in rejects) == ["duplicate"] * 3 + ["no-content"]
