@@ -8,7 +8,7 @@ removes disappears without a trace there or in a `Reject`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 PREVIEW_CHARS = 80  # how much of a removed line or paragraph its record quotes
@@ -114,11 +114,6 @@ class Reject:
     record: int | None = None
     doc_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "extra"}
-        out.update(self.extra)
-        return out
 
     @property
     def is_error(self) -> bool:

@@ -21,6 +21,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 from .model import Document, Reject
@@ -45,13 +46,8 @@ class StateError(Exception):
 
 
 def _pack(item: Document | Reject) -> bytes:
-    body = {"document": item.to_dict()} if isinstance(item, Document) else {"reject": _reject_dict(item)}
+    body = {"document": item.to_dict()} if isinstance(item, Document) else {"reject": asdict(item)}
     return zlib.compress(json.dumps(body, ensure_ascii=False).encode("utf-8"), 3)
-
-
-def _reject_dict(rej: Reject) -> dict:
-    return {"kind": rej.kind, "reason": rej.reason, "detail": rej.detail, "path": rej.path,
-            "record": rej.record, "doc_id": rej.doc_id, "extra": rej.extra}
 
 
 def _unpack(blob: bytes) -> Document | Reject:

@@ -20,8 +20,6 @@ from .model import Document
 from .schema import iso_date, quality_record, stages_record
 
 LOCK_FILE = ".cleanpipe.lock"
-DOCUMENTS_FILE = "documents.jsonl"
-REJECTS_FILE = "rejects.jsonl"
 MANIFEST_FILE = "manifest.json"
 
 
