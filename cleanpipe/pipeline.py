@@ -274,8 +274,7 @@ class Pipeline:
                     yield item
                     continue
                 current.sha = item.source.sha256
-                for rej in quality_rejects(item):  # comments the quality stage dropped
-                    yield "reject", rej
+                yield from quality_rejects(item)  # comments the quality stage dropped
                 if item.id in seen_ids:
                     yield Reject(kind="document", reason="duplicate-document", doc_id=item.id,
                                  path=item.source.path, record=item.source.record,

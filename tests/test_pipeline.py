@@ -203,3 +203,25 @@ def test_out_inside_the_inputs_is_never_read_back(tmp_path):
     counts = [Pipeline(Config(workers=1, doc_timeout=0)).run([str(other)], other / "o", state_dir=other / "s")
               .documents for _ in range(2)]
     assert counts == [5, 5]  # a --state folder inside the inputs is not read either
+
+
+def test_a_comment_dropped_for_its_language_is_a_reject_in_a_run(tmp_path):
+    """Regression (merge of the quality stage): pass 1 yielded a comment reject in the wrong form
+    and the run failed as soon as the quality stage dropped a comment."""
+    blog = (RAW / "blog-tidepool-robots.txt").read_text(encoding="utf-8")
+    german = ("Ich finde diesen Artikel wirklich sehr interessant und habe ihn mit großer Freude "
+              "gelesen, vielen Dank dafür.")
+    lines = blog.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("Great article"))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "blog.txt").write_text("\n".join(lines[:at] + [german] + lines[at:]) + "\n", encoding="utf-8")
+    config = Config(workers=1, doc_timeout=0)
+    config.quality.languages = ["en"]
+    for _ in range(2):  # the second run takes the page from the state store
+        summary = Pipeline(config).run([str(src)], tmp_path / "out")
+        assert summary.documents == 1 and summary.rejects["language"] == 1
+        rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
+        (dropped,) = [r for r in rejects if r["reason"] == "language"]
+        assert dropped["kind"] == "comment" and dropped["quality"]["value"] == "de"
+        assert german not in (tmp_path / "out" / "documents.jsonl").read_text(encoding="utf-8")
