@@ -36,9 +36,9 @@ def main() -> None:
     from common import _DRAGNET_SEP as GOLD_COMMENTS  # the harness's own reading of the gold's separator line
     from common import decode_bytes, load_docs, tokenize
 
-    from cleanpipe.comments import DATE_IN_LINE, split_comments
     from cleanpipe.config import StripConfig
-    from cleanpipe.strip import clean_html
+    from cleanpipe.stages.comments import DATE_IN_LINE, split_comments
+    from cleanpipe.stages.strip import clean_html
 
     config = StripConfig(html_fast=True, html_favor_precision=False)
     _, docs = load_docs(args.data, limit=args.pages, seed=args.seed)

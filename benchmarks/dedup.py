@@ -94,7 +94,7 @@ def generate(n: int, dup_share: float = 0.3, seed: int = 7) -> Iterator[tuple[st
 
 def run_one(n: int, overrides: dict) -> dict:
     from cleanpipe.config import DedupConfig
-    from cleanpipe.dedup import NearDuplicateFilter
+    from cleanpipe.stages.dedup import NearDuplicateFilter
 
     family = np.zeros(n, dtype=np.int64)
     kind_of = np.zeros(n, dtype=np.int8)  # 0: an original, else 1 + EDITS.index(kind)
@@ -133,7 +133,7 @@ def signatures_vs_datasketch(n: int = 5000) -> dict:
     import numpy as np
     from datasketch import MinHash
 
-    from cleanpipe.dedup import Shingler, SignatureBuilder, normalize
+    from cleanpipe.stages.dedup import Shingler, SignatureBuilder, normalize
 
     items = list(generate(n, dup_share=0.0))
     sh = Shingler(short_words=1)

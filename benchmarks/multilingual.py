@@ -83,7 +83,7 @@ def main() -> None:
     sys.path.insert(0, args.cleanpipe or str(Path(__file__).resolve().parent.parent))
     sys.path.insert(1, args.bench)
     import cleanpipe
-    from cleanpipe.strip import strip_text
+    from cleanpipe.stages.strip import strip_text
     print(f"cleanpipe from {Path(cleanpipe.__file__).parent}")
 
     figures: dict[str, dict] = {"prose": {}, "chrome": {}}

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cleanpipe.config import NamesConfig  # noqa: E402
 from cleanpipe.model import Document, Paragraph, Source  # noqa: E402
-from cleanpipe.names import NameNormalizer, NameStats, find_variants  # noqa: E402
+from cleanpipe.stages.names import NameNormalizer, NameStats, find_variants  # noqa: E402
 
 # canonical -> planted variants (kind, surface)
 ENTITIES: dict[str, list[tuple[str, str]]] = {

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cleanpipe.config import NamesConfig  # noqa: E402
 from cleanpipe.model import Document, Paragraph, Source  # noqa: E402
-from cleanpipe.names import NameNormalizer, NameStats, find_variants  # noqa: E402
+from cleanpipe.stages.names import NameNormalizer, NameStats, find_variants  # noqa: E402
 
 TEMPLATES = [
     "{a} told reporters that the plan was on schedule.",

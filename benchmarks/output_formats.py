@@ -32,10 +32,10 @@ from corpus import write_corpus  # noqa: E402
 
 from cleanpipe import __version__  # noqa: E402
 from cleanpipe.config import Config  # noqa: E402
+from cleanpipe.engines.pipeline import Pipeline, RunSummary  # noqa: E402
+from cleanpipe.io.write import document_record, dumps  # noqa: E402
+from cleanpipe.io.writers import FORMATS, ShardedWriter  # noqa: E402
 from cleanpipe.model import Document  # noqa: E402
-from cleanpipe.pipeline import Pipeline, RunSummary  # noqa: E402
-from cleanpipe.write import document_record, dumps  # noqa: E402
-from cleanpipe.writers import FORMATS, ShardedWriter  # noqa: E402
 
 REAL_HTML = Path("/tmp/extbench/data/scrapinghub/html")
 SEEDS = Path("/work/shared/seeds")

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cleanpipe.config import PiiConfig  # noqa: E402
-from cleanpipe.pii import PiiFinder, luhn_ok  # noqa: E402
+from cleanpipe.stages.pii import PiiFinder, luhn_ok  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ["email", "phone", "ip", "credit_card", "iban"]

@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cleanpipe.quality import PRESETS, Rule, identify_language, stop_words, text_signals  # noqa: E402
+from cleanpipe.stages.quality import PRESETS, Rule, identify_language, stop_words, text_signals  # noqa: E402
 
 # rule name -> (datatrove filter, its keyword arguments with only this rule on), cleanpipe rules
 _OFF_GQ = dict(min_doc_words=None, max_doc_words=None, min_avg_word_length=None, max_avg_word_length=None,

@@ -41,7 +41,7 @@ import resource, sys, time, io
 sys.path.insert(0, {root!r})
 from cleanpipe.config import ReadConfig
 from cleanpipe.model import Document
-from cleanpipe.read import Reader
+from cleanpipe.io.read import Reader
 stdin = open({path!r}, "rb") if {stdin!r} else None
 reader = Reader(ReadConfig(), stdin=stdin)
 t = time.perf_counter()

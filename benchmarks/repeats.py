@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from cleanpipe.config import load_config  # noqa: E402
-from cleanpipe.pipeline import Pipeline  # noqa: E402
+from cleanpipe.engines.pipeline import Pipeline  # noqa: E402
 
 
 def run(folder: Path, out: Path, enabled: bool) -> dict[str, dict]:
@@ -49,7 +49,7 @@ def synthetic(pages: int, sites: int) -> None:
 
     from cleanpipe.config import RepeatsConfig
     from cleanpipe.model import Document, Source
-    from cleanpipe.repeats import RepeatFilter, SiteStats
+    from cleanpipe.stages.repeats import RepeatFilter, SiteStats
 
     rng = np.random.default_rng(0)
     chrome = rng.integers(-(2**63), 2**63 - 1, size=(sites, 300), dtype=np.int64)

@@ -31,7 +31,7 @@ def main() -> int:
     from common import aggregate, load_docs, tokenize, tp_fp_fn
 
     from cleanpipe.config import StripConfig
-    from cleanpipe.strip import strip_html
+    from cleanpipe.stages.strip import strip_html
 
     _, docs = load_docs(args.data)
     fast = StripConfig(html_favor_precision=False, html_fast=True)

@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cleanpipe import lines  # noqa: E402
 from cleanpipe.config import StripConfig  # noqa: E402
-from cleanpipe.linemodel import load_model  # noqa: E402
-from cleanpipe.strip import line_table, strip_text  # noqa: E402
+from cleanpipe.stages import lines  # noqa: E402
+from cleanpipe.stages.linemodel import load_model  # noqa: E402
+from cleanpipe.stages.strip import line_table, strip_text  # noqa: E402
 
 
 def one_pass(run, items: list) -> float:

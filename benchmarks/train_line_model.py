@@ -3,7 +3,7 @@
     python3 -m pip install -e '.[train]'
     python3 benchmarks/train_line_model.py --data /tmp/extbench/data/scrapinghub \\
         --dumps /tmp/extbench/textcache/scrapinghub-09ef1d43-inscriptis --halves \\
-        --out cleanpipe/models/line_model.json
+        --out cleanpipe/stages/models/line_model.json
 
 --data is a scrapinghub-layout dataset (ground-truth.json with articleBody per id),
 --dumps a folder of <id>.txt plain-text dumps of the same pages (the extraction
@@ -34,8 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cleanpipe.config import StripConfig  # noqa: E402
-from cleanpipe.linemodel import FEATURE_NAMES, spec_from_sklearn  # noqa: E402
-from cleanpipe.strip import clean_dump, line_table  # noqa: E402
+from cleanpipe.stages.linemodel import FEATURE_NAMES, spec_from_sklearn  # noqa: E402
+from cleanpipe.stages.strip import clean_dump, line_table  # noqa: E402
 
 TOKEN = re.compile(r"\w+")
 

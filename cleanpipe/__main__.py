@@ -1,3 +1,3 @@
-from .cli import main
+from cleanpipe.cli import main
 
 main()

@@ -27,18 +27,18 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .comments import CommentDeduper
-from .config import Config
-from .docdedup import DocumentDeduper
-from .model import Document, Reject, Source
-from .names import NameNormalizer, load_alias_file
-from .pii import PiiRedactor
-from .pipeline import DocumentStages, Pipeline, _document_task
-from .quality import quality_rejects
-from .read import BODY_FIELDS, URL_FIELDS, document_from_record
-from .schema import reject_record
-from .workers import SupervisedPool
-from .write import document_record
+from cleanpipe.config import Config
+from cleanpipe.engines.pipeline import DocumentStages, Pipeline, _document_task
+from cleanpipe.engines.workers import SupervisedPool
+from cleanpipe.io.read import BODY_FIELDS, URL_FIELDS, document_from_record
+from cleanpipe.io.schema import reject_record
+from cleanpipe.io.write import document_record
+from cleanpipe.model import Document, Reject, Source
+from cleanpipe.stages.comments import CommentDeduper
+from cleanpipe.stages.docdedup import DocumentDeduper
+from cleanpipe.stages.names import NameNormalizer, load_alias_file
+from cleanpipe.stages.pii import PiiRedactor
+from cleanpipe.stages.quality import quality_rejects
 
 MEMORY_PATH = "<memory>"  # source.path of a record given in memory
 USED_FIELDS = {*BODY_FIELDS, *URL_FIELDS, "id", "metadata"}  # what cleanpipe reads; the rest is passed through
@@ -122,7 +122,7 @@ def clean(records: Iterable[str | Mapping[str, Any]], config: Config | None = No
 def normalize_names(text: str, aliases: str | Any) -> tuple[str, list[dict[str, Any]]]:
     """Apply the merges of an alias file (a path, TOML or CSV) to plain text; returns the new
     text and the replacements made (from, to, rule, count, offsets into the new text)."""
-    from .model import Paragraph
+    from cleanpipe.model import Paragraph
 
     merges = load_alias_file(aliases)
     doc = Document(id="text", source=Source(path=MEMORY_PATH, sha256="", format="memory"),

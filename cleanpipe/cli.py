@@ -11,10 +11,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .config import Config, ConfigError, load_config
-from .log import ProgressEvents, event, setup_logging
-from .pipeline import (
+from cleanpipe import __version__
+from cleanpipe.config import Config, ConfigError, load_config
+from cleanpipe.engines.pipeline import (
     EXIT_LOCKED,
     EXIT_NOTHING_READ,
     EXIT_OK,
@@ -24,8 +23,9 @@ from .pipeline import (
     Pipeline,
     RunSummary,
 )
-from .state import StateError
-from .write import OutputError, OutputLocked
+from cleanpipe.io.write import OutputError, OutputLocked
+from cleanpipe.log import ProgressEvents, event, setup_logging
+from cleanpipe.state import StateError
 
 EPILOG_EXIT = (
     "\b\nExit codes:\n"
@@ -78,7 +78,7 @@ class _Progress:
 
 
 def _ray_pipeline(config: Config) -> Pipeline:
-    from .ray_engine import RayPipeline, ray_available
+    from cleanpipe.engines.ray_engine import RayPipeline, ray_available
 
     if not ray_available():
         raise click.UsageError("--engine ray needs Ray: pip install 'cleanpipe[ray]'")
@@ -270,7 +270,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
 
 def _write_run_report(out_dir: str) -> None:
     """OUT/report.html after a run; a report that cannot be built never fails the run it describes."""
-    from .report import write_report
+    from cleanpipe.report import write_report
 
     try:
         write_report(out_dir)
@@ -292,7 +292,7 @@ def schema(kind: str) -> None:
     """Print the JSON Schema of the output records (document and reject).
 
     \b
-    The same file ships in the package (cleanpipe/schemas/records.schema.json);
+    The same file ships in the package (cleanpipe/io/schemas/records.schema.json);
     its version is in every record (provenance.schema_version) and the manifest.
 
     \b
@@ -300,7 +300,7 @@ def schema(kind: str) -> None:
       cleanpipe schema > records.schema.json
       cleanpipe schema --kind document
     """
-    from .schema import json_schema, record_schema
+    from cleanpipe.io.schema import json_schema, record_schema
 
     click.echo(json.dumps(json_schema() if kind == "all" else record_schema(kind), indent=2))
 
@@ -321,8 +321,8 @@ def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str)
       cleanpipe strip page.html --format html
       cleanpipe strip --in dumps/ --out cleaned/
     """
-    from .read import InputError, decode_bytes, sniff_format
-    from .strip import strip_html, strip_text
+    from cleanpipe.io.read import InputError, decode_bytes, sniff_format
+    from cleanpipe.stages.strip import strip_html, strip_text
 
     def clean(data: bytes, name: str) -> str:
         text, _ = decode_bytes(data)
@@ -384,7 +384,7 @@ def dedup(inputs: tuple[str, ...], field_name: str, id_field: str, out: str | No
       cleanpipe dedup comments.jsonl --field text --out unique.jsonl
       cleanpipe dedup a.jsonl b.jsonl.gz --field comment.body --threshold 0.8 > unique.jsonl
     """
-    from .dedup_jsonl import dedup_jsonl
+    from cleanpipe.dedup_jsonl import dedup_jsonl
 
     config = _config_from({"dedup.threshold": threshold}, config_file)
     out_path = Path(out) if out else None
@@ -427,7 +427,7 @@ def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int
       cleanpipe names suggest raw/ > aliases.toml
       cleanpipe run raw/ --names aliases --aliases aliases.toml
     """
-    from .names import find_variants, render_alias_file
+    from cleanpipe.stages.names import find_variants, render_alias_file
 
     config = _config_from({"workers": workers}, config_file)
     stats, docs = Pipeline(config).name_stats(list(inputs))
@@ -458,7 +458,7 @@ def report_command(out_dir: str, to: str | None, max_docs: int, docs: tuple[str,
       cleanpipe report clean/                      # clean/report.html
       cleanpipe report clean/ --to /tmp/run.html --doc https://example.org/a
     """
-    from .report import write_report
+    from cleanpipe.report import write_report
 
     path = write_report(out_dir, to=to, max_docs=max_docs, include=docs)
     click.echo(f"cleanpipe: report written to {path}", err=True)

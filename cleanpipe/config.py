@@ -176,7 +176,7 @@ class Config:
         if self.output.provenance not in ("full", "compact", "off"):
             raise ConfigError(f"output.provenance must be full, compact or off, got {self.output.provenance!r}")
         try:
-            from .writers import parse_size
+            from cleanpipe.io.writers import parse_size
 
             self.output.shard_size = parse_size(self.output.shard_size)
         except ValueError as exc:
@@ -188,7 +188,7 @@ class Config:
 
 
 def _validate_quality(q: QualityConfig) -> None:
-    from .quality import MODES, SIGNALS  # the signal names live with their definitions
+    from cleanpipe.stages.quality import MODES, SIGNALS  # the signal names live with their definitions
 
     if q.mode not in MODES:
         raise ConfigError(f"quality.mode must be one of {', '.join(MODES)}, got {q.mode!r}")

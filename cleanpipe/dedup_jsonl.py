@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .config import DedupConfig
-from .dedup import NearDuplicateFilter
-from .write import AtomicJsonl, dumps
+from cleanpipe.config import DedupConfig
+from cleanpipe.io.write import AtomicJsonl, dumps
+from cleanpipe.stages.dedup import NearDuplicateFilter
 
 
 @dataclass

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from .model import Document, Reject
+from cleanpipe.model import Document, Reject
 
 SCHEMA_VERSION = "2"
 SCHEMA = """

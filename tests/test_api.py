@@ -75,7 +75,7 @@ def test_clean_redacts_personal_data_and_follows_the_published_schema():
     import pytest
 
     jsonschema = pytest.importorskip("jsonschema")
-    from cleanpipe.schema import record_schema
+    from cleanpipe.io.schema import record_schema
 
     page = (RAW / "blog-tidepool-robots.txt").read_text(encoding="utf-8")
     page = page.replace("\n\n", "\n\nWrite to the lab at tidepool.team@example.org with questions.\n\n", 1)

@@ -184,7 +184,7 @@ def test_json_log_is_one_object_per_line_with_start_rejects_inputs_and_summary(t
 
 
 def test_a_held_lock_is_a_json_error_line(tmp_path):
-    from cleanpipe.write import OutputLock
+    from cleanpipe.io.write import OutputLock
 
     out = tmp_path / "o"
     out.mkdir()

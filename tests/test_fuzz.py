@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleanpipe.config import Config, ReadConfig
+from cleanpipe.engines.pipeline import DocumentStages
+from cleanpipe.io.read import Reader
 from cleanpipe.model import Document, Reject
-from cleanpipe.pipeline import DocumentStages
-from cleanpipe.read import Reader
 
 SUFFIXES = ["page.txt", "page.html", "records.jsonl", "records.json", "records.jsonl.zst", "crawl.warc", "crawl.warc.gz",
             "crawl.warc.wet.gz", "page.txt.gz", "noext"]

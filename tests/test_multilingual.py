@@ -5,9 +5,9 @@ The paragraphs are written for these tests (one local-news item, told in each la
 
 import pytest
 
-from cleanpipe.langid import identify
-from cleanpipe.lines import analyse
-from cleanpipe.strip import clean_dump, strip_text
+from cleanpipe.stages.langid import identify
+from cleanpipe.stages.lines import analyse
+from cleanpipe.stages.strip import clean_dump, strip_text
 
 PROSE = {
     "hu": "A városi tanács kedden este döntött arról, hogy a régi piaccsarnokot felújítják, és jövő nyártól újra "

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from cleanpipe.cli import main
 from cleanpipe.config import Config
-from cleanpipe.pipeline import Pipeline
-from cleanpipe.schema import SCHEMA_VERSION, arrow_schema, iso_date, json_schema, record_schema
-from cleanpipe.writers import FORMATS, ShardedWriter, parse_size
+from cleanpipe.engines.pipeline import Pipeline
+from cleanpipe.io.schema import SCHEMA_VERSION, arrow_schema, iso_date, json_schema, record_schema
+from cleanpipe.io.writers import FORMATS, ShardedWriter, parse_size
 
 RAW = Path(__file__).resolve().parent.parent / "raw"
 ARTICLE = ("The harbour ferry returned to service this week after a refit that took most of the summer. "

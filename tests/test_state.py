@@ -109,7 +109,7 @@ def test_exit_code_reflects_the_output_not_only_this_runs_work(src, tmp_path):
 
 def test_a_timed_out_page_is_retried_next_run(tmp_path, monkeypatch):
     """#20: an input whose page timed out must not be remembered as processed."""
-    from cleanpipe.pipeline import Pipeline as P
+    from cleanpipe.engines.pipeline import Pipeline as P
 
     src = tmp_path / "src"
     shutil.copytree(ROOT / "raw", src)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cleanpipe import Config, Pipeline
-from cleanpipe.write import OutputLock, OutputLocked
+from cleanpipe.io.write import OutputLock, OutputLocked
 
 from .conftest import ROOT
 

@@ -9,7 +9,8 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from .. import __version__
+from cleanpipe import __version__
+
 from .charts import PALETTE, grouped_columns, hbars
 from .collect import LENGTH_BINS, SHARE_BINS, Collected
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ReadConfig
-from ..model import Document
-from ..read import Reader
+from cleanpipe.config import ReadConfig
+from cleanpipe.io.read import Reader
+from cleanpipe.model import Document
 
 # tags whose text is on its own line(s) when a browser shows the page
 _BLOCK = {"address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset", "figcaption",

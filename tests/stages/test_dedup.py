@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleanpipe.config import DedupConfig
+from cleanpipe.stages.dedup import (
+    NearDuplicateFilter,
+    Shingler,
+    SignatureBuilder,
+    SimilarityGraph,
+    jaccard,
+    lsh_buckets,
+    normalize,
+)
+
+
+def test_normalize_folds_case_width_zero_width_and_punctuation():
+    assert normalize("Very\u200b nice   ARTICLE !!") == normalize("very nice article!") == "very nice article"
+    assert normalize("ｆｕｌｌ width") == "full width"
+
+
+def test_bulk_signatures_equal_datasketch_update():
+    sh, sb = Shingler(), SignatureBuilder(num_perm=64, seed=7)
+    texts = ["a short one", "a much longer comment " * 10, "", "x"]
+    sets = [sh.shingles(normalize(t)) for t in texts]
+    sigs = sb.signatures(sets, chunk=16)  # small chunks exercise the grouping
+    for s, sig in zip(sets, sigs, strict=True):
+        m = MinHash(num_perm=64, seed=7, hashfunc=lambda v: v)
+        for h in (s & np.uint64(0xFFFFFFFF)).tolist():
+            m.update(h)
+        assert (m.hashvalues == sig).all()
+
+
+def test_shingles_are_deterministic_and_sorted_unique():
+    a = Shingler().shingles(normalize("the same text every time, every time"))
+    b = Shingler().shingles(normalize("the same text every time, every time"))
+    assert (a == b).all() and (np.diff(a.astype(np.float64)) > 0).all()
+
+
+def test_short_texts_use_char_shingles_long_use_words():
+    sh = Shingler(short_words=5)
+    assert sh.kind("one two three") == "char" and sh.kind("one two three four five six") == "word"
+
+
+def test_near_duplicate_with_small_edit_is_dropped_distinct_kept():
+    f = NearDuplicateFilter(DedupConfig())
+    texts = [
+        "I wonder how the robots cope with waves on the rocks at the turn of the tide. Do they get washed off?",
+        "I wonder how the robots cope with the waves on the rocks at the turn of the tide. Do they ever get washed off?",
+        "Nice article Jordan!",
+        "Great great article.",
+    ]
+    verdicts = list(f.filter((str(i), t) for i, t in enumerate(texts)))
+    assert [v.kept for v in verdicts] == [True, False, True, True]
+    assert verdicts[1].duplicate_of == "0" and verdicts[1].method == "minhash"
+    assert verdicts[1].similarity >= f.config.threshold
+
+
+WORDS = ["tram", "ferry", "harbour", "council", "noise", "night", "great", "article", "thanks", "robot",
+         "tide", "the", "a", "of", "and", "is", "was", "not", "very", "nice"]
+texts = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts)
+def test_property_drops_are_justified_and_point_at_kept(items):
+    f = NearDuplicateFilter(DedupConfig(threshold=0.6))
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    verdicts = list(f.filter(keyed, batch=7))
+    kept = {v.key for v in verdicts if v.kept}
+    text_of = dict(keyed)
+    sh = Shingler(f.config.word_shingle, f.config.char_shingle, f.config.short_words)
+    for v in verdicts:
+        if v.kept:
+            continue
+        assert v.duplicate_of != v.key and v.duplicate_of in kept
+        assert int(v.duplicate_of[1:]) < int(v.key[1:])  # the kept one came first
+        a, b = (normalize(text_of[k]) for k in (v.key, v.duplicate_of))
+        exact = 1.0 if a == b else jaccard(sh.shingles(a), sh.shingles(b))
+        assert exact >= f.config.threshold and abs(exact - v.similarity) < 1e-3
+
+
+@settings(max_examples=30, deadline=None)
+@given(texts, st.integers(min_value=1, max_value=50))
+def test_property_deterministic_for_given_order(items, batch):
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    one = [(v.kept, v.duplicate_of) for v in NearDuplicateFilter().filter(keyed, batch=batch)]
+    two = [(v.kept, v.duplicate_of) for v in NearDuplicateFilter().filter(keyed, batch=1)]
+    assert one == two
+
+
+def test_text_alone_is_never_its_own_duplicate():
+    rng = random.Random(3)
+    items = [(f"k{i}", " ".join(rng.choice(WORDS) for _ in range(12))) for i in range(200)]
+    for v in NearDuplicateFilter().filter(items):
+        assert v.duplicate_of != v.key
+
+
+class Signature:
+    """What MinHashLSH reads from a MinHash, without rebuilding permutations per object."""
+
+    def __init__(self, hashvalues):
+        self.hashvalues = hashvalues
+
+    def __len__(self):
+        return len(self.hashvalues)
+
+
+def test_band_index_candidates_equal_datasketch_minhashlsh():
+    from datasketch import MinHashLSH
+
+    from cleanpipe.stages.dedup import BandIndex
+
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 2**32, size=(400, 64), dtype=np.uint64)
+    sigs[200:] = sigs[:200]        # every signature has a twin ...
+    sigs[200:300, :10] += 1        # ... some differing in the first band(s) only
+    sigs[300:, ::2] += 1           # ... some differing in every band
+    ours, ref = BandIndex(0.5, 64), MinHashLSH(threshold=0.5, num_perm=64)
+    assert (ours.bands, ours.rows) == (ref.b, ref.r)
+    keys = ours.band_keys(sigs)
+    ours.insert(keys[:200], np.arange(200))
+    for i in range(200):
+        ref.insert(i, Signature(sigs[i]), check_duplication=False)
+    found = ours.query(keys)
+    for i in range(400):
+        assert set(found[i].tolist()) == set(ref.query(Signature(sigs[i])))
+
+
+def test_band_index_grows_and_finds_pairs_within_a_batch():
+    from cleanpipe.stages.dedup import BandIndex
+
+    rng = np.random.default_rng(1)
+    index = BandIndex(0.5, 32, capacity=4)
+    sigs = rng.integers(0, 2**32, size=(100, 32), dtype=np.uint64)
+    keys = index.band_keys(sigs)
+    index.insert(keys, np.arange(100))  # forces several doublings
+    assert all(found.tolist() == [i] for i, found in enumerate(index.query(keys)))
+    twins = np.concatenate([keys[:3], keys[:3]])
+    assert index.pairs_within(twins) == [[], [], [], [0], [1], [2]]
+
+
+def test_texts_without_word_characters_are_not_all_one_duplicate():
+    verdicts = list(NearDuplicateFilter().filter([("a", "👍"), ("b", "❤️"), ("c", "👍 "), ("d", "!!!")]))
+    assert [v.kept for v in verdicts] == [True, True, False, True]
+    assert verdicts[2].duplicate_of == "a"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet="ab cdé汉 ", max_size=60), max_size=12), st.integers(1, 30))
+def test_batch_shingles_equal_one_by_one(texts, short_words):
+    sh = Shingler(word_n=3, char_n=5, short_words=short_words)
+    norms = [normalize(t) for t in texts]
+    batch = sh.shingle_batch(norms)
+    for norm, got in zip(norms, batch, strict=True):
+        assert got.tolist() == sh.shingles(norm).tolist()
+
+
+def test_a_repeated_key_within_a_run_is_still_a_duplicate():
+    verdicts = list(NearDuplicateFilter().filter([("a", "same text here"), ("a", "same text here")]))
+    assert [v.kept for v in verdicts] == [True, False] and verdicts[1].method == "exact"
+
+
+def _plan_verdicts(config: DedupConfig, items: list[tuple[str, str]]) -> list[tuple]:
+    """The Ray engine's plan, with dicts for its shuffles: sketch, collapse exact copies, group by
+    band bucket, verify candidate pairs by exact Jaccard, then resolve on the similarity graph."""
+    sketches = NearDuplicateFilter(config).sketch([t for _, t in items])
+    first: dict[bytes, int] = {}
+    for i, sk in enumerate(sketches):
+        first.setdefault(sk.digest, i)
+    buckets: dict[int, list[bytes]] = {}
+    for digest, i in first.items():
+        if sketches[i].bands is not None:
+            for bucket in lsh_buckets(sketches[i].bands[None, :], np.array([sketches[i].kind == "word"]))[0]:
+                buckets.setdefault(int(bucket), []).append(digest)
+    pairs = {pair for members in buckets.values() for pair in itertools.combinations(members, 2)}
+    edges = [(a, b, sim) for a, b in pairs
+             if (sim := jaccard(sketches[first[a]].shingles, sketches[first[b]].shingles)) >= config.threshold]
+    graph = SimilarityGraph({d: (i,) for d, i in first.items()}, edges)
+    out = []
+    for i, (key, _) in enumerate(items):
+        dup = graph.duplicate_of(sketches[i].digest, (i,))
+        if dup is None:
+            out.append((key, True, None, None, None))
+        else:
+            exact = dup[0] == sketches[i].digest
+            out.append((key, False, items[first[dup[0]]][0], 1.0 if exact else round(dup[1], 4),
+                        "exact" if exact else "minhash"))
+    return out
+
+
+BASES = ["the night tram is far too loud for the people who live along the harbour road",
+         "thanks", "great article", "I do not agree with the council at all, the ferry was never the problem "
+         "and the noise at night is worse than it was last year before the new timetable came in"]
+
+
+@st.composite
+def mutated_texts(draw):
+    """Copies of a few base texts with a word or two changed: exact copies, near copies and chains."""
+    items = []
+    for _ in range(draw(st.integers(1, 25))):
+        words = draw(st.sampled_from(BASES + ["👍"])).split(" ")
+        for _ in range(draw(st.integers(0, 3))):
+            pos = draw(st.integers(0, len(words) - 1))
+            words[pos] = draw(st.sampled_from(WORDS))
+        items.append(" ".join(words))
+    return items
+
+
+@settings(max_examples=80, deadline=None)
+@given(mutated_texts(), st.sampled_from([0.5, 0.6, 0.8]))
+def test_distributed_plan_gives_the_streaming_filters_verdicts(items, threshold):
+    config = DedupConfig(threshold=threshold)
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    streamed = [(v.key, v.kept, v.duplicate_of, v.similarity, v.method)
+                for v in NearDuplicateFilter(config).filter(keyed, batch=5)]
+    assert _plan_verdicts(config, keyed) == streamed
+
+
+def test_similarity_graph_keeps_the_far_end_of_a_chain():
+    # A~B and B~C but not A~C: B goes as A's copy, and C stays, since its only match was dropped
+    graph = SimilarityGraph({b"A": (0,), b"B": (1,), b"C": (2,)}, [(b"A", b"B", 0.7), (b"B", b"C", 0.7)])
+    assert [graph.is_kept(d) for d in (b"A", b"B", b"C")] == [True, False, True]
+    assert graph.duplicate_of(b"B", (1,)) == (b"A", 0.7)
+    assert graph.duplicate_of(b"B", (3,)) == (b"A", 0.7)  # a later copy of B: A is still the match
+    assert graph.duplicate_of(b"C", (4,)) == (b"C", 1.0)  # a later copy of C: exact
