@@ -122,9 +122,22 @@ class Reject:
         return self.kind in ("input", "record") or self.reason in ("stage-error", "timeout", "worker-crash")
 
 
+# a page that timed out or crashed its worker may pass next time: it is processed again by the next
+# run, and its input is not remembered as done
+RETRIED_REASONS = ("timeout", "worker-crash")
+
+
 @dataclass
 class Unchanged:
     """An input already processed with this config (same content hash): not read again."""
 
     path: str
     sha256: str
+
+
+@dataclass
+class Replayed:
+    """An item an interrupted earlier run already produced for this record of the same input
+    (same path and content): passed on as it was, not processed again."""
+
+    item: Document | Reject

@@ -12,7 +12,13 @@ records never depend on what happens to the previous output.
 
 New items are written to a staging table while the run goes; `commit_run`
 swaps them in, in one transaction, after the outputs are in place: a run killed
-before that commit is simply redone, never half-recorded.
+before that commit is never half-recorded. What it had staged is not thrown
+away, though: the items of records it finished are kept as `partial` for that
+input (path and content hash), and the next run passes them on instead of
+processing those records again, so a run killed inside a 1 GB WARC redoes only
+what was not staged yet (at most STAGE_BATCH items). An input finished with a
+page that timed out or crashed its worker is kept the same way: the next run
+processes only those pages again.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from cleanpipe.model import Document, Reject
+from cleanpipe.model import RETRIED_REASONS, Document, Reject
 
 SCHEMA_VERSION = "2"
 SCHEMA = """
@@ -36,6 +43,10 @@ CREATE TABLE IF NOT EXISTS staged (run_id TEXT NOT NULL, path TEXT NOT NULL, seq
                                    data BLOB NOT NULL, PRIMARY KEY (run_id, path, seq));
 CREATE TABLE IF NOT EXISTS staged_inputs (run_id TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
                                           PRIMARY KEY (run_id, path));
+CREATE TABLE IF NOT EXISTS begun (run_id TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+                                  PRIMARY KEY (run_id, path));
+CREATE TABLE IF NOT EXISTS partial (path TEXT NOT NULL, sha256 TEXT NOT NULL, record INTEGER NOT NULL,
+                                    n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (path, record, n));
 """
 STATE_FILE = "state.sqlite"
 STAGE_BATCH = 256  # staged rows per transaction while a run goes
@@ -55,6 +66,16 @@ def _unpack(blob: bytes) -> Document | Reject:
     if "document" in body:
         return Document.from_dict(body["document"])
     return Reject(**body["reject"])
+
+
+def _replayable_record(item: Document | Reject) -> int | None:
+    """The record index an item stands for when a later run may pass it on instead of processing
+    that record again; None for whole-file items and for pages that should be tried again."""
+    if isinstance(item, Document):
+        return item.source.record
+    if item.reason in RETRIED_REASONS or item.kind == "input":
+        return None
+    return item.record
 
 
 class StateStore:
@@ -103,16 +124,43 @@ class StateStore:
     def reset(self, config_sha256: str) -> None:
         """Forget everything (after --force, a config change or an older store layout)."""
         with self.db:
-            for table in ("inputs", "items", "staged", "staged_inputs", "meta"):
+            for table in ("inputs", "items", "staged", "staged_inputs", "begun", "partial", "meta"):
                 self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                 [("config_sha256", config_sha256), ("schema", SCHEMA_VERSION)])
 
     def clear_staged(self) -> None:
-        """Drop what a killed run staged."""
+        """Before a run: what a killed run staged becomes `partial` progress of its inputs."""
         with self.db:
-            self.db.execute("DELETE FROM staged")
-            self.db.execute("DELETE FROM staged_inputs")
+            self._keep_partial(self.db.execute("SELECT run_id, path, sha256 FROM begun").fetchall())
+            for table in ("staged", "staged_inputs", "begun"):
+                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+    def _keep_partial(self, begun: list[tuple[str, str, str]]) -> None:
+        """Merge the staged items of inputs begun and not finished into `partial` (inside a transaction):
+        a run killed while it was still passing on an earlier run's items must not lose them."""
+        for run_id, path, sha in begun:
+            self.db.execute("DELETE FROM partial WHERE path = ? AND sha256 != ?", (path, sha))
+            rows, per_record = [], Counter()
+            for (blob,) in self.db.execute("SELECT data FROM staged WHERE run_id = ? AND path = ? ORDER BY seq",
+                                           (run_id, path)).fetchall():
+                record = _replayable_record(_unpack(blob))
+                if record is not None:
+                    rows.append((path, sha, record, per_record[record], blob))
+                    per_record[record] += 1
+            self.db.executemany("INSERT OR REPLACE INTO partial VALUES (?, ?, ?, ?, ?)", rows)
+
+    def begin_input(self, run_id: str, path: str, sha256: str) -> dict[int, list[Document | Reject]]:
+        """Input `path` (content `sha256`) is being read by this run: what earlier, interrupted runs
+        already produced for its records, by record index (empty when nothing)."""
+        self.flush()
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO begun VALUES (?, ?, ?)", (run_id, path, sha256))
+        replay: dict[int, list[Document | Reject]] = {}
+        for record, blob in self.db.execute("SELECT record, data FROM partial WHERE path = ? AND sha256 = ? "
+                                            "ORDER BY record, n", (path, sha256)).fetchall():
+            replay.setdefault(record, []).append(_unpack(blob))
+        return replay
 
     def inputs(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT path, sha256 FROM inputs"))
@@ -142,17 +190,23 @@ class StateStore:
             self._pending.clear()
 
     def commit_run(self, run_id: str) -> None:
-        """Make this run's finished inputs the known ones, in one transaction."""
+        """Make this run's finished inputs the known ones, in one transaction; inputs begun and not
+        finished (a page timed out) keep what was done as `partial`."""
         self.flush()
         with self.db:
+            self._keep_partial(self.db.execute(
+                "SELECT run_id, path, sha256 FROM begun b WHERE run_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM staged_inputs f WHERE f.run_id = b.run_id AND f.path = b.path)", (run_id,)).fetchall())
+            self.db.execute("DELETE FROM partial WHERE path IN (SELECT path FROM staged_inputs WHERE run_id = ?)",
+                            (run_id,))
             self.db.execute("DELETE FROM items WHERE path IN (SELECT path FROM staged_inputs WHERE run_id = ?)",
                             (run_id,))
             self.db.execute("INSERT INTO items SELECT s.path, s.seq, s.data FROM staged s JOIN staged_inputs f "
                             "ON s.run_id = f.run_id AND s.path = f.path WHERE s.run_id = ?", (run_id,))
             self.db.execute("INSERT OR REPLACE INTO inputs SELECT path, sha256, run_id FROM staged_inputs "
                             "WHERE run_id = ?", (run_id,))
-            self.db.execute("DELETE FROM staged")
-            self.db.execute("DELETE FROM staged_inputs")
+            for table in ("staged", "staged_inputs", "begun"):
+                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
 
 def _move_aside(state_dir: Path) -> None:

@@ -168,3 +168,146 @@ def test_a_killed_run_leaves_nothing_staged_that_a_later_run_trusts(tmp_path):
     store.clear_staged()
     store.commit_run("r2")
     assert store.inputs() == {} and list(store.items("a.txt")) == []
+
+
+def _crawl_jsonl(path: Path, n: int) -> Path:
+    """`n` distinct pages as a crawler writes them, one JSON object per line."""
+    words = "harbour tram council budget river bridge market school library station".split()
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            body = " ".join(words[(i + k) % len(words)] for k in range(12))
+            text = (f"Page {i}: the {words[i % 10]} story\n\nThis is article number {i} about the {body}. "
+                    f"It has a sentence of its own, number {i * 7}, so that no two pages are the same.\n")
+            fh.write(json.dumps({"url": f"https://example.org/{i}", "text": text}) + "\n")
+    return path
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL / Ctrl-C in the middle of a run (not an Exception: nothing may catch it)."""
+
+
+def _kill_after(monkeypatch, calls: int) -> list[int]:
+    """The per-document stages raise _Killed on call `calls`; returns the live call counter."""
+    from cleanpipe.engines.pipeline import DocumentStages
+    real, count = DocumentStages.process, [0]
+
+    def process(self, doc):
+        count[0] += 1
+        if count[0] == calls:
+            raise _Killed
+        return real(self, doc)
+
+    monkeypatch.setattr(DocumentStages, "process", process)
+    return count
+
+
+def test_a_run_killed_inside_a_large_input_redoes_only_what_was_not_staged(tmp_path, monkeypatch):
+    """#20: a run killed inside a crawl file redid the whole file; now the records it had finished
+    (staged in the store) are passed on, and the output equals a full run's."""
+    import cleanpipe.state
+    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 16)
+    src = tmp_path / "src"
+    src.mkdir()
+    _crawl_jsonl(src / "crawl.jsonl", 120)
+    (src / "note.txt").write_text((ROOT / "raw" / "news-harbour-tram.txt").read_text(encoding="utf-8"))
+    out = tmp_path / "out"
+    count = _kill_after(monkeypatch, 70)
+    with pytest.raises(_Killed):
+        Pipeline(inline()).run([str(src)], out)
+    assert not list(out.glob("documents*"))  # nothing half-written
+    monkeypatch.undo()
+    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 16)
+    count = _kill_after(monkeypatch, 10**9)
+    again = Pipeline(inline()).run([str(src)], out)
+    assert again.resumed_records == 64  # four full batches of 16 were staged before the kill
+    assert count[0] == 121 - 64  # the rest of the crawl and the text file, nothing twice
+    assert again.exit_code == 0 and content(out) == content(full_run(src, tmp_path))
+    third = Pipeline(inline()).run([str(src)], out)
+    assert third.unchanged_inputs == 2 and third.resumed_records == 0
+
+
+def test_progress_survives_a_second_kill_while_it_is_being_passed_on(tmp_path, monkeypatch):
+    import cleanpipe.state
+    from cleanpipe.state import StateStore as Store
+    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 8)
+    src = _crawl_jsonl(tmp_path / "crawl.jsonl", 60)
+    out = tmp_path / "out"
+    _kill_after(monkeypatch, 45)
+    with pytest.raises(_Killed):
+        Pipeline(inline()).run([str(src)], out)
+    monkeypatch.undo()
+    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 8)
+    real_stage, staged = Store.stage, [0]
+
+    def stage(self, *args):  # killed again after 10 of the 40 earlier items were staged anew
+        staged[0] += 1
+        if staged[0] == 11:
+            raise _Killed
+        return real_stage(self, *args)
+
+    monkeypatch.setattr(Store, "stage", stage)
+    with pytest.raises(_Killed):
+        Pipeline(inline()).run([str(src)], out)
+    monkeypatch.setattr(Store, "stage", real_stage)
+    last = Pipeline(inline()).run([str(src)], out)
+    assert last.resumed_records == 40  # not 8: the second run's few staged items did not replace them
+    assert content(out) == content(full_run(src, tmp_path))
+
+
+def test_only_the_timed_out_record_of_a_crawl_file_is_processed_again(tmp_path, monkeypatch):
+    """#20: an input with a page that timed out is not done; the next run processes that page only."""
+    from cleanpipe.model import Document, Reject
+    src = _crawl_jsonl(tmp_path / "crawl.jsonl", 30)
+    out = tmp_path / "out"
+    pipe = Pipeline(inline())
+    real = pipe._mapped
+
+    def one_timeout(*args):
+        for item in real(*args):
+            if isinstance(item, Document) and item.source.record == 7:
+                yield Reject(kind="document", reason="timeout", path=item.source.path, record=7, doc_id=item.id)
+            else:
+                yield item
+
+    monkeypatch.setattr(pipe, "_mapped", one_timeout)
+    assert pipe.run([str(src)], out).rejects["timeout"] == 1
+    count = _kill_after(monkeypatch, 10**9)
+    again = Pipeline(inline()).run([str(src)], out)
+    assert again.rejects["timeout"] == 0 and again.resumed_records == 29 and count[0] == 1
+    assert content(out) == content(full_run(src, tmp_path))
+    assert Pipeline(inline()).run([str(src)], out).unchanged_inputs == 1
+
+
+def test_a_killed_run_inside_a_warc_resumes_with_the_same_counts(tmp_path, monkeypatch):
+    """Pages of a WARC the killed run finished are passed on; its other records are still counted."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    import cleanpipe.state
+    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 8)
+    path = tmp_path / "crawl.warc.gz"
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for i in range(40):
+            html = (f"<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>"
+                    f"<p>The council met on day {i} to talk about the harbour tram, line {i * 3}.</p>"
+                    f"<p>Residents asked about the budget of project {i}; the answer was long.</p>"
+                    "</article></body></html>")
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(f"https://e.org/{i}", "response", payload=io.BytesIO(html.encode()),
+                                                http_headers=http))
+            if i % 4 == 0:
+                w.write_record(w.create_warc_record(f"https://e.org/{i}", "request", payload=io.BytesIO(b"GET /")))
+    out = tmp_path / "out"
+    _kill_after(monkeypatch, 30)
+    with pytest.raises(_Killed):
+        Pipeline(inline()).run([str(path)], out)
+    monkeypatch.undo()
+    count = _kill_after(monkeypatch, 10**9)
+    again = Pipeline(inline()).run([str(path)], out)
+    assert again.resumed_records == 24 and count[0] == 40 - 24
+    full = Pipeline(inline()).run([str(path)], tmp_path / "full", use_state=False)
+    assert again.skipped_records == full.skipped_records == {"record:request": 10}
+    assert content(out) == content(tmp_path / "full") and again.documents == 40

@@ -17,6 +17,7 @@ per distinct line), never the corpus.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -46,7 +47,7 @@ from cleanpipe.io.write import (
 )
 from cleanpipe.io.writers import ShardedWriter
 from cleanpipe.log import event
-from cleanpipe.model import Document, Reject, Unchanged
+from cleanpipe.model import RETRIED_REASONS, Document, Reject, Replayed, Unchanged
 from cleanpipe.stages.comments import CommentDeduper, CommentSplitter
 from cleanpipe.stages.docdedup import DocumentDeduper
 from cleanpipe.stages.linemodel import MODEL_PATH, load_model
@@ -144,6 +145,7 @@ class RunSummary:
     name_merges: int = 0
     unchanged_inputs: int = 0  # inputs skipped because an earlier run processed the same content
     skipped_records: Counter[str] = field(default_factory=Counter)  # container records that are not pages
+    resumed_records: int = 0  # records an interrupted earlier run had done, passed on and not redone
     files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -155,6 +157,8 @@ class RunSummary:
     def line(self) -> str:
         rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejects.items())) or "none"
         carried = f" ({self.unchanged_inputs} inputs unchanged since the last run)" if self.unchanged_inputs else ""
+        if self.resumed_records:
+            carried += f" ({self.resumed_records} records done by an interrupted run, not redone)"
         skipped = (f"; {sum(self.skipped_records.values())} container records skipped (not pages)"
                    if self.skipped_records else "")
         return (f"cleanpipe: {self.documents} documents{carried}, {self.comments_kept} comments kept, "
@@ -194,10 +198,12 @@ class Pipeline:
 
     # -- pass 1 -----------------------------------------------------------------------------------
     def _mapped(self, inputs: Iterable[str], skip: Callable[[str, str], bool] | None = None,
-                exclude: Iterable[str | os.PathLike[str]] = (),
-                skipped: Counter[str] | None = None) -> Iterator[Document | Reject | Unchanged]:
-        """Read and strip; `skipped` receives the reader's counts of records that are not pages."""
-        reader = Reader(self.config.read, skip=skip, exclude=exclude)
+                exclude: Iterable[str | os.PathLike[str]] = (), skipped: Counter[str] | None = None,
+                resume: Callable[[str, str], dict[int, list[Document | Reject]]] | None = None,
+                ) -> Iterator[Document | Reject | Unchanged | Replayed]:
+        """Read and strip; `skipped` receives the reader's counts of records that are not pages;
+        records `resume` gives back are passed on as `Replayed`, not processed again."""
+        reader = Reader(self.config.read, skip=skip, exclude=exclude, resume=resume)
         items = _counting(reader.run(inputs), reader.skipped, skipped)
         workers, timeout = self.config.workers, self.config.doc_timeout
         if workers <= 1 and not timeout:  # no budget to enforce: stay in this process
@@ -246,8 +252,11 @@ class Pipeline:
 
         def expanded() -> Iterator[tuple[Document | Reject, bool]]:
             """Mapped items, with an unchanged input's items from the store; True for new ones."""
-            for item in self._mapped(inputs, carry.skip, carry.exclude, summary.skipped_records):
-                if isinstance(item, Unchanged):
+            for item in self._mapped(inputs, carry.skip, carry.exclude, summary.skipped_records, carry.resume):
+                if isinstance(item, Replayed):  # done by an interrupted run; staged again as this run's
+                    summary.resumed_records += 1
+                    yield item.item, True
+                elif isinstance(item, Unchanged):
                     summary.unchanged_inputs += 1
                     assert store is not None
                     yield from ((old, False) for old in store.items(item.path))
@@ -404,6 +413,8 @@ class Pipeline:
         opts = self.config.output
         carry = self._carry_from(store, force, out) if store is not None else Carry()
         carry.exclude = [str(out)] + ([str(store.path.parent)] if store is not None else [])
+        if store is not None:
+            carry.resume = functools.partial(store.begin_input, run_id)
         event("start", f"run {run_id}: {len(inputs)} input path(s) into {out}", run_id=run_id, inputs=inputs,
               out=str(out), config_sha256=self.config_sha256, state=store is not None)
         docs_out = ShardedWriter(out, "documents", opts.format, "document", run_id, int(opts.shard_size))
@@ -470,10 +481,6 @@ def _output_schema(out: Path) -> str | None:
     return str(manifest.get("schema_version", "1")) if isinstance(manifest, dict) else None
 
 
-# a page that timed out or crashed its worker may pass next time: its input is not remembered as done
-RETRIED_REASONS = ("timeout", "worker-crash")
-
-
 @dataclass
 class _InputTrack:
     """The input whose items pass 1 is reading now."""
@@ -493,3 +500,5 @@ class Carry:
     store: StateStore | None = None
     skip: Callable[[str, str], bool] | None = None
     exclude: list[str] = field(default_factory=list)  # never inputs: the output and state folders
+    # (path, sha256) -> items an interrupted run produced for that input's records, by record index
+    resume: Callable[[str, str], dict[int, list[Document | Reject]]] | None = None

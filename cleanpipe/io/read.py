@@ -25,14 +25,14 @@ import tempfile
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import charset_normalizer
 
 from cleanpipe.config import ReadConfig
-from cleanpipe.model import Document, Reject, Source, Unchanged
+from cleanpipe.model import Document, Reject, Replayed, Source, Unchanged
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -492,20 +492,25 @@ class Reader:
     path as recorded, `display_path`); stdin is never skipped. `exclude` lists
     folders never read (the run's output and state). `skipped` counts, by reason,
     WARC records that are not pages (not rejects: a crawl has tens of thousands).
+    `resume(path, sha256)` may give, by record index, what an interrupted earlier run
+    already produced for records of this very input (JSON lines and WARC): those
+    records are passed on as `Replayed` instead of being processed again.
     """
 
     name = "read"
 
     def __init__(self, config: ReadConfig | None = None, stdin: IO[bytes] | None = None,
                  skip: Callable[[str, str], bool] | None = None, *,
-                 exclude: Iterable[str | os.PathLike[str]] = ()):
+                 exclude: Iterable[str | os.PathLike[str]] = (),
+                 resume: Callable[[str, str], Mapping[int, list[Document | Reject]] | None] | None = None):
         self.config = config or ReadConfig()
+        self._resume = resume
         self._stdin = stdin
         self._skip = skip  # (path, sha256) -> True when that input needs no processing
         self.exclude = tuple(exclude)
         self.skipped: Counter[str] = Counter()
 
-    def run(self, inputs: Iterable[str]) -> Iterator[Document | Reject | Unchanged]:
+    def run(self, inputs: Iterable[str]) -> Iterator[Document | Reject | Unchanged | Replayed]:
         for path in iter_input_paths(inputs, exclude=self.exclude):
             yield from self.read_path(path)
 
@@ -539,7 +544,7 @@ class Reader:
             raise InputError("unreadable", exc.strerror or str(exc)) from exc
         return _Opened(fh, sha, os.fstat(fh.fileno()).st_size)
 
-    def read_path(self, path: str) -> Iterator[Document | Reject | Unchanged]:
+    def read_path(self, path: str) -> Iterator[Document | Reject | Unchanged | Replayed]:
         shown = display_path(path)
         try:
             opened = self._open(path)
@@ -550,9 +555,11 @@ class Reader:
             if self._skip is not None and path != "-" and self._skip(shown, opened.sha):
                 yield Unchanged(shown, opened.sha)
                 return
-            yield from self._read_opened(path, shown, opened)
+            replay = self._resume(shown, opened.sha) if self._resume is not None and path != "-" else None
+            yield from self._read_opened(path, shown, opened, replay or {})
 
-    def _read_opened(self, path: str, shown: str, opened: _Opened) -> Iterator[Document | Reject]:
+    def _read_opened(self, path: str, shown: str, opened: _Opened,
+                     replay: Mapping[int, list[Document | Reject]]) -> Iterator[Document | Reject | Replayed]:
         errors = _decompression_errors()
         try:
             if opened.size == 0:
@@ -571,11 +578,11 @@ class Reader:
             return
         try:
             if fmt == "jsonl":
-                yield from self._read_jsonl(shown, opened)
+                yield from self._read_jsonl(shown, opened, replay)
             elif fmt == "json-array":
                 yield from self._read_json_array(shown, opened)
             elif fmt == "warc":
-                yield from self._read_warc(shown, opened)
+                yield from self._read_warc(shown, opened, replay)
             else:
                 yield from self._read_plain(shown, opened, fmt)
         except InputError as exc:
@@ -645,9 +652,14 @@ class Reader:
     def _json_record(self, shown: str, sha: str, index: int, record: Any, fmt: str) -> Document | Reject:
         return document_from_record(shown, sha, index, record, fmt)
 
-    def _read_jsonl(self, shown: str, opened: _Opened) -> Iterator[Document | Reject]:
+    def _read_jsonl(self, shown: str, opened: _Opened,
+                    replay: Mapping[int, list[Document | Reject]]) -> Iterator[Document | Reject | Replayed]:
         max_bytes, any_line = self.config.max_bytes, False
         for index, line in _iter_lines(open_decompressed(opened.fh), max_bytes):
+            if index in replay:
+                any_line = True
+                yield from (Replayed(item) for item in replay[index])
+                continue
             if line is None:
                 any_line = True
                 yield Reject(kind="record", reason="too-large", path=shown, record=index,
@@ -681,7 +693,8 @@ class Reader:
             yield self._json_record(shown, opened.sha, index, record, "json")
 
     # -- WARC / ARC / WET -------------------------------------------------------------------------
-    def _read_warc(self, shown: str, opened: _Opened) -> Iterator[Document | Reject]:
+    def _read_warc(self, shown: str, opened: _Opened,
+                   replay: Mapping[int, list[Document | Reject]]) -> Iterator[Document | Reject | Replayed]:
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
         from warcio.statusandheaders import StatusAndHeadersParserException
@@ -695,6 +708,10 @@ class Reader:
         index, produced, pages = -1, 0, 0
         try:
             for index, rec in enumerate(iterator):
+                if index in replay:  # done by an interrupted run: its body is not even decoded
+                    produced += len(replay[index])
+                    yield from (Replayed(item) for item in replay[index])
+                    continue
                 item = self._warc_record(shown, opened.sha, index, rec)
                 # what the record's header promised and the file did not hold: cut off by the file's end
                 while rec.raw_stream.read(CHUNK):
