@@ -1,6 +1,6 @@
 """Real crawl inputs at real size: the read stage and the whole run on a 10 MB and a ~1 GB WARC.gz.
 
-    python benchmarks/read_large.py [--big-mb 1000] [--small-mb 10] [--runs small,big] [--run-limit S]
+    python benchmarks/warc_scale.py [--big-mb 1000] [--small-mb 10] [--runs small,big] [--run-limit S]
                                     [--workdir /tmp/cleanpipe-readbench] [--keep]
 
 Builds, in --workdir (never in the repo), WARC files as a crawler writes them from the dev set's
@@ -167,7 +167,7 @@ def write_warc(path: Path, pages: list[bytes], target_bytes: int) -> dict[str, i
 
     with open(path, "wb") as fh:
         w = WARCWriter(fh, gzip=True)
-        w.write_record(w.create_warcinfo_record(path.name, {"software": "cleanpipe benchmarks/read_large.py"}))
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "cleanpipe benchmarks/warc_scale.py"}))
         rnd = 0
         while fh.tell() < target_bytes:
             host = f"https://site{rnd % 40}.example"
@@ -212,7 +212,7 @@ def write_wet(path: Path, pages: list[bytes], target_bytes: int) -> int:
     texts, n = [page_text(p).encode() for p in pages], 0
     with open(path, "wb") as fh:
         w = WARCWriter(fh, gzip=True)
-        w.write_record(w.create_warcinfo_record(path.name, {"software": "cleanpipe benchmarks/read_large.py"}))
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "cleanpipe benchmarks/warc_scale.py"}))
         while fh.tell() < target_bytes:
             for i, text in enumerate(texts):
                 w.write_record(w.create_warc_record(f"https://site{n % 40}.example/w{n}/p{i}", "conversion",
