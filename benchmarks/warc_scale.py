@@ -1,6 +1,7 @@
 """Real crawl inputs at real size: the read stage and the whole run on a 10 MB and a ~1 GB WARC.gz.
 
     python benchmarks/warc_scale.py [--big-mb 1000] [--small-mb 10] [--runs small,big] [--run-limit S]
+                                    [--resume small,big] [--kill-after S] [--html-mode M]
                                     [--workdir /tmp/cleanpipe-readbench] [--keep]
 
 Builds, in --workdir (never in the repo), WARC files as a crawler writes them from the dev set's
@@ -15,6 +16,10 @@ would write with warcio's ArchiveIterator and with FastWARC (resiliparse), and t
 `cleanpipe run --no-state` (pages/s, peak RSS of the main process and of the largest worker, the
 summary counts; with --run-limit a run still going after S seconds is stopped and its pages mapped
 so far are counted). The big WARC is deleted afterwards unless --keep.
+
+--resume: the run with its state store, killed (SIGKILL to the run and its workers) after
+--kill-after seconds, then run again to the end: how many records the second run took from the
+killed one (`resumed_records`), its time, and whether its documents equal a full run's.
 """
 
 from __future__ import annotations
@@ -244,12 +249,12 @@ def measure_loop(script: str, path: Path, stdin: bool = False) -> dict:
             "peak_rss_mb": round(int(rss_kb) / 1024)}
 
 
-def measure_run(path: Path, out: Path, workers: int, stdin: bool = False, limit: float = 0) -> dict:
+def measure_run(path: Path, out: Path, workers: int, stdin: bool = False, limit: float = 0,
+                html_mode: str | None = None) -> dict:
     """The whole `cleanpipe run`; with `limit`, stopped after that many seconds (its pages mapped so far
     are counted in its spool) so that a 1 GB input can be measured without waiting hours."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "cleanpipe", "run", "-" if stdin else str(path), "--out", str(out), "--no-state",
-           "--quiet", "--workers", str(workers)]
+    cmd = _run_cmd(Path("-") if stdin else path, out, workers, html_mode, state=False)
     t = time.perf_counter()
     stopped = False
     with open(path, "rb") if stdin else open(os.devnull, "rb") as src:
@@ -277,6 +282,37 @@ def measure_run(path: Path, out: Path, workers: int, stdin: bool = False, limit:
             "peak_rss_mb": peaks}
 
 
+def _run_cmd(path: Path, out: Path, workers: int, html_mode: str | None, state: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "cleanpipe", "run", str(path), "--out", str(out), "--quiet", "--workers", str(workers)]
+    cmd += [] if state else ["--no-state"]
+    return cmd + (["--html-mode", html_mode] if html_mode else [])
+
+
+def measure_resume(path: Path, out: Path, workers: int, kill_after: float, html_mode: str | None,
+                   full: dict | None) -> dict:
+    """Kill a run with its state store after `kill_after` seconds, run it again, compare."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = _run_cmd(path, out, workers, html_mode, state=True)
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, start_new_session=True)
+    try:
+        child.wait(timeout=kill_after)
+        return {"error": f"the run ended (rc {child.returncode}) before the kill at {kill_after}s"}
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, 9)
+        child.wait()
+    t = time.perf_counter()
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t
+    if again.returncode not in (0, 3):
+        return {"error": f"rc {again.returncode}: {again.stderr[-500:]}"}
+    summary = json.loads((out / "manifest.json").read_text())["summary"]
+    row = {"killed_after_s": kill_after, "resumed_records": summary["resumed_records"],
+           "rerun_seconds": round(wall, 1), "documents": summary["documents"], "rc": again.returncode}
+    if full and "documents" in full:
+        row["documents_equal_full_run"] = summary["documents"] == full["documents"]
+    return row
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=Path, default=DEV_PAGES, help="folder of real HTML pages (.html or .html.gz)")
@@ -287,6 +323,9 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/cleanpipe-readbench"))
     ap.add_argument("--keep", action="store_true", help="keep the big WARC")
     ap.add_argument("--run-limit", type=float, default=0, help="stop a whole run after this many seconds (0: never)")
+    ap.add_argument("--resume", default="", help="inputs whose run is killed and resumed: small, big")
+    ap.add_argument("--kill-after", type=float, default=60, help="seconds before the resumed run is killed")
+    ap.add_argument("--html-mode", default=None, help="passed to cleanpipe run --html-mode")
     args = ap.parse_args()
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -313,7 +352,10 @@ def main() -> int:
             row["warcio_loop"] = measure_loop(WARCIO_LOOP, path)
             row["fastwarc_loop"] = measure_loop(FASTWARC_LOOP, path)
         if label.split()[0] in runs:
-            row["run"] = measure_run(path, work / "out", args.workers, stdin, args.run_limit)
+            row["run"] = measure_run(path, work / "out", args.workers, stdin, args.run_limit, args.html_mode)
+        if label.split()[0] in set(args.resume.split(",")) and not stdin and "warc" in label:
+            row["resume"] = measure_resume(path, work / "out", args.workers, args.kill_after, args.html_mode,
+                                           row.get("run"))
         print(json.dumps(row), flush=True)
         results.append(row)
     if not args.keep:

@@ -16,7 +16,7 @@ before that commit is never half-recorded. What it had staged is not thrown
 away, though: the items of records it finished are kept as `partial` for that
 input (path and content hash), and the next run passes them on instead of
 processing those records again, so a run killed inside a 1 GB WARC redoes only
-what was not staged yet (at most STAGE_BATCH items). An input finished with a
+what was not staged yet (the last STAGE_SECONDS, or STAGE_BATCH items at most). An input finished with a
 page that timed out or crashed its worker is kept the same way: the next run
 processes only those pages again.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS partial (path TEXT NOT NULL, sha256 TEXT NOT NULL, re
 """
 STATE_FILE = "state.sqlite"
 STAGE_BATCH = 256  # staged rows per transaction while a run goes
+STAGE_SECONDS = 5.0  # ... or fewer, at least this often: what a killed run loses is bounded in time too
 
 
 class StateError(Exception):
@@ -99,6 +101,7 @@ class StateStore:
             raise StateError(f"the state store {self.path} cannot be used ({exc}); run again with --force "
                              "to rebuild it, or with --no-state") from exc
         self._pending: list[tuple] = []
+        self._flushed = time.monotonic()
 
     @classmethod
     def open(cls, state_dir: Path, rebuild_broken: bool = False) -> StateStore:
@@ -173,7 +176,7 @@ class StateStore:
     def stage(self, run_id: str, path: str, seq: int, item: Document | Reject) -> None:
         """Item `seq` of input `path`, as pass 1 produced it this run."""
         self._pending.append((run_id, path, seq, _pack(item)))
-        if len(self._pending) >= STAGE_BATCH:
+        if len(self._pending) >= STAGE_BATCH or time.monotonic() - self._flushed >= STAGE_SECONDS:
             self.flush()
 
     def finish_input(self, run_id: str, path: str, sha256: str) -> None:
@@ -184,6 +187,7 @@ class StateStore:
             self.db.execute("INSERT OR REPLACE INTO staged_inputs VALUES (?, ?, ?)", (run_id, path, sha256))
 
     def flush(self) -> None:
+        self._flushed = time.monotonic()
         if self._pending:
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?)", self._pending)

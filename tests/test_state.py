@@ -182,6 +182,13 @@ def _crawl_jsonl(path: Path, n: int) -> Path:
     return path
 
 
+def _batches(monkeypatch, size: int) -> None:
+    """Staged items reach the store in batches of `size` (never on a timer, so counts are exact)."""
+    import cleanpipe.state
+    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", size)
+    monkeypatch.setattr(cleanpipe.state, "STAGE_SECONDS", 1e9)
+
+
 class _Killed(BaseException):
     """Stands for SIGKILL / Ctrl-C in the middle of a run (not an Exception: nothing may catch it)."""
 
@@ -204,8 +211,7 @@ def _kill_after(monkeypatch, calls: int) -> list[int]:
 def test_a_run_killed_inside_a_large_input_redoes_only_what_was_not_staged(tmp_path, monkeypatch):
     """#20: a run killed inside a crawl file redid the whole file; now the records it had finished
     (staged in the store) are passed on, and the output equals a full run's."""
-    import cleanpipe.state
-    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 16)
+    _batches(monkeypatch, 16)
     src = tmp_path / "src"
     src.mkdir()
     _crawl_jsonl(src / "crawl.jsonl", 120)
@@ -216,7 +222,7 @@ def test_a_run_killed_inside_a_large_input_redoes_only_what_was_not_staged(tmp_p
         Pipeline(inline()).run([str(src)], out)
     assert not list(out.glob("documents*"))  # nothing half-written
     monkeypatch.undo()
-    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 16)
+    _batches(monkeypatch, 16)
     count = _kill_after(monkeypatch, 10**9)
     again = Pipeline(inline()).run([str(src)], out)
     assert again.resumed_records == 64  # four full batches of 16 were staged before the kill
@@ -227,16 +233,15 @@ def test_a_run_killed_inside_a_large_input_redoes_only_what_was_not_staged(tmp_p
 
 
 def test_progress_survives_a_second_kill_while_it_is_being_passed_on(tmp_path, monkeypatch):
-    import cleanpipe.state
     from cleanpipe.state import StateStore as Store
-    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 8)
+    _batches(monkeypatch, 8)
     src = _crawl_jsonl(tmp_path / "crawl.jsonl", 60)
     out = tmp_path / "out"
     _kill_after(monkeypatch, 45)
     with pytest.raises(_Killed):
         Pipeline(inline()).run([str(src)], out)
     monkeypatch.undo()
-    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 8)
+    _batches(monkeypatch, 8)
     real_stage, staged = Store.stage, [0]
 
     def stage(self, *args):  # killed again after 10 of the 40 earlier items were staged anew
@@ -285,8 +290,7 @@ def test_a_killed_run_inside_a_warc_resumes_with_the_same_counts(tmp_path, monke
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    import cleanpipe.state
-    monkeypatch.setattr(cleanpipe.state, "STAGE_BATCH", 8)
+    _batches(monkeypatch, 8)
     path = tmp_path / "crawl.warc.gz"
     with open(path, "wb") as fh:
         w = WARCWriter(fh, gzip=True)
@@ -311,3 +315,16 @@ def test_a_killed_run_inside_a_warc_resumes_with_the_same_counts(tmp_path, monke
     full = Pipeline(inline()).run([str(path)], tmp_path / "full", use_state=False)
     assert again.skipped_records == full.skipped_records == {"record:request": 10}
     assert content(out) == content(tmp_path / "full") and again.documents == 40
+
+
+def test_staged_items_reach_the_store_on_a_timer_too(tmp_path, monkeypatch):
+    """On slow pages a batch of 256 takes minutes: a kill before it fills must not lose them all."""
+    import cleanpipe.state
+    monkeypatch.setattr(cleanpipe.state, "STAGE_SECONDS", 0.0)
+    src = _crawl_jsonl(tmp_path / "crawl.jsonl", 20)
+    out = tmp_path / "out"
+    _kill_after(monkeypatch, 12)
+    with pytest.raises(_Killed):
+        Pipeline(inline()).run([str(src)], out)
+    monkeypatch.setattr(cleanpipe.state, "STAGE_SECONDS", 1e9)
+    assert Pipeline(inline()).run([str(src)], tmp_path / "out").resumed_records == 11
