@@ -278,3 +278,36 @@ def test_loader_reads_the_ray_engines_part_files(raw_run, tmp_path):
     assert "<td>ray</td>" in write_report(out).read_text(encoding="utf-8")
     (out / "manifest.json").unlink()  # no manifest: the files are found by name
     assert collect(out).documents == 5
+
+
+def test_a_crawl_file_is_read_again_in_forward_passes_not_held_whole(tmp_path, monkeypatch):
+    """#20: the report re-read a WARC or JSONL input whole (bytes and every page) for each document's
+    before/after view; a 1 GB crawl file would have been held in memory. Now it is streamed."""
+    from cleanpipe.io.read import Reader
+    from cleanpipe.report.raw import RawReader
+
+    crawl = tmp_path / "crawl.jsonl"
+    words = "harbour tram council budget river bridge market school library station".split()
+    with open(crawl, "w", encoding="utf-8") as fh:
+        for i in range(40):
+            body = " ".join(words[(i + k) % 10] for k in range(14))
+            fh.write(json.dumps({"url": f"https://e.org/{i}",
+                                 "text": f"Story {i}\n\nThe {body}, number {i}. A sentence of its own.\n"}) + "\n")
+    out = tmp_path / "out"
+    _run([str(crawl)], out, "--no-report")
+    opened, real = [], Reader.read_path
+
+    def counting(self, path):
+        opened.append(path)
+        return real(self, path)
+
+    monkeypatch.setattr(Reader, "read_path", counting)
+    got = collect(out, max_docs=10)
+    assert got.raw_read == got.documents == 40
+    assert len(opened) == 2  # one pass for the counts, one for the sampled views
+    assert all(v["raw"]["status"] == "ok" for v in got.views)
+    # asked out of order, it opens the input again rather than keeping every page
+    reader = RawReader([tmp_path])
+    assert reader.page({"path": str(crawl), "record": 30, "format": "jsonl"}).lines[0] == "Story 30"
+    assert reader.page({"path": str(crawl), "record": 3, "format": "jsonl"}).lines[0] == "Story 3"
+    assert reader.page({"path": str(crawl), "record": 99, "format": "jsonl"}).status == "gone"

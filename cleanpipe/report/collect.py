@@ -123,10 +123,16 @@ def collect(out_dir: str | Path, max_docs: int = 500, max_raw_reads: int = 20000
     out.sampled = sample
     dropped_by_doc = _collect_rejects(out, run, {str(d.get("id")) for d in chosen})
     allowance = min(MAX_RAW_CHARS, max(MIN_RAW_CHARS, RAW_BUDGET // max(1, len(chosen))))
-    for doc in chosen:
+    for doc in sorted(chosen, key=_input_order):  # each input read again in one forward pass
         out.views.append(_view(doc, reader, dropped_by_doc.get(str(doc.get("id")), []), allowance))
     out.views.sort(key=lambda v: (v["path"] or "", v["record"] if v["record"] is not None else -1))
     return out
+
+
+def _input_order(doc: dict[str, Any]) -> tuple[str, int]:
+    src = data.source(doc)
+    record = src.get("record")
+    return str(src.get("path") or ""), record if isinstance(record, int) else -1
 
 
 def _reservoir(pool: list[dict[str, Any]], item: dict[str, Any], seen: int, size: int, rng: random.Random) -> None:

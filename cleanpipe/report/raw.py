@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,18 @@ class RawPage:
 
 
 class RawReader:
-    """Reads inputs again, a few files cached (a JSONL or WARC input holds many documents)."""
+    """Reads inputs again, as a stream: a JSONL or WARC input of many documents is never held whole.
 
-    def __init__(self, bases: list[Path], cache: int = 4):
+    Documents are asked for in output order, which is each input's record order, so one open
+    reader per input moves forward to the record asked for; asking for an earlier record opens
+    the input again. A few inputs stay open (documents of several inputs may interleave).
+    """
+
+    def __init__(self, bases: list[Path], cache: int = 4, max_bytes: int = 200_000_000):
         self.bases = bases
-        self._cache: OrderedDict[str, tuple[str, dict[int | None, Document]]] = OrderedDict()
+        self._open: OrderedDict[str, _Cursor] = OrderedDict()
         self._size = cache
+        self._max_bytes = max_bytes  # one record's limit, not the file's
 
     def _resolve(self, path: str) -> Path | None:
         p = Path(path)
@@ -49,35 +55,35 @@ class RawReader:
                 return base / p
         return None
 
-    def _load(self, path: str, fmt: str) -> tuple[str, dict[int | None, Document]] | None:
-        if path in self._cache:
-            self._cache.move_to_end(path)
-            return self._cache[path]
-        real = self._resolve(path)
-        if real is None:
-            return None
-        data = real.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        reader = Reader(ReadConfig(max_bytes=max(len(data) * 50, 50_000_000),
-                                   input_format=fmt if fmt in ("text", "html", "jsonl", "warc") else "auto"))
-        docs = {d.source.record: d for d in reader.read_path(str(real)) if isinstance(d, Document)}
-        self._cache[path] = (sha, docs)
-        if len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return sha, docs
+    def _load(self, path: str, fmt: str, record: int | None) -> tuple[str, Document | None] | None:
+        """(sha256 of the input as it is now, its document `record` or None when it holds none)."""
+        cursor = self._open.get(path)
+        if cursor is None or not cursor.can_reach(record):
+            real = self._resolve(path)
+            if real is None:
+                return None
+            reader = Reader(ReadConfig(max_bytes=self._max_bytes,
+                                       input_format=fmt if fmt in ("text", "html", "jsonl", "warc") else "auto"))
+            cursor = _Cursor(reader.read_path(str(real)))
+            self._open[path] = cursor
+            if len(self._open) > self._size:
+                self._open.popitem(last=False)[1].close()
+        self._open.move_to_end(path)
+        doc = cursor.seek(record)
+        return cursor.sha or "", doc
 
     def page(self, src: dict[str, Any]) -> RawPage:
         path = src.get("path")
         if not isinstance(path, str) or path == "-":
             return RawPage("gone", "the input was standard input: it cannot be read again", [])
+        record = src.get("record") if isinstance(src.get("record"), int) else None
         try:
-            loaded = self._load(path, str(src.get("format") or "auto"))
+            loaded = self._load(path, str(src.get("format") or "auto"), record)
         except OSError as exc:
             return RawPage("gone", f"{path} cannot be read: {exc.strerror or exc}", [])
         if loaded is None:
             return RawPage("gone", f"{path} is gone: the raw input is not there any more", [])
-        sha, docs = loaded
-        doc = docs.get(src.get("record") if isinstance(src.get("record"), int) else None)
+        sha, doc = loaded
         if doc is None:
             return RawPage("gone", f"{path} no longer holds record {src.get('record')}", [])
         status, note = "ok", f"read again from {path}"
@@ -87,6 +93,46 @@ class RawReader:
         if doc.source.content_type == "html" or src.get("content_type") == "html":
             return RawPage(status, note, visible_lines(doc.content), html=True)
         return RawPage(status, note, doc.content.split("\n"))
+
+
+class _Cursor:
+    """One pass over an input's documents, in record order."""
+
+    def __init__(self, items: Iterator[Any]):
+        self._items = items
+        self._current: Document | None = None
+        self._last: int = -1  # the last record index read (-1: none yet)
+        self._done = False
+        self.sha: str | None = None
+
+    def can_reach(self, record: int | None) -> bool:
+        """Without going back: a plain file's one document (record None) is always at hand."""
+        if record is None:
+            return True
+        return self._current is not None and self._current.source.record == record or record > self._last
+
+    def seek(self, record: int | None) -> Document | None:
+        if self._current is not None and self._current.source.record == record:
+            return self._current
+        while not self._done:
+            item = next(self._items, None)
+            if item is None:
+                self._done = True
+                break
+            if not isinstance(item, Document):
+                continue
+            self._current, self.sha = item, item.source.sha256
+            self._last = item.source.record if item.source.record is not None else self._last
+            if item.source.record == record:
+                return item
+            if record is not None and item.source.record is not None and item.source.record > record:
+                return None  # not a page of this input (any more)
+        return None
+
+    def close(self) -> None:
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
 
 
 def visible_lines(markup: str) -> list[str]:
