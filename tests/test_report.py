@@ -311,3 +311,23 @@ def test_a_crawl_file_is_read_again_in_forward_passes_not_held_whole(tmp_path, m
     assert reader.page({"path": str(crawl), "record": 30, "format": "jsonl"}).lines[0] == "Story 30"
     assert reader.page({"path": str(crawl), "record": 3, "format": "jsonl"}).lines[0] == "Story 3"
     assert reader.page({"path": str(crawl), "record": 99, "format": "jsonl"}).status == "gone"
+
+
+def test_raw_inputs_read_again_are_an_even_sample_of_a_large_run(tmp_path, monkeypatch):
+    crawl = tmp_path / "crawl.jsonl"
+    with open(crawl, "w", encoding="utf-8") as fh:
+        for i in range(30):
+            fh.write(json.dumps({"text": f"Story {i}\n\nA page about the harbour tram, number {i}, and more.\n"}) + "\n")
+    out = tmp_path / "out"
+    _run([str(crawl)], out, "--no-report")
+    from cleanpipe.report.raw import RawReader
+    asked, real = [], RawReader.page
+
+    def page(self, src):
+        asked.append(src.get("record"))
+        return real(self, src)
+
+    monkeypatch.setattr(RawReader, "page", page)
+    got = collect(out, max_docs=0, max_raw_reads=10)
+    assert got.documents == 30 and got.raw_read == 10
+    assert asked == list(range(0, 30, 3))  # every third document, not the first ten

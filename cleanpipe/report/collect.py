@@ -82,9 +82,14 @@ def _is_interesting(doc: dict[str, Any], spans: list[data.Span], reps: list[data
     return bool(reps) or any(s.reason == "duplicate" or s.stage == "repeats" for s in spans)
 
 
-def collect(out_dir: str | Path, max_docs: int = 500, max_raw_reads: int = 20000, seed: int = 1,
+def collect(out_dir: str | Path, max_docs: int = 500, max_raw_reads: int = 2000, seed: int = 1,
             include: frozenset[str] = frozenset()) -> Collected:
+    """`max_raw_reads`: how many documents' raw inputs are read again for the removal counts, an
+    even sample over the run (every k-th document); each costs a parse of the page."""
     run = data.open_run(out_dir)
+    summary = run.manifest.get("summary")
+    total = summary.get("documents") if isinstance(summary, dict) else None
+    stride = -(-total // max_raw_reads) if isinstance(total, int) and total > max_raw_reads else 1
     out = Collected(run.manifest, max_docs=max_docs)
     reader = RawReader([Path(out_dir).resolve().parent])
     rng = random.Random(seed)
@@ -96,7 +101,7 @@ def collect(out_dir: str | Path, max_docs: int = 500, max_raw_reads: int = 20000
         out.documents += 1
         spans, reps = data.spans(doc), data.replacements(doc)
         raw: RawPage | None = None
-        if out.raw_read < max_raw_reads:
+        if out.raw_read < max_raw_reads and (out.documents - 1) % stride == 0:
             raw = reader.page(data.source(doc))
             if raw.status == "ok":
                 out.raw_read += 1
