@@ -2,7 +2,7 @@
 
     python benchmarks/warc_scale.py [--big-mb 1000] [--small-mb 10] [--runs small,big] [--run-limit S]
                                     [--resume small,big] [--kill-after S] [--html-mode M]
-                                    [--workdir /tmp/cleanpipe-readbench] [--keep]
+                                    [--workdir /tmp/cleanpipe-readbench] [--keep] [--reuse] [--only LABELS]
 
 Builds, in --workdir (never in the repo), WARC files as a crawler writes them from the dev set's
 real news pages (/tmp/extbench/data/scrapinghub/html/*.html.gz, or --pages DIR): per page a
@@ -322,6 +322,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/cleanpipe-readbench"))
     ap.add_argument("--keep", action="store_true", help="keep the big WARC")
+    ap.add_argument("--reuse", action="store_true", help="use WARCs a --keep run left in --workdir")
+    ap.add_argument("--only", default="", help="measure only these inputs (e.g. 'big warc.gz')")
     ap.add_argument("--run-limit", type=float, default=0, help="stop a whole run after this many seconds (0: never)")
     ap.add_argument("--resume", default="", help="inputs whose run is killed and resumed: small, big")
     ap.add_argument("--kill-after", type=float, default=60, help="seconds before the resumed run is killed")
@@ -334,7 +336,12 @@ def main() -> int:
     for name, mb in (("small", args.small_mb), ("big", args.big_mb)):
         path = work / f"{name}.warc.gz"
         t = time.perf_counter()
-        counts = write_warc(path, pages, int(mb * 1e6))
+        held = path.with_name(path.name + ".counts.json")
+        if args.reuse and path.exists() and held.exists():
+            counts = json.loads(held.read_text())
+        else:
+            counts = write_warc(path, pages, int(mb * 1e6))
+            held.write_text(json.dumps(counts))
         print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB, {time.perf_counter() - t:.0f}s): {counts}",
               file=sys.stderr)
         inputs[f"{name} warc.gz"] = (path, counts, False)
@@ -346,6 +353,8 @@ def main() -> int:
     results = []
     runs = {r.strip() for r in args.runs.split(",")}
     for label, (path, counts, stdin) in inputs.items():
+        if args.only and label not in args.only.split(","):
+            continue
         row = {"input": label, "mb": round(path.stat().st_size / 1e6, 1), "holds": counts,
                "reader": measure_loop(READER_ALONE, path, stdin)}
         if not stdin:
