@@ -37,6 +37,24 @@ FORM = re.compile(r"your email address will not be published|\(will not be publi
                   r"save my name, email|notify me of (?:follow-up|new) (?:comments|posts)|"
                   r"^you must be logged in|^log in to (?:reply|comment)|^leave a (?:reply|comment)", re.I)
 
+# The comment section's own furniture, in the languages CMS comment templates are translated into:
+# its heading ("Comments", "2 Comentários", "Комментарии"), the form's "Leave a Reply / Cancel reply"
+# pair, "Loading comments...", "Comments are closed." and the like. Only whole short lines match.
+_COMMENT_WORD = (r"(?:comments?|comentários?|comentarios?|commenti|commento|kommentare?|kommentarer|commentaires?|"
+                 r"reacties|reactie|komentar\w*|коммент\w*|kommentit|yorum(?:lar)?|σχόλια|评论|評論|コメント|"
+                 r"responses?|respuestas?|risposte|réponses?|antworten|replies|reply)")
+# "Leave a Reply Cancel reply", "Deixe uma resposta Cancelar resposta", "Antworten abbrechen"
+_REPLY_WORD = (r"(?:reply|repl|respost|respuest|rispost|réponse|antwort|balasan|ответ|odpowied|antwoord|svar|"
+               r"yanıt|comment|kommentar|commento)")
+_CANCEL_WORD = r"(?:cancel|cancelar|annulla|annuler|abbrechen|batalkan|отменить|anuluj|annuleren|avbryt|iptal|zrušit)"
+SECTION_CHROME = re.compile(
+    rf"^[(\[]?\s*(?:\d+\s+)?(?:\w+\s+)?{_COMMENT_WORD}\s*(?:[(\[]?\d+[)\]]?)?\s*[:)\]]?$|"  # headings, counts
+    rf"^.{{0,60}}\b(?:{_CANCEL_WORD}\w*\s+(?:la\s+)?{_REPLY_WORD}|{_REPLY_WORD}\w*\s+{_CANCEL_WORD})\w*\.?$|"
+    r"^loading(?:\s+comments)?\s*(?:\.{3}|…)?$|^(?:the\s+)?comments\s+(?:are|is)\s+closed\.?$|"
+    r"^comments?\s+(?:powered\s+by|by)\s+\w+$|^(?:view|show|hide|read|see)\s+(?:all\s+)?comments?$|"
+    r"^\(?(?:view|show)\s+all\)?$|^comment\s+on\s+this\s+\w+$|^this site uses akismet\b|"
+    r"^want to join the discussion\??$|^feel free to contribute!?$", re.I)
+
 
 @dataclass
 class SplitResult:
@@ -83,7 +101,7 @@ def split_comments(doc_id: str, block: list[tuple[int, str]]) -> SplitResult:
         if FORM.search(text):
             result.removed.append({"lines": [no, no], "reason": "comment-form", "preview": text[:PREVIEW_CHARS]})
             continue
-        if WIDGET.match(text):
+        if WIDGET.match(text) or SECTION_CHROME.match(text):
             result.removed.append({"lines": [no, no], "reason": "comment-widget", "preview": text[:PREVIEW_CHARS]})
             if marked:
                 flush()

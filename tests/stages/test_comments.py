@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
 from cleanpipe.config import DedupConfig
-from cleanpipe.model import Comment, Document, Source
+from cleanpipe.model import PREVIEW_CHARS, Comment, Document, Source
 from cleanpipe.stages.comments import CommentDeduper, CommentSplitter, split_comments
 
 
@@ -130,3 +132,29 @@ def test_dedup_within_and_across_pages_keeps_first_and_counts():
 def test_dedup_disabled_keeps_everything():
     doc, rejects = CommentDeduper(DedupConfig(enabled=False)).process(_doc("a", ["x y", "x y"]))
     assert len(doc.comments) == 2 and rejects == []
+
+
+@pytest.mark.parametrize("line", [
+    "View Comments", "Loading comments...", "Comments are closed.", "comments powered by Disqus", "(View all)",
+    "12 Comments", "Comments (12)", "User comments", "Comment on this article", "2 Comentários", "Комментарии",
+    "Leave a Reply Cancel reply", "Deixe uma resposta Cancelar resposta", "Lascia un commento Annulla risposta",
+    "Tinggalkan Balasan Batalkan balasan", "Добавить комментарий Отменить ответ",
+    "Schreibe einen Kommentar Antworten abbrechen", "Laisser un commentaire Annuler la réponse",
+    "This site uses Akismet to reduce spam. Learn how your comment data is processed."])
+def test_comment_section_furniture_is_not_a_comment(line):
+    """Real pages of the dev set gave these as comments (a heading, the form's Cancel reply, a
+    loader), in the languages comment templates are translated into."""
+    block = [(1, "I liked the part about the tram, thanks for writing it."), (2, line), (3, "Great post, Ann.")]
+    result = split_comments("d", block)
+    assert [c.text for c in result.comments] == [block[0][1], block[2][1]]
+    [removed] = result.removed
+    assert removed["lines"] == [2, 2] and removed["preview"] == line[:PREVIEW_CHARS]
+    assert removed["reason"] in ("comment-widget", "comment-form")
+
+
+@pytest.mark.parametrize("line", [
+    "Thanks for your reply.", "No comment.", "Cancel culture is out of hand", "I canceled.", "mike...",
+    "Reply to Ann: I disagree with you about the tram line.", "Great comments here, thanks",
+    "Loading the truck took us three hours.", "They will cancel the reply deadline"])
+def test_short_real_comments_that_mention_comments_or_cancelling_stay(line):
+    assert [c.text for c in split_comments("d", [(1, line)]).comments] == [line]
