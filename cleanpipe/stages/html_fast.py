@@ -82,6 +82,11 @@ def render(html: str, prune: bool = True) -> tuple[str, np.ndarray, list[str], l
     markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=True, list_bullets=True,
                                 comments=False, skip_elements=CHROME_SELECTORS if prune else None)
     text, rows = _lines_of(markup)
+    # resiliparse's own main-content guess, one more rendering of the parsed tree: whether it keeps the line
+    main = extract_plain_text(tree, main_content=True, comments=False,
+                              skip_elements=CHROME_SELECTORS if prune else None)
+    in_main = {line.strip().lstrip("\u2022 ") for line in main.split("\n")}
+    rows[:, 5] = [line.strip().lstrip("\u2022 ") in in_main for line in text.split("\n")]
     return text, rows, comments, removed
 
 
@@ -91,7 +96,9 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
     The converter writes each block on its own line(s); a block keeps its tag until it closes
     (a <p> with <br> spans lines). List items get the bullet the text cleaner reads lists by.
     Tags and links are taken out of the whole text at once (a regex pass each), so the
-    per-line work is a few string tests."""
+    per-line work is a few string tests. Lines that are all link text stay: leaving them out
+    (a third of the lines, 8% of the time) cost 0.006 F1 on held-out pages, the rules'
+    densest region losing the short lines that bound it."""
     text = unescape(_TAG.sub("", markup.replace("<li>", "\u2022 ")))
     # the same text with link text taken out, newlines kept where they were: the share of link text per line
     unlinked = unescape(_TAG.sub("", _ANCHOR.sub(_keep_newlines, markup)))
@@ -111,10 +118,13 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
         if "<a" in line and (chars := len(left.strip())):
             share = 1.0 - len(rest.strip()) / chars
             rows[i, 3] = share
-            rows[i, 4] = share >= 0.9
+            rows[i, 4] = share >= LINK_LINE_SHARE
         if line.endswith(("</p>", "</li>")) or line[-5:-2] == "</h":
             block = ""
     return text, rows
+
+
+LINK_LINE_SHARE = 0.9  # a line with this share of its characters in links is a link line
 
 
 def _keep_newlines(match: re.Match) -> str:

@@ -65,11 +65,11 @@ FEATURE_NAMES = (
 
 # Where a line of the fast HTML mode's rendering came from (html_fast.render): inside a <p>, a heading,
 # a list item; the share of its characters that are link text, and whether it is (nearly) all link.
-HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link"]
+HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link", "html_in_main"]
 HTML_FEATURE_NAMES = (
     HTML_OWN_FEATURES
     + [f"{name}@{off:+d}" for off in (-1, 1) for name in HTML_OWN_FEATURES]
-    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share")]
+    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_in_main")]
 )
 
 
@@ -86,7 +86,8 @@ def html_line_features(rows: np.ndarray) -> np.ndarray:
     for w in WINDOWS:
         table[:, column] = _window_sums(rows[:, 0], w) / (2 * w + 1)
         table[:, column + 1] = _window_sums(rows[:, 3], w) / (2 * w + 1)
-        column += 2
+        table[:, column + 2] = _window_sums(rows[:, 5], w) / (2 * w + 1)
+        column += 3
     return table
 
 

@@ -740,7 +740,7 @@ def clean_html_fast(html: str, config: StripConfig | None = None) -> StripResult
 
 
 def strip_html(html: str, config: StripConfig | None = None) -> str:
-    """Article text of an HTML page, by the mode `config.strip.html_mode` names ("auto": trafilatura)."""
+    """Article text of an HTML page, by the mode `config.html_mode` names."""
     config = config or StripConfig()
     if config.html_mode == "fast":
         return clean_html_fast(html, config).text()
@@ -762,14 +762,8 @@ class Stripper:
         langid.load()
         analyse("Ready.")
 
-    def html_mode(self, doc: Document) -> str:
-        """trafilatura or fast; "auto" picks fast for pages from WARC/ARC records (crawls, where time counts)."""
-        if self.config.html_mode == "auto":
-            return "fast" if doc.source.format == "warc" else "trafilatura"
-        return self.config.html_mode
-
     def process(self, doc: Document) -> Document:
-        if doc.source.content_type == "html" and self.html_mode(doc) == "fast":
+        if doc.source.content_type == "html" and self.config.html_mode == "fast":
             result = clean_html_fast(doc.content, self.config)
             mode = "html-fast"
         elif doc.source.content_type == "html":
