@@ -722,10 +722,13 @@ def clean_html_fast(html: str, config: StripConfig | None = None) -> StripResult
         result = _clean(text, config, config.line_model, html_rows=rows)[0]
     result.paragraphs, own_removed = html_fast.without_line_numbers(result.paragraphs, result.removed)
     result.removed = removed + own_removed
-    title, byline, date = html_metadata(html)  # regexes: walking lexbor's elements from Python costs more
-    result.title = result.title or title
-    result.byline = result.byline or byline
-    result.date = result.date or date
+    # <meta> first, as the trafilatura fast setting: the header zone above the text is sometimes a dateline or
+    # a kicker ("Published Tue, Nov 19 2019"), the page's own og:title and published time rarely are.
+    # Regexes: walking lexbor's elements from Python would cost more.
+    title, byline, date = html_metadata(html)
+    result.title = title or result.title
+    result.byline = byline or result.byline
+    result.date = date or result.date
     text_comments = [(0, line) for _, line in result.comment_lines]
     result.comment_lines = html_fast.comment_lines(comments, result.removed)
     if result.comment_lines:

@@ -36,7 +36,7 @@ def _page(aside_tag: str = "aside", comments: bool = True) -> str:
     thread = "".join(f"<li class='comment'><cite>{who}</cite><p>{said}</p></li>" for who, said in COMMENTS)
     return (
         "<html><head><title>Ferry back | Harbour News</title>"
-        "<meta name='author' content='Ada Lovell'><meta property='article:published_time' content='2026-03-03'>"
+        "<meta property='og:title' content='Harbour Ferry Gets a New Engine'><meta name='author' content='Ada Lovell'><meta property='article:published_time' content='2026-03-03'>"
         "</head><body>"
         "<header><a href='/'>Harbour News</a> <a href='/login'>Sign in</a></header>"
         "<nav><ul><li><a href='/world'>World</a></li><li><a href='/sport'>Sport</a></li>"
