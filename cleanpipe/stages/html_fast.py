@@ -1,17 +1,18 @@
 """Fast HTML mode of the strip stage: a compiled HTML-to-text converter feeding the text cleaner.
 
 trafilatura spends most of a crawl's time walking the page in Python. Here the page
-is parsed by lexbor (through resiliparse), and three cheap things happen in C or on
-a handful of elements:
+is parsed by lexbor (through resiliparse), and what follows happens in C or on a
+handful of elements:
 
 1. comment sections are found by the same names as in the trafilatura mode and cut
    out (their text goes to the comments stage, split where one comment ends);
 2. elements that HTML itself marks as not the article (`nav`, `footer`, `aside`, a
    page `header` outside any `article`, and the ARIA roles of the same meaning) are
-   cut out, each recorded as a removed span with its reason and a preview;
+   cut out, each kind the page has recorded as a removed span;
 3. the rest is rendered as text, one block a line, with a little markup kept
    (`<p>`, headings, list items, links), from which each line learns where it came
-   from: a paragraph, a heading, a list item, and how much of it is link text.
+   from: a paragraph, a heading, a list item, and how much of it is link text; a
+   second rendering, resiliparse's main-content guess, says whether it keeps the line.
 
 The text then goes through the text cleaner (rules, then the line model), with a
 model trained on pages rendered this way and the HTML features added, so every
@@ -42,8 +43,8 @@ _COMMENT_CANDIDATES = ", ".join(
     for attr in ("[id^=comment i]", "[class^=comment i]", "[class*=article-comments]", "[class*=post-comments]",
                  "[id=disqus_thread]", "[id=dsq-comments]"))
 
-# What the page's own markup says is not the article: (CSS selector, reason, what the raw HTML holds when the
-# page may have one). A page header inside an <article> holds its title, byline and date: the cleaner reads
+# What the page's own markup says is not the article: (CSS selector, reason, its tag, its ARIA role, what the
+# removed span says). A page header inside an <article> holds its title, byline and date: the cleaner reads
 # those; one outside is the site's masthead. An element holding the article (some sites wrap the whole page
 # in one) is never cut out. lexbor matches the selectors while it renders: each element handed to Python
 # costs a walk up its ancestors, so none is.
