@@ -17,11 +17,19 @@ same, as in the per-page P/R the benchmark averages.
 --halves trains on one half of the pages (split by a hash of the page id) and
 scores the other half, both ways, with cleanpipe's own numpy inference: the
 figure to trust. The model written to --out is trained on all pages.
+
+--html trains the fast HTML mode's model instead: no dumps; each page's
+html/<id>.html(.gz) is rendered by that mode (cleanpipe/stages/html_fast.py) and
+its lines get the HTML features too:
+
+    python3 benchmarks/train_line_model.py --data /tmp/extbench/data/scrapinghub --html --halves \
+        --version html-1 --out cleanpipe/stages/models/line_model_html.json
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import re
@@ -34,8 +42,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cleanpipe.config import StripConfig  # noqa: E402
-from cleanpipe.stages.linemodel import FEATURE_NAMES, spec_from_sklearn  # noqa: E402
-from cleanpipe.stages.strip import clean_dump, line_table  # noqa: E402
+from cleanpipe.io.read import decode_bytes  # noqa: E402
+from cleanpipe.stages import html_fast  # noqa: E402
+from cleanpipe.stages.linemodel import FEATURE_NAMES, HTML_FEATURE_NAMES, spec_from_sklearn  # noqa: E402
+from cleanpipe.stages.strip import clean_dump, clean_html_fast, line_table  # noqa: E402
 
 TOKEN = re.compile(r"\w+")
 
@@ -75,6 +85,22 @@ def bow_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
     return {"f1": 2 * p * r / (p + r) if p + r else 0.0, "precision": p, "recall": r, "pages": len(pairs)}
 
 
+def read_html(data: str, page_id: str) -> str | None:
+    for name in (page_id + ".html.gz", page_id + ".html"):
+        path = Path(data, "html", name)
+        if path.exists():
+            raw = path.read_bytes()
+            return decode_bytes(gzip.decompress(raw) if name.endswith(".gz") else raw)[0]
+    return None
+
+
+def clean_page(page: dict, config: StripConfig) -> str:
+    """The page's article text as the mode being trained gives it."""
+    if "html" in page:
+        return clean_html_fast(page["html"], config).text()
+    return clean_dump(page["text"], config).text()
+
+
 def fit(pages: list[dict], args: argparse.Namespace) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -85,14 +111,15 @@ def fit(pages: list[dict], args: argparse.Namespace) -> dict:
         max_iter=args.trees, learning_rate=args.learning_rate, max_depth=args.depth, min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=0)
     clf.fit(x, y, sample_weight=w)
-    return spec_from_sklearn(clf, threshold=args.threshold, version=args.version)
+    features = FEATURE_NAMES + HTML_FEATURE_NAMES if args.html else None
+    return spec_from_sklearn(clf, threshold=args.threshold, version=args.version, features=features)
 
 
 def score_with(spec: dict, pages: list[dict]) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
-    config = StripConfig(line_model=True, line_model_path=fh.name)
-    out = bow_scores([(p["truth"], clean_dump(p["text"], config).text()) for p in pages])
+    config = StripConfig(line_model=True, line_model_path=fh.name, html_line_model_path=fh.name)
+    out = bow_scores([(p["truth"], clean_page(p, config)) for p in pages])
     Path(fh.name).unlink()
     return out
 
@@ -100,7 +127,8 @@ def score_with(spec: dict, pages: list[dict]) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
-    ap.add_argument("--dumps", required=True)
+    ap.add_argument("--dumps", help="folder of <id>.txt dumps (text mode)")
+    ap.add_argument("--html", action="store_true", help="train the fast HTML mode's model on html/<id>.html.gz")
     ap.add_argument("--out", default="")
     ap.add_argument("--halves", action="store_true")
     ap.add_argument("--trees", type=int, default=100)
@@ -112,16 +140,31 @@ def main() -> None:
 
     truth = json.loads(Path(args.data, "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
+    if not args.html and not args.dumps:
+        ap.error("--dumps is required unless --html is given")
     for page_id in sorted(truth):
-        dump = Path(args.dumps, page_id + ".txt")
         body = truth[page_id].get("articleBody") or ""
-        if not dump.exists() or not TOKEN.search(body):
+        if not TOKEN.search(body):
             continue
-        text = dump.read_text(encoding="utf-8")
-        lines, x = line_table(text)
+        page: dict = {"id": page_id, "truth": body}
+        if args.html:
+            html = read_html(args.data, page_id)
+            if html is None:
+                continue
+            # the text the cleaner sees after the markup's chrome and comment sections are cut out
+            text, rows = html_fast.render(html)[:2]
+            lines, x = line_table(text, html_rows=rows)
+            page["html"] = html
+        else:
+            dump = Path(args.dumps, page_id + ".txt")
+            if not dump.exists():
+                continue
+            text = dump.read_text(encoding="utf-8")
+            lines, x = line_table(text)
+            page["text"] = text
         y, size = labels(lines, body)
-        pages.append({"id": page_id, "text": text, "truth": body, "x": x, "y": y, "size": size})
-    print(f"{len(pages)} pages, {sum(len(p['y']) for p in pages)} lines, {len(FEATURE_NAMES)} features")
+        pages.append({**page, "x": x, "y": y, "size": size})
+    print(f"{len(pages)} pages, {sum(len(p['y']) for p in pages)} lines, {pages[0]['x'].shape[1]} features")
 
     rules_only = StripConfig(line_model=False)
     if args.halves:
@@ -129,7 +172,7 @@ def main() -> None:
         for held in (0, 1):
             train = [p for p in pages if half[p["id"]] != held]
             test = [p for p in pages if half[p["id"]] == held]
-            rules = bow_scores([(p["truth"], clean_dump(p["text"], rules_only).text()) for p in test])
+            rules = bow_scores([(p["truth"], clean_page(p, rules_only)) for p in test])
             model = score_with(fit(train, args), test)
             print(f"held-out half {held} ({len(test)} pages): rules F1 {rules['f1']:.3f} "
                   f"(P {rules['precision']:.3f} R {rules['recall']:.3f}) -> rules + model F1 {model['f1']:.3f} "

@@ -143,6 +143,9 @@ def main() -> None:
                    "(WARC, JSON lines) may be any size.")
 @click.option("--format", "input_format", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
               help="Treat every input as this format instead of guessing [default: auto].")
+@click.option("--html-mode", type=click.Choice(["trafilatura", "fast"]),
+              help="HTML pages: trafilatura, or fast (lexbor renders the page, the text cleaner cleans it: "
+                   "2-3x faster, a little less exact) [default: trafilatura].")
 @click.option("--state", "state_dir", type=click.Path(file_okay=False),
               help="State store (SQLite) of processed inputs, comments and names [default: OUT/.cleanpipe-state].")
 @click.option("--force", is_flag=True, help="Forget the state: process every input again.")
@@ -175,7 +178,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         doc_dedup_threshold: float | None, site_repeats: str | None, pii_mode: str | None,
         quality_mode: str | None, languages: str | None, min_language_score: float | None,
         workers: int | None, doc_timeout: float | None, max_bytes: int | None, input_format: str | None,
-        state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str, quiet: bool,
+        html_mode: str | None, state_dir: str | None, force: bool, no_state: bool, wait: bool, log_format: str,
+        quiet: bool,
         verbose: bool, output_format: str | None, shard_size: str | None, provenance_level: str | None,
         engine: str, no_report: bool,
         ray_address: str | None, partitions: int | None) -> None:
@@ -217,6 +221,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         "doc_timeout": doc_timeout,
         "read.max_bytes": max_bytes,
         "read.input_format": input_format,
+        "strip.html_mode": html_mode,
         "output.format": output_format,
         "output.shard_size": shard_size,
         "output.provenance": provenance_level,
@@ -312,22 +317,28 @@ def schema(kind: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="... into files of the same name here.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True,
               help="Cleaner to use; auto picks html for HTML-looking input.")
-def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str) -> None:
+@click.option("--html-mode", type=click.Choice(["trafilatura", "fast"]), default="trafilatura", show_default=True,
+              help="How HTML is cleaned (see `cleanpipe run --help`).")
+def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str, html_mode: str) -> None:
     """Remove site chrome from one page (SOURCE, '-' for stdin) and print the article text.
 
     \b
     Examples:
       cat page.txt | cleanpipe strip -
       cleanpipe strip page.html --format html
+      cleanpipe strip page.html --html-mode fast
       cleanpipe strip --in dumps/ --out cleaned/
     """
+    from cleanpipe.config import StripConfig
     from cleanpipe.io.read import InputError, decode_bytes, sniff_format
     from cleanpipe.stages.strip import strip_html, strip_text
+
+    html_config = StripConfig(html_mode=html_mode)
 
     def clean(data: bytes, name: str) -> str:
         text, _ = decode_bytes(data)
         kind = fmt if fmt != "auto" else ("html" if sniff_format(name, data) == "html" else "text")
-        return strip_html(text) if kind == "html" else strip_text(text)
+        return strip_html(text, html_config) if kind == "html" else strip_text(text)
 
     if in_dir:
         if not out_dir:

@@ -30,6 +30,8 @@ import numpy as np
 from cleanpipe.stages.lines import END_CUES, LineInfo, word_char_flags
 
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
+# The fast HTML mode's model: trained on pages rendered by its converter, with HTML_FEATURE_NAMES added.
+HTML_MODEL_PATH = Path(__file__).with_name("models") / "line_model_html.json"
 # Trees up to this depth are evaluated by split-bit patterns (a table of 2**7 leaves a tree at depth 3).
 PATTERN_DEPTH = 3
 
@@ -60,6 +62,33 @@ FEATURE_NAMES = (
     + ["position", "words_before_share", "in_region", "lines_to_region", "lines_past_region",
        "log_lines", "log_page_words"]
 )
+
+# Where a line of the fast HTML mode's rendering came from (html_fast.render): inside a <p>, a heading,
+# a list item; the share of its characters that are link text, and whether it is (nearly) all link.
+HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link", "html_in_main"]
+HTML_FEATURE_NAMES = (
+    HTML_OWN_FEATURES
+    + [f"{name}@{off:+d}" for off in (-1, 1) for name in HTML_OWN_FEATURES]
+    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_in_main")]
+)
+
+
+def html_line_features(rows: np.ndarray) -> np.ndarray:
+    """HTML_FEATURE_NAMES for each line, from the HTML_OWN_FEATURES `rows` of the non-blank lines in order."""
+    n = len(rows)
+    table = np.zeros((n, len(HTML_FEATURE_NAMES)), order="F")
+    k = len(HTML_OWN_FEATURES)
+    table[:, :k] = rows
+    if n > 1:
+        table[1:, k:2 * k] = rows[:-1]
+        table[:-1, 2 * k:3 * k] = rows[1:]
+    column = 3 * k
+    for w in WINDOWS:
+        table[:, column] = _window_sums(rows[:, 0], w) / (2 * w + 1)
+        table[:, column + 1] = _window_sums(rows[:, 3], w) / (2 * w + 1)
+        table[:, column + 2] = _window_sums(rows[:, 5], w) / (2 * w + 1)
+        column += 3
+    return table
 
 
 def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
@@ -208,9 +237,9 @@ class LineModel:
                 np.asarray(leaf_of_pattern))
 
     @classmethod
-    def load(cls, path: str | Path = MODEL_PATH) -> LineModel:
+    def load(cls, path: str | Path = MODEL_PATH, features: list[str] | None = None) -> LineModel:
         data = Path(path).read_bytes()
-        model = cls(json.loads(data))
+        model = cls(json.loads(data), features)
         model.digest = hashlib.sha256(data).hexdigest()
         return model
 
@@ -267,6 +296,10 @@ def spec_from_sklearn(clf: Any, threshold: float = 0.5, version: str = "lines-1"
 
 
 @lru_cache(maxsize=4)
-def load_model(path: str = "") -> LineModel:
-    """The model at `path`, or the one bundled with cleanpipe for ""; read once per process."""
+def load_model(path: str = "", html: bool = False) -> LineModel:
+    """The model at `path`, or the one bundled with cleanpipe for ""; read once per process.
+
+    `html`: a model of the fast HTML mode, whose features are FEATURE_NAMES + HTML_FEATURE_NAMES."""
+    if html:
+        return LineModel.load(path or HTML_MODEL_PATH, FEATURE_NAMES + HTML_FEATURE_NAMES)
     return LineModel.load(path or MODEL_PATH)

@@ -28,8 +28,16 @@ import numpy as np
 
 from cleanpipe.config import StripConfig
 from cleanpipe.model import COMMENT_BREAK, PREVIEW_CHARS, Document, Paragraph
-from cleanpipe.stages import langid
-from cleanpipe.stages.linemodel import FEATURE_NAMES, LineModel, RuleView, line_features, load_model
+from cleanpipe.stages import html_fast, langid
+from cleanpipe.stages.linemodel import (
+    FEATURE_NAMES,
+    HTML_FEATURE_NAMES,
+    LineModel,
+    RuleView,
+    html_line_features,
+    line_features,
+    load_model,
+)
 from cleanpipe.stages.lines import (
     BYLINE,
     COMMENT_AUTHOR,
@@ -280,21 +288,29 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     return _clean(text, config, config.line_model)[0]
 
 
-def line_table(text: str, config: StripConfig | None = None) -> tuple[list[LineInfo], np.ndarray]:
-    """The non-blank lines of a dump and the line model's features for each (what training reads)."""
-    lines, features = _clean(text, config or StripConfig(), use_model=False, want_features=True)[1:]
+def line_table(text: str, config: StripConfig | None = None, html_rows: np.ndarray | None = None,
+               ) -> tuple[list[LineInfo], np.ndarray]:
+    """The non-blank lines of a dump and the line model's features for each (what training reads).
+
+    `html_rows`: the fast HTML mode's HTML features of each physical line (html_fast.render)."""
+    lines, features = _clean(text, config or StripConfig(), use_model=False, want_features=True,
+                             html_rows=html_rows)[1:]
     return lines, features
 
 
 def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool = False,
-           ) -> tuple[StripResult, list[LineInfo], np.ndarray]:
-    """The rules, then (when asked) the line model's second opinion on the article lines."""
+           html_rows: np.ndarray | None = None) -> tuple[StripResult, list[LineInfo], np.ndarray]:
+    """The rules, then (when asked) the line model's second opinion on the article lines.
+
+    With `html_rows` (text rendered from HTML by the fast HTML mode), the model is that mode's
+    and reads the HTML features too."""
     lines = analyse(text)
     result = StripResult(page_lines=[ln.text for ln in lines if ln.text])
     removals = _Removals()
     positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
     nonblank = [lines[idx] for idx in positions]
-    no_features = np.zeros((0, len(FEATURE_NAMES)))
+    width = len(FEATURE_NAMES) + (len(HTML_FEATURE_NAMES) if html_rows is not None else 0)
+    no_features = np.zeros((0, width))
     if not nonblank:
         return result, [], no_features
 
@@ -403,8 +419,13 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
             region=(inside[0], inside[-1]) if inside else None,
         )
         features = line_features(nonblank, text, rules)
+        if html_rows is not None:
+            html = html_line_features(html_rows[[ln.no - 1 for ln in nonblank]])
+            features = np.hstack([features, html])
     if use_model:
-        verdicts = _second_opinion(verdicts, positions, load_model(config.line_model_path), features)
+        model = (load_model(config.html_line_model_path, html=True) if html_rows is not None
+                 else load_model(config.line_model_path))
+        verdicts = _second_opinion(verdicts, positions, model, features)
     kept: list[LineInfo] = list(kept_header)
     for idx, reason in verdicts.items():
         if reason is None:
@@ -685,7 +706,47 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
     return result
 
 
+def clean_html_fast(html: str, config: StripConfig | None = None) -> StripResult:
+    """The fast HTML mode (`strip.html_mode = "fast"`): resiliparse renders the page, the text cleaner cleans it.
+
+    Comment sections are cut out by the trafilatura mode's rules and go to the comments
+    stage; navigation, footers, sidebars and the masthead are cut out as the markup marks
+    them (html_fast.render), each recorded; the text cleaner then decides line by line
+    with the fast HTML mode's line model, recording every line it drops. Where the page
+    kept its whole text inside such an element (nothing left), it is read again uncut."""
+    config = config or StripConfig()
+    text, rows, comments, removed = html_fast.render(html)
+    result = _clean(text, config, config.line_model, html_rows=rows)[0]
+    if not result.paragraphs and not result.comment_lines and removed:
+        text, rows, comments, removed = html_fast.render(html, prune=False)
+        result = _clean(text, config, config.line_model, html_rows=rows)[0]
+    result.paragraphs, own_removed = html_fast.without_line_numbers(result.paragraphs, result.removed)
+    result.removed = removed + own_removed
+    # <meta> first, as the trafilatura fast setting: the header zone above the text is sometimes a dateline or
+    # a kicker ("Published Tue, Nov 19 2019"), the page's own og:title and published time rarely are.
+    # Regexes: walking lexbor's elements from Python would cost more.
+    title, byline, date = html_metadata(html)
+    result.title = title or result.title
+    result.byline = byline or result.byline
+    result.date = date or result.date
+    text_comments = [(0, line) for _, line in result.comment_lines]
+    result.comment_lines = html_fast.comment_lines(comments, result.removed)
+    if result.comment_lines:
+        result.comment_source = "html"
+        if text_comments:  # the cleaner found a thread the markup did not name: one more section
+            result.comment_lines += [(0, COMMENT_BREAK)] + text_comments
+    else:
+        result.comment_lines = text_comments
+    if not result.paragraphs and not result.removed:
+        result.removed.append({"lines": None, "reason": "no-article-text", "preview": ""})
+    return result
+
+
 def strip_html(html: str, config: StripConfig | None = None) -> str:
+    """Article text of an HTML page, by the mode `config.html_mode` names."""
+    config = config or StripConfig()
+    if config.html_mode == "fast":
+        return clean_html_fast(html, config).text()
     return clean_html(html, config).text()
 
 
@@ -705,7 +766,10 @@ class Stripper:
         analyse("Ready.")
 
     def process(self, doc: Document) -> Document:
-        if doc.source.content_type == "html":
+        if doc.source.content_type == "html" and self.config.html_mode == "fast":
+            result = clean_html_fast(doc.content, self.config)
+            mode = "html-fast"
+        elif doc.source.content_type == "html":
             result = clean_html(doc.content, self.config, doc.source.url)
             mode = "html"
         else:
@@ -717,8 +781,9 @@ class Stripper:
         if self.wants_line_keys is None or self.wants_line_keys(doc):
             doc.line_keys = sorted({line_key(line) for line in result.page_lines})
         record: dict[str, Any] = {"stage": "strip", "mode": mode}
-        if mode == "text" and self.config.line_model:
-            model = load_model(self.config.line_model_path)
+        if mode in ("text", "html-fast") and self.config.line_model:
+            model = (load_model(self.config.html_line_model_path, html=True) if mode == "html-fast"
+                     else load_model(self.config.line_model_path))
             record["line_model"] = {"version": model.version, "sha256": model.digest}
         doc.stages.append({
             **record,
