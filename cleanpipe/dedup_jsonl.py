@@ -56,8 +56,8 @@ def _lookup(record: dict[str, Any], dotted: str) -> Any:
     return cur
 
 
-def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str]]:
-    """(path, line number, record or None, error) for every non-blank line."""
+def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str, bytes]]:
+    """(path, line number, record or None, error, the line) for every non-blank line."""
     for path in paths:
         with _open(path) as fh:
             for no, raw in enumerate(fh, start=1):
@@ -66,30 +66,44 @@ def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | 
                 try:
                     rec = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    yield path, no, None, f"not JSON: {exc}"
+                    yield path, no, None, f"not JSON: {exc}", raw
                     continue
                 if not isinstance(rec, dict):
-                    yield path, no, None, "not a JSON object"
+                    yield path, no, None, "not a JSON object", raw
                     continue
-                yield path, no, rec, ""
+                yield path, no, rec, "", raw
+
+
+def _in_place(raw: bytes, rec: dict[str, Any], count_field: str) -> bool:
+    """Whether the count can be added to the line as read (UTF-8, no such field yet), which spares
+    re-serializing every kept record."""
+    if count_field in rec:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Path,
                 config: DedupConfig | None = None, id_field: str | None = "id",
                 count_field: str = "duplicates", stdout: IO[str] | None = None,
-                batch: int = 2048) -> DedupSummary:
+                batch: int = 8192) -> DedupSummary:
     """Filter records; kept ones to `out` (or `stdout`), dropped and unreadable ones to `rejects`."""
     flt = NearDuplicateFilter(config or DedupConfig())
     summary = DedupSummary(rejects_path=str(rejects))
     kept_text: dict[str, str] = {}
     rejects_out = AtomicJsonl(rejects, "dedup")
 
-    def judge(pending: list[tuple[str, int, str, str, dict[str, Any]]], spool: IO[str]) -> None:
-        verdicts = flt.filter([(key, text) for _, _, key, text, _ in pending], batch=len(pending))
-        for (path, no, key, text, rec), verdict in zip(pending, verdicts, strict=True):
+    def judge(pending: list[tuple[str, int, str, str, dict[str, Any], bytes]], spool: IO[bytes]) -> None:
+        verdicts = flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending))
+        for (path, no, key, text, rec, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
                 kept_text[key] = text[:500]
-                spool.write(dumps({"k": key, "r": rec}) + "\n")
+                # the key, whether the count may be appended in place, and the line as read
+                spool.write(b"%d\t%s\t%s\n" % (_in_place(raw, rec, count_field), json.dumps(key).encode(),
+                                                 raw.strip()))
                 continue
             rejects_out.write({"reason": "duplicate", "path": path, "line": no, "id": key,
                                "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
@@ -97,10 +111,10 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                                "record": rec})
         pending.clear()
 
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    with tempfile.TemporaryFile("w+b") as spool:
         try:
-            pending: list[tuple[str, int, str, str, dict[str, Any]]] = []
-            for path, no, rec, error in _records(paths):
+            pending: list[tuple[str, int, str, str, dict[str, Any], bytes]] = []
+            for path, no, rec, error, raw in _records(paths):
                 summary.records += 1
                 if rec is None:
                     judge(pending, spool)  # rejects, too, stay in input order
@@ -111,27 +125,35 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                 if not isinstance(text, str):
                     judge(pending, spool)  # keep output in input order
                     summary.no_field += 1
-                    spool.write(dumps({"k": None, "r": rec}) + "\n")
+                    spool.write(b"1\tnull\t%s\n" % dumps(rec).encode())
                     continue
                 rid = _lookup(rec, id_field) if id_field else None
-                pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, rec))
+                pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, rec, raw))
                 if len(pending) >= batch:
                     judge(pending, spool)
             if pending:
                 judge(pending, spool)
             spool.seek(0)
             writer = AtomicJsonl(out, "dedup") if out is not None else None
+            absorbed, count_json = flt.absorbed, json.dumps(count_field)
             for line in spool:
-                item = json.loads(line)
-                rec = item["r"]
-                if item["k"] is not None:
-                    rec[count_field] = flt.absorbed.get(item["k"], 0)
+                in_place, key_json, raw = line.rstrip(b"\n").split(b"\t", 2)
+                if key_json == b"null":
+                    text_line = raw.decode("utf-8")
+                else:
+                    count = absorbed.get(json.loads(key_json), 0)
+                    if in_place == b"1":
+                        text_line = f"{raw.decode('utf-8')[:-1]},{count_json}:{count}}}"
+                    else:
+                        rec = json.loads(raw)
+                        rec[count_field] = count
+                        text_line = dumps(rec)
                     summary.kept += 1
                 if writer is not None:
-                    writer.write(rec)
+                    writer.write_line(text_line)
                 else:
                     assert stdout is not None
-                    stdout.write(dumps(rec) + "\n")
+                    stdout.write(text_line + "\n")
             if writer is not None:
                 writer.commit()
             rejects_out.commit()
