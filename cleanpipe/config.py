@@ -57,7 +57,8 @@ class DedupConfig:
     # estimate need not be datasketch's); "datasketch": signatures equal to datasketch.MinHash's
     signatures: str = "fast"
     # two texts both under strict_words words are copies only if, beside the Jaccard test, their
-    # numbers agree and their words are within strict_edits character edits (benchmarks/dedup_peers.py)
+    # numbers agree and their words are within strict_edits character edits (benchmarks/dedup_peers.py);
+    # numbers must agree on any pair compared on character shingles; 0: Jaccard alone
     strict_words: int = 10
     strict_edits: int = 1
 

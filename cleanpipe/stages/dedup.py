@@ -29,7 +29,8 @@ from cleanpipe.config import DedupConfig
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 _TOKEN = re.compile(r"\w+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+")
-_DIGIT = re.compile(r"\d")
+_ANY_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile(r"\d|^[ap]m$")  # a token with a digit, or a time's am/pm: part of a number
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -441,10 +442,10 @@ def sketch_buckets(bands: Sequence[np.ndarray], kinds: Sequence[str]) -> tuple[n
 _HEADER = 2
 
 
-def pack_sketch(char_set: np.ndarray, word_set: np.ndarray, words: int, short_norm: str | None) -> np.ndarray:
+def pack_sketch(char_set: np.ndarray, word_set: np.ndarray, words: int, text: str | None) -> np.ndarray:
     """What `pair_similarity` needs of one text, in one array (stored per kept text, and shipped
     between Ray workers as bytes)."""
-    raw = short_norm.encode() if short_norm is not None else b""
+    raw = text.encode() if text else b""
     pad = raw + b"\0" * (-len(raw) % 8)
     head = np.array([len(char_set) | (len(word_set) << 32), len(raw) | (words << 32)], dtype=np.uint64)
     return np.concatenate((head, char_set, word_set, np.frombuffer(pad, dtype=np.uint64)))
@@ -484,33 +485,82 @@ def _within_edits(a: str, b: str, k: int) -> bool:
     return prev[len(b)] <= k
 
 
+_EDIT_MIN_CHARS = 12
+
+
 def short_texts_match(a: str, b: str, max_edits: int) -> bool:
     """The check for two short normalized texts beside their Jaccard similarity: the tokens holding
     digits (numbers, times, "10th", "user418") of one are all among the other's (so "+1" may be
     added, but "10:55 pm" is not "11:01 pm" and "(1363)" is not "(1200)"), and the rest of the words
     are within `max_edits` character edits ("thanks for your help" is not "... note")."""
-    ta, tb = a.split(" "), b.split(" ")
-    na = sorted(t for t in ta if _DIGIT.search(t))
-    nb = sorted(t for t in tb if _DIGIT.search(t))
-    small, large = (na, nb) if len(na) <= len(nb) else (nb, na)
-    rest = list(large)
+    if not numbers_agree(a, b):
+        return False
+    wa = " ".join(t for t in a.split(" ") if not _DIGIT.search(t))
+    wb = " ".join(t for t in b.split(" ") if not _DIGIT.search(t))
+    # below a dozen letters one edit is as often another name or word ("Martin", "Martina") as a typo
+    return _within_edits(wa, wb, max_edits if min(len(wa), len(wb)) >= _EDIT_MIN_CHARS else 0)
+
+
+def numbers_agree(a: str, b: str) -> bool:
+    """The tokens holding digits (and a time's am/pm) of one normalized text are all among the
+    other's, which may have one more: a "+1", a reply's "@7", but not a time the other lacks."""
+    na = [t for t in a.split(" ") if _DIGIT.search(t)]
+    nb = [t for t in b.split(" ") if _DIGIT.search(t)]
+    small, rest = (na, nb) if len(na) <= len(nb) else (nb, na)
+    if len(rest) - len(small) > 1:
+        return False
     for t in small:
         if t not in rest:
             return False
         rest.remove(t)
-    wa = " ".join(t for t in ta if not _DIGIT.search(t))
-    wb = " ".join(t for t in tb if not _DIGIT.search(t))
-    return _within_edits(wa, wb, max_edits)
+    return True
+
+
+def strict_counts(norms: Sequence[str], counts: np.ndarray, has_char: np.ndarray) -> np.ndarray:
+    """Words per text as the short-text check counts them: for texts compared on character shingles,
+    the tokens without digits, so that an author and date line ("Mary Jane On Thursday, November 1
+    at 2:58 pm", 10 tokens, 6 without digits) counts as the short text it is."""
+    out = counts.copy()
+    for i in np.flatnonzero(has_char).tolist():
+        if _ANY_DIGIT.search(norms[i]):
+            out[i] = sum(1 for t in norms[i].split(" ") if not _DIGIT.search(t))
+    return out
+
+
+def payload(norm: str, words: int, has_char: bool, strict_words: int) -> str:
+    """What the pair check needs of a text's words: all of them under `strict_words` words, its
+    digit tokens when it is compared on character shingles, else nothing."""
+    if words < strict_words:
+        return norm
+    if has_char:
+        return " ".join(t for t in norm.split(" ") if _DIGIT.search(t))
+    return ""
+
+
+def texts_agree(a: str, b: str, words_a: int, words_b: int, char_space: bool, strict_words: int,
+                strict_edits: int) -> bool:
+    """The check beside Jaccard for a pair at or above the threshold (`payload`s a and b): both
+    under `strict_words` words, `short_texts_match`; compared on character shingles (short texts,
+    where a time or a count is much of the text), the numbers must agree; else nothing more.
+    strict_words 0 turns both checks off (Jaccard alone)."""
+    if strict_words <= 0:
+        return True
+    if max(words_a, words_b) < strict_words:
+        return short_texts_match(a, b, strict_edits)
+    if char_space:
+        return numbers_agree(a, b)
+    return True
 
 
 def pair_similarity(a: np.ndarray, b: np.ndarray, threshold: float, strict_words: int = 10,
                     strict_edits: int = 1) -> float:
     """Similarity of two packed sketches as the filter judges it, or 0.0 when they are not copies:
     the exact Jaccard of their character shingles when both have them (both short), else of their
-    word shingles; texts both under `strict_words` words must also pass `short_texts_match`."""
+    word shingles; a pair at or above `threshold` must also pass `texts_agree`."""
     ca, wa, na, ta = _unpack(a)
     cb, wb, nb, tb = _unpack(b)
-    if len(ca) and len(cb):
+    char_space = bool(len(ca) and len(cb))
+    if char_space:
         sim = jaccard(ca, cb)
     elif len(wa) and len(wb):
         sim = jaccard(wa, wb)
@@ -518,7 +568,7 @@ def pair_similarity(a: np.ndarray, b: np.ndarray, threshold: float, strict_words
         return 0.0
     if sim < threshold:
         return sim
-    if max(na, nb) < strict_words and not short_texts_match(ta.decode(), tb.decode(), strict_edits):
+    if not texts_agree(ta.decode(), tb.decode(), na, nb, char_space, strict_words, strict_edits):
         return 0.0
     return sim
 
@@ -663,7 +713,7 @@ class NearDuplicateFilter:
         self._ids: list[str] = []
         self._values = _Arena()
         self._ranges = _Arena(np.int64)  # per rank: char start, char count, word start, word count, words
-        self._short: dict[int, str] = {}  # rank -> normalized text, for ranks under strict_words words
+        self._short: dict[int, str] = {}  # rank -> its `payload` where not empty
         self.absorbed: dict[str, int] = {}  # kept key -> number of dropped copies
         self.seen = 0
         self.dropped = 0
@@ -689,10 +739,15 @@ class NearDuplicateFilter:
         return [digest(n) if n else digest("\0" + " ".join(unicodedata.normalize("NFKC", t).casefold().split()))
                 for n, t in zip(norms, texts, strict=True)]
 
+    def _shingle(self, norms: list[str]) -> tuple:
+        """`Shingler.shingle_flat`, with the word counts the short-text check uses (`strict_counts`)."""
+        chars, words, counts = self.shingler.shingle_flat(norms)
+        return chars, words, strict_counts(norms, counts, np.diff(chars[1]) > 0)
+
     def _prepare(self, norms: list[str]) -> tuple[tuple, dict[str, tuple[np.ndarray, np.ndarray]]]:
         """Shingles of normalized texts in bulk ((char values, offsets), (word values, offsets), word
         counts), and per shingle space the texts that have it with their LSH bucket numbers."""
-        flat = self.shingler.shingle_flat(norms)
+        flat = self._shingle(norms)
         spaces = {}
         for space, (vals, offs) in zip(SPACES, flat[:2], strict=True):
             rows = np.flatnonzero(np.diff(offs))
@@ -711,7 +766,7 @@ class NearDuplicateFilter:
         to shingle: such a text only ever matches exactly)."""
         norms = [normalize(t) for t in texts]
         digests = self._digests_of(norms, texts)
-        (cv, co), (wv, wo), counts = self.shingler.shingle_flat(norms)
+        (cv, co), (wv, wo), counts = self._shingle(norms)
         strict_words = self._strict[0]
         keys: list[list[np.ndarray]] = [[] for _ in texts]
         names: list[list[str]] = [[] for _ in texts]
@@ -726,7 +781,9 @@ class NearDuplicateFilter:
         out = []
         for i, norm in enumerate(norms):
             n = int(counts[i])
-            packed = pack_sketch(cv[co[i]:co[i + 1]], wv[wo[i]:wo[i + 1]], n, norm if n < strict_words else None)
+            has_char = co[i + 1] > co[i]
+            packed = pack_sketch(cv[co[i]:co[i + 1]], wv[wo[i]:wo[i + 1]], n,
+                                 payload(norm, n, has_char, strict_words))
             kind = "both" if len(names[i]) == 2 else (names[i] or [self.shingler.kind(norm)])[0]
             out.append(Sketch(digests[i], kind, packed, np.concatenate(keys[i]) if keys[i] else None))
         return out
@@ -783,13 +840,13 @@ class NearDuplicateFilter:
             inter[w] = _intersections(wv, a_ws[w], a_wn[w], b_wvals, b_ws[w], b_wn[w])
             union = la + lb - inter
             sim = np.where((char | word) & (union > 0), inter / np.maximum(union, 1), 0.0)
-            strict = np.maximum(counts[pa], b_words) < strict_words
             for k in np.flatnonzero(sim >= threshold).tolist():
                 a, b = int(pa[k]), int(pb[k])
-                if strict[k]:
-                    other = self._short[b] if kept_side else norms[reps[b]]
-                    if not short_texts_match(norms[reps[a]], other, strict_edits):
-                        continue
+                other = self._short.get(b, "") if kept_side else norms[reps[b]]
+                # a full text carries its digit tokens too, so either kind of payload serves here
+                if not texts_agree(norms[reps[a]], other, int(counts[pa[k]]), int(b_words[k]), bool(char[k]),
+                                   strict_words, strict_edits):
+                    continue
                 target.setdefault(a, []).append((b, float(sim[k])))
         return stored, within
 
@@ -857,8 +914,9 @@ class NearDuplicateFilter:
         self._ranges.extend(np.stack([c_start, cn, w_start, wn, counts[slots]], axis=1).ravel())
         strict_words = self._strict[0]
         for slot in kept_slots:
-            if counts[slot] < strict_words:
-                self._short[slot_rank[slot]] = norms[slot]
+            text = payload(norms[slot], int(counts[slot]), co[slot + 1] > co[slot], strict_words)
+            if text:
+                self._short[slot_rank[slot]] = text
         is_kept = np.zeros(len(norms), dtype=bool)
         is_kept[slots] = True
         rank_of = np.zeros(len(norms), dtype=np.int64)
