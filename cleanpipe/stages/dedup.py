@@ -1,16 +1,22 @@
 """Near-duplicate text filter: exact hash first, then MinHash LSH, confirmed by exact Jaccard.
 
-Used by the comments stage and by `cleanpipe dedup` on any JSONL. Texts are
-fed in a stable order; the first of a group is kept, every later copy is
-reported with the kept one's key and the exact Jaccard similarity of their
-shingle sets. Banded LSH (datasketch's MinHash permutations and banding
-parameters) only proposes candidates: nothing is dropped on an estimate alone.
+Used by the comments stage, by `cleanpipe dedup` on any JSONL and (through
+`NearDuplicateFilter.sketch`, `sketch_buckets` and `pair_similarity`) by the Ray
+engine's plan, so both give the same verdicts. Texts are fed in a stable order;
+the first of a group is kept, every later copy is reported with the kept one's
+key and the exact Jaccard similarity of their shingle sets. Banded LSH
+(datasketch's banding parameters) only proposes candidates: nothing is dropped
+on an estimate alone.
 
 Shingles: texts of at least `short_words` words use word n-grams; shorter ones
 use character n-grams of their normalized form, so that "Very nice article !"
-and "very nice article!!" are one comment while "Nice article Jordan!" stays.
-Signatures are computed in bulk with numpy and are identical to datasketch's
-`MinHash.update` with the same 32-bit shingle hashes and permutations.
+and "very nice article!!" are one comment while "Nice article Jordan!" stays;
+texts near that length get both, so a copy across it is still compared
+(`cutover_margin`). Everything per text is computed for a whole batch with
+numpy: word hashes, n-grams, signatures (a 32-bit multiply family, or
+datasketch's permutations with `signatures = "datasketch"`), LSH lookups and
+the exact Jaccard of all candidate pairs. Short texts must also pass
+`texts_agree` (numbers, and words within an edit).
 """
 
 from __future__ import annotations
