@@ -37,6 +37,7 @@ _TOKEN = re.compile(r"\w+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+")
 _ANY_DIGIT = re.compile(r"\d")
 _DIGIT = re.compile(r"\d|^[ap]m$")  # a token with a digit, or a time's am/pm: part of a number
+_DIGIT_TOKENS = re.compile(r"[^ ]*\d[^ ]*|(?<![^ ])[ap]m(?![^ ])")  # the same tokens, found in a whole text
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -273,19 +274,23 @@ class SignatureBuilder:
 
     def signatures(self, shingle_sets: Sequence[np.ndarray], chunk: int | None = None) -> np.ndarray:
         """(len(shingle_sets), num_perm) uint64; an empty set gets the all-max signature."""
-        out = np.full((len(shingle_sets), self.num_perm), _MAX32,
-                      dtype=np.uint64 if self.family == "datasketch" else np.uint32)
-        if not len(shingle_sets):
-            return out
-        step = self._permute_min if self.family == "datasketch" else self._fast_min
-        chunk = chunk or (1024 if self.family == "datasketch" else 4096)  # measured: cache-sized blocks
         sizes = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
+        values = np.concatenate(list(shingle_sets)) if len(shingle_sets) else np.empty(0, dtype=np.uint64)
+        return self.signatures_flat(values, np.concatenate(([0], np.cumsum(sizes))), chunk)
+
+    def signatures_flat(self, values: np.ndarray, offsets: np.ndarray, chunk: int | None = None) -> np.ndarray:
+        """As `signatures`, for sets given as one array and their offsets (len(sets) + 1)."""
+        n = len(offsets) - 1
+        out = np.full((n, self.num_perm), _MAX32, dtype=np.uint64 if self.family == "datasketch" else np.uint32)
+        sizes = np.diff(offsets)
         nonempty = np.flatnonzero(sizes)
         if not len(nonempty):
             return out
-        hv_all = np.concatenate([shingle_sets[i] for i in nonempty.tolist()]) & _MAX32
-        ends = np.cumsum(sizes[nonempty])
-        starts = ends - sizes[nonempty]
+        step = self._permute_min if self.family == "datasketch" else self._fast_min
+        chunk = chunk or (1024 if self.family == "datasketch" else 4096)  # measured: cache-sized blocks
+        hv_all = values & _MAX32  # empty sets take no room, so nonempty ones are contiguous in order
+        starts = offsets[nonempty]
+        ends = starts + sizes[nonempty]
         first = 0
         with np.errstate(over="ignore"):
             while first < len(nonempty):
@@ -522,14 +527,16 @@ def numbers_agree(a: str, b: str) -> bool:
     return True
 
 
-def strict_counts(norms: Sequence[str], counts: np.ndarray, has_char: np.ndarray) -> np.ndarray:
+def strict_counts(norms: Sequence[str], counts: np.ndarray, has_char: np.ndarray,
+                  strict_words: int = 10) -> np.ndarray:
     """Words per text as the short-text check counts them: for texts compared on character shingles,
     the tokens without digits, so that an author and date line ("Mary Jane On Thursday, November 1
-    at 2:58 pm", 10 tokens, 6 without digits) counts as the short text it is."""
+    at 2:58 pm", 10 tokens, 6 without digits) counts as the short text it is. Only texts of
+    `strict_words` tokens or more can change."""
     out = counts.copy()
-    for i in np.flatnonzero(has_char).tolist():
+    for i in np.flatnonzero(has_char & (counts >= strict_words)).tolist():
         if _ANY_DIGIT.search(norms[i]):
-            out[i] = sum(1 for t in norms[i].split(" ") if not _DIGIT.search(t))
+            out[i] = counts[i] - len(_DIGIT_TOKENS.findall(norms[i]))
     return out
 
 
@@ -538,8 +545,8 @@ def payload(norm: str, words: int, has_char: bool, strict_words: int) -> str:
     digit tokens when it is compared on character shingles, else nothing."""
     if words < strict_words:
         return norm
-    if has_char:
-        return " ".join(t for t in norm.split(" ") if _DIGIT.search(t))
+    if has_char and _ANY_DIGIT.search(norm):
+        return " ".join(_DIGIT_TOKENS.findall(norm))
     return ""
 
 
@@ -647,8 +654,9 @@ class _BucketIndex:
         return np.concatenate(out_o).astype(np.int64), np.concatenate(out_r).astype(np.int64)
 
     def insert(self, buckets: np.ndarray, ranks: np.ndarray) -> None:
-        keys = np.concatenate((self.keys[1], buckets))
-        vals = np.concatenate((self.ranks[1], ranks.astype(np.int32)))
+        new = np.argsort(buckets, kind="stable")  # two sorted runs: the stable sort below merges them
+        keys = np.concatenate((self.keys[1], buckets[new]))
+        vals = np.concatenate((self.ranks[1], ranks.astype(np.int32)[new]))
         order = np.argsort(keys, kind="stable")
         self.keys[1], self.ranks[1] = keys[order], vals[order]
         if len(self.keys[1]) > max(1 << 18, len(self.keys[0]) // 4):
@@ -661,7 +669,7 @@ class _BucketIndex:
 
 def _pairs_in_runs(buckets: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(earlier owner, later owner) for owners that share a bucket (owners ascend within a run)."""
-    order = np.lexsort((owners, buckets))
+    order = np.argsort(buckets, kind="stable")  # owners ascend in the input, so they do within a run
     b, o = buckets[order], owners[order]
     same = np.flatnonzero(b[1:] == b[:-1])
     if not len(same):
@@ -748,7 +756,7 @@ class NearDuplicateFilter:
     def _shingle(self, norms: list[str]) -> tuple:
         """`Shingler.shingle_flat`, with the word counts the short-text check uses (`strict_counts`)."""
         chars, words, counts = self.shingler.shingle_flat(norms)
-        return chars, words, strict_counts(norms, counts, np.diff(chars[1]) > 0)
+        return chars, words, strict_counts(norms, counts, np.diff(chars[1]) > 0, self._strict[0])
 
     def _prepare(self, norms: list[str]) -> tuple[tuple, dict[str, tuple[np.ndarray, np.ndarray]]]:
         """Shingles of normalized texts in bulk ((char values, offsets), (word values, offsets), word
@@ -757,7 +765,7 @@ class NearDuplicateFilter:
         spaces = {}
         for space, (vals, offs) in zip(SPACES, flat[:2], strict=True):
             rows = np.flatnonzero(np.diff(offs))
-            sigs = self.signer.signatures(np.split(vals, offs[1:-1])) if len(rows) else None
+            sigs = self.signer.signatures_flat(vals, offs) if len(rows) else None
             if sigs is not None:
                 sigs = sigs[rows]
                 keys = self._lsh[space].band_keys(sigs)
