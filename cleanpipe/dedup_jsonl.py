@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,21 +95,34 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
     """Filter records; kept ones to `out` (or `stdout`), dropped and unreadable ones to `rejects`."""
     flt = NearDuplicateFilter(config or DedupConfig())
     summary = DedupSummary(rejects_path=str(rejects))
-    kept_text: dict[str, str] = {}
+    # kept key -> where its line sits in the spool (offset << 32 | length): the kept text a reject
+    # quotes is read back from there, rather than a million texts held in memory
+    kept_at: dict[str, int] = {}
     rejects_out = AtomicJsonl(rejects, "dedup")
 
+    @lru_cache(maxsize=4096)  # popular texts are quoted by many rejects
+    def kept_text(where: int, fd: int) -> str:
+        line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
+        text = _lookup(json.loads(line.split(b"\t", 2)[2]), field_name)
+        return text[:500] if isinstance(text, str) else ""
+
     def judge(pending: list[tuple[str, int, str, str, dict[str, Any], bytes]], spool: IO[bytes]) -> None:
-        verdicts = flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending))
-        for (path, no, key, text, rec, raw), verdict in zip(pending, verdicts, strict=True):
+        verdicts = list(flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending)))
+        for (_, _, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
-                kept_text[key] = text[:500]
                 # the key, whether the count may be appended in place, and the line as read
-                spool.write(b"%d\t%s\t%s\n" % (_in_place(raw, rec, count_field), json.dumps(key).encode(),
-                                                 raw.strip()))
+                line = b"%d\t%s\t%s\n" % (_in_place(raw, rec, count_field), json.dumps(key).encode(), raw.strip())
+                kept_at[key] = (spool.tell() << 32) | len(line)
+                spool.write(line)
+        spool.flush()
+        for (path, no, key, _, rec, _), verdict in zip(pending, verdicts, strict=True):
+            if verdict.kept:
                 continue
+            where = kept_at.get(verdict.duplicate_of or "")
             rejects_out.write({"reason": "duplicate", "path": path, "line": no, "id": key,
                                "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
-                               "method": verdict.method, "kept_text": kept_text.get(verdict.duplicate_of, ""),
+                               "method": verdict.method,
+                               "kept_text": kept_text(where, spool.fileno()) if where is not None else "",
                                "record": rec})
         pending.clear()
 

@@ -604,7 +604,7 @@ class Verdict:
 
 
 class _Arena:
-    """Growing uint64 array (amortized doubling): the kept texts' shingle values, one allocation."""
+    """Growing array (amortized): the kept texts' shingle values in one allocation."""
 
     def __init__(self, dtype: type = np.uint64, capacity: int = 1 << 16):
         self.data = np.zeros(capacity, dtype=dtype)
@@ -614,7 +614,8 @@ class _Arena:
         """Appends; returns where the values start."""
         start, need = self.size, self.size + len(values)
         if need > len(self.data):
-            grown = np.zeros(max(need, 2 * len(self.data)), dtype=self.data.dtype)
+            # a quarter more each time: less slack at 10^6 texts than doubling, still amortized
+            grown = np.zeros(max(need, len(self.data) + len(self.data) // 4), dtype=self.data.dtype)
             grown[:start] = self.data[:start]
             self.data = grown
         self.data[start:need] = values
