@@ -66,7 +66,10 @@ def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | 
                 if not raw.strip():
                     continue
                 try:
-                    rec = json.loads(raw)
+                    try:  # JSONL is UTF-8: decoding first spares json its encoding detection
+                        rec = json.loads(raw.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        rec = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     yield path, no, None, f"not JSON: {exc}", raw
                     continue
@@ -103,27 +106,31 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
     @lru_cache(maxsize=4096)  # popular texts are quoted by many rejects
     def kept_text(where: int, fd: int) -> str:
         line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
-        text = _lookup(json.loads(line.split(b"\t", 2)[2]), field_name)
+        text = _lookup(json.loads(line[2:]), field_name)
         return text[:500] if isinstance(text, str) else ""
 
     def judge(pending: list[tuple[str, int, str, str, dict[str, Any], bytes]], spool: IO[bytes]) -> None:
         verdicts = list(flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending)))
         for (_, _, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
-                # the key, whether the count may be appended in place, and the line as read
-                line = b"%d\t%s\t%s\n" % (_in_place(raw, rec, count_field), json.dumps(key).encode(), raw.strip())
+                # whether the count may be appended in place, and the line as read (the keys of the
+                # kept lines are the filter's kept keys, in the same order)
+                line = b"%d\t%s\n" % (_in_place(raw, rec, count_field), raw.strip())
                 kept_at[key] = (spool.tell() << 32) | len(line)
                 spool.write(line)
         spool.flush()
-        for (path, no, key, _, rec, _), verdict in zip(pending, verdicts, strict=True):
+        for (path, no, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
                 continue
             where = kept_at.get(verdict.duplicate_of or "")
-            rejects_out.write({"reason": "duplicate", "path": path, "line": no, "id": key,
-                               "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
-                               "method": verdict.method,
-                               "kept_text": kept_text(where, spool.fileno()) if where is not None else "",
-                               "record": rec})
+            head = dumps({"reason": "duplicate", "path": path, "line": no, "id": key,
+                          "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
+                          "method": verdict.method,
+                          "kept_text": kept_text(where, spool.fileno()) if where is not None else ""})
+            try:  # the record as read, not serialized again
+                rejects_out.write_line(f'{head[:-1]},"record":{raw.decode("utf-8").strip()}}}')
+            except UnicodeDecodeError:
+                rejects_out.write_line(f'{head[:-1]},"record":{dumps(rec)}}}')
         pending.clear()
 
     with tempfile.TemporaryFile("w+b") as spool:
@@ -140,7 +147,7 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                 if not isinstance(text, str):
                     judge(pending, spool)  # keep output in input order
                     summary.no_field += 1
-                    spool.write(b"1\tnull\t%s\n" % dumps(rec).encode())
+                    spool.write(b"2\t%s\n" % dumps(rec).encode())
                     continue
                 rid = _lookup(rec, id_field) if id_field else None
                 pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, rec, raw))
@@ -151,13 +158,14 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
             spool.seek(0)
             writer = AtomicJsonl(out, "dedup") if out is not None else None
             absorbed, count_json = flt.absorbed, json.dumps(count_field)
+            kept_keys = iter(flt.kept_keys)
             for line in spool:
-                in_place, key_json, raw = line.rstrip(b"\n").split(b"\t", 2)
-                if key_json == b"null":
+                kind, raw = line[:1], line[2:].rstrip(b"\n")
+                if kind == b"2":  # a record without the field, as it was written
                     text_line = raw.decode("utf-8")
                 else:
-                    count = absorbed.get(json.loads(key_json), 0)
-                    if in_place == b"1":
+                    count = absorbed.get(next(kept_keys), 0)
+                    if kind == b"1":
                         text_line = f"{raw.decode('utf-8')[:-1]},{count_json}:{count}}}"
                     else:
                         rec = json.loads(raw)

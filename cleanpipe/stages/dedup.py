@@ -733,6 +733,11 @@ class NearDuplicateFilter:
         self.seen = 0
         self.dropped = 0
 
+    @property
+    def kept_keys(self) -> list[str]:
+        """The keys of the kept texts, in input order."""
+        return self._ids
+
     @staticmethod
     def _digest(norm: str) -> bytes:
         return hashlib.blake2b(norm.encode(), digest_size=12).digest()
