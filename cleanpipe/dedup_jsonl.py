@@ -105,7 +105,13 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
 
     @lru_cache(maxsize=4096)  # popular texts are quoted by many rejects
     def kept_text(where: int, fd: int) -> str:
-        line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
+        if hasattr(os, "pread"):
+            line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
+        else:  # no pread (Windows): read at the offset, then back to where the spool writes next
+            end = os.lseek(fd, 0, os.SEEK_CUR)
+            os.lseek(fd, where >> 32, os.SEEK_SET)
+            line = os.read(fd, where & 0xFFFFFFFF)
+            os.lseek(fd, end, os.SEEK_SET)
         text = _lookup(json.loads(line[2:]), field_name)
         return text[:500] if isinstance(text, str) else ""
 
