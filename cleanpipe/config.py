@@ -60,6 +60,14 @@ class DedupConfig:
     char_shingle: int = 5
     short_words: int = 25  # comments with fewer words are compared on character shingles
     seed: int = 1
+    # "fast": one multiply-add hash family in 32 bits (exact Jaccard confirms every drop, so the
+    # estimate need not be datasketch's); "datasketch": signatures equal to datasketch.MinHash's
+    signatures: str = "fast"
+    # two texts both under strict_words words are copies only if, beside the Jaccard test, their
+    # numbers agree and their words are within strict_edits character edits (benchmarks/dedup_peers.py);
+    # numbers must agree on any pair compared on character shingles; 0: Jaccard alone
+    strict_words: int = 10
+    strict_edits: int = 1
 
 
 def _document_dedup() -> DedupConfig:
@@ -152,6 +160,8 @@ class Config:
                 raise ConfigError(f"{name}.threshold must be in (0, 1], got {dd.threshold}")
             if dd.num_perm < 16:
                 raise ConfigError(f"{name}.num_perm must be >= 16, got {dd.num_perm}")
+            if dd.signatures not in ("fast", "datasketch"):
+                raise ConfigError(f"{name}.signatures must be fast or datasketch, got {dd.signatures!r}")
         if self.names.mode not in ("auto", "aliases", "off"):
             raise ConfigError(f"names.mode must be auto, aliases or off, got {self.names.mode!r}")
         if self.read.input_format not in ("auto", "text", "html", "jsonl", "warc"):

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,51 +58,91 @@ def _lookup(record: dict[str, Any], dotted: str) -> Any:
     return cur
 
 
-def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str]]:
-    """(path, line number, record or None, error) for every non-blank line."""
+def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str, bytes]]:
+    """(path, line number, record or None, error, the line) for every non-blank line."""
     for path in paths:
         with _open(path) as fh:
             for no, raw in enumerate(fh, start=1):
                 if not raw.strip():
                     continue
                 try:
-                    rec = json.loads(raw)
+                    try:  # JSONL is UTF-8: decoding first spares json its encoding detection
+                        rec = json.loads(raw.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        rec = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    yield path, no, None, f"not JSON: {exc}"
+                    yield path, no, None, f"not JSON: {exc}", raw
                     continue
                 if not isinstance(rec, dict):
-                    yield path, no, None, "not a JSON object"
+                    yield path, no, None, "not a JSON object", raw
                     continue
-                yield path, no, rec, ""
+                yield path, no, rec, "", raw
+
+
+def _in_place(raw: bytes, rec: dict[str, Any], count_field: str) -> bool:
+    """Whether the count can be added to the line as read (UTF-8, no such field yet), which spares
+    re-serializing every kept record."""
+    if count_field in rec:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Path,
                 config: DedupConfig | None = None, id_field: str | None = "id",
                 count_field: str = "duplicates", stdout: IO[str] | None = None,
-                batch: int = 2048) -> DedupSummary:
+                batch: int = 8192) -> DedupSummary:
     """Filter records; kept ones to `out` (or `stdout`), dropped and unreadable ones to `rejects`."""
     flt = NearDuplicateFilter(config or DedupConfig())
     summary = DedupSummary(rejects_path=str(rejects))
-    kept_text: dict[str, str] = {}
+    # kept key -> where its line sits in the spool (offset << 32 | length): the kept text a reject
+    # quotes is read back from there, rather than a million texts held in memory
+    kept_at: dict[str, int] = {}
     rejects_out = AtomicJsonl(rejects, "dedup")
 
-    def judge(pending: list[tuple[str, int, str, str, dict[str, Any]]], spool: IO[str]) -> None:
-        verdicts = flt.filter([(key, text) for _, _, key, text, _ in pending], batch=len(pending))
-        for (path, no, key, text, rec), verdict in zip(pending, verdicts, strict=True):
+    @lru_cache(maxsize=4096)  # popular texts are quoted by many rejects
+    def kept_text(where: int, fd: int) -> str:
+        if hasattr(os, "pread"):
+            line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
+        else:  # no pread (Windows): read at the offset, then back to where the spool writes next
+            end = os.lseek(fd, 0, os.SEEK_CUR)
+            os.lseek(fd, where >> 32, os.SEEK_SET)
+            line = os.read(fd, where & 0xFFFFFFFF)
+            os.lseek(fd, end, os.SEEK_SET)
+        text = _lookup(json.loads(line[2:]), field_name)
+        return text[:500] if isinstance(text, str) else ""
+
+    def judge(pending: list[tuple[str, int, str, str, dict[str, Any], bytes]], spool: IO[bytes]) -> None:
+        verdicts = list(flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending)))
+        for (_, _, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
-                kept_text[key] = text[:500]
-                spool.write(dumps({"k": key, "r": rec}) + "\n")
+                # whether the count may be appended in place, and the line as read (the keys of the
+                # kept lines are the filter's kept keys, in the same order)
+                line = b"%d\t%s\n" % (_in_place(raw, rec, count_field), raw.strip())
+                kept_at[key] = (spool.tell() << 32) | len(line)
+                spool.write(line)
+        spool.flush()
+        for (path, no, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
+            if verdict.kept:
                 continue
-            rejects_out.write({"reason": "duplicate", "path": path, "line": no, "id": key,
-                               "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
-                               "method": verdict.method, "kept_text": kept_text.get(verdict.duplicate_of, ""),
-                               "record": rec})
+            where = kept_at.get(verdict.duplicate_of or "")
+            head = dumps({"reason": "duplicate", "path": path, "line": no, "id": key,
+                          "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
+                          "method": verdict.method,
+                          "kept_text": kept_text(where, spool.fileno()) if where is not None else ""})
+            try:  # the record as read, not serialized again
+                rejects_out.write_line(f'{head[:-1]},"record":{raw.decode("utf-8").strip()}}}')
+            except UnicodeDecodeError:
+                rejects_out.write_line(f'{head[:-1]},"record":{dumps(rec)}}}')
         pending.clear()
 
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    with tempfile.TemporaryFile("w+b") as spool:
         try:
-            pending: list[tuple[str, int, str, str, dict[str, Any]]] = []
-            for path, no, rec, error in _records(paths):
+            pending: list[tuple[str, int, str, str, dict[str, Any], bytes]] = []
+            for path, no, rec, error, raw in _records(paths):
                 summary.records += 1
                 if rec is None:
                     judge(pending, spool)  # rejects, too, stay in input order
@@ -111,27 +153,36 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                 if not isinstance(text, str):
                     judge(pending, spool)  # keep output in input order
                     summary.no_field += 1
-                    spool.write(dumps({"k": None, "r": rec}) + "\n")
+                    spool.write(b"2\t%s\n" % dumps(rec).encode())
                     continue
                 rid = _lookup(rec, id_field) if id_field else None
-                pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, rec))
+                pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, rec, raw))
                 if len(pending) >= batch:
                     judge(pending, spool)
             if pending:
                 judge(pending, spool)
             spool.seek(0)
             writer = AtomicJsonl(out, "dedup") if out is not None else None
+            absorbed, count_json = flt.absorbed, json.dumps(count_field)
+            kept_keys = iter(flt.kept_keys)
             for line in spool:
-                item = json.loads(line)
-                rec = item["r"]
-                if item["k"] is not None:
-                    rec[count_field] = flt.absorbed.get(item["k"], 0)
+                kind, raw = line[:1], line[2:].rstrip(b"\n")
+                if kind == b"2":  # a record without the field, as it was written
+                    text_line = raw.decode("utf-8")
+                else:
+                    count = absorbed.get(next(kept_keys), 0)
+                    if kind == b"1":
+                        text_line = f"{raw.decode('utf-8')[:-1]},{count_json}:{count}}}"
+                    else:
+                        rec = json.loads(raw)
+                        rec[count_field] = count
+                        text_line = dumps(rec)
                     summary.kept += 1
                 if writer is not None:
-                    writer.write(rec)
+                    writer.write_line(text_line)
                 else:
                     assert stdout is not None
-                    stdout.write(dumps(rec) + "\n")
+                    stdout.write(text_line + "\n")
             if writer is not None:
                 writer.commit()
             rejects_out.commit()

@@ -69,7 +69,7 @@ from cleanpipe.io.write import MANIFEST_FILE, OutputLock, document_record, dumps
 from cleanpipe.io.writers import DEFAULT_SHARD_SIZE, Shard, existing_shards, file_sha256, shard_name
 from cleanpipe.model import Document, Reject
 from cleanpipe.stages.comments import apply_verdicts, comment_doc_id
-from cleanpipe.stages.dedup import NearDuplicateFilter, SimilarityGraph, Verdict, jaccard, lsh_buckets
+from cleanpipe.stages.dedup import NearDuplicateFilter, SimilarityGraph, Verdict, pair_similarity, sketch_buckets
 from cleanpipe.stages.names import Merge, NameNormalizer, NameStats, find_variants
 from cleanpipe.stages.pii import PiiRedactor
 from cleanpipe.stages.quality import quality_rejects
@@ -200,15 +200,13 @@ def bucket_entries(batch: Any, shards: int) -> Any:
     """Step 6a: one row per LSH bucket of each text (kind, band, band key as one 64-bit number),
     with the shard of keys it goes to; texts with nothing to shingle match only exactly: none."""
     bands, kinds, digests = (batch.column(k).to_pylist() for k in ("bands", "kind", "digest"))
-    rows = [i for i, b in enumerate(bands) if b]
     schema = _schema(bucket=pa.uint64(), digest=pa.binary(), shard=pa.int64())
-    if not rows:
+    # a text near the shingle cut-over has buckets in both spaces (`dedup.sketch_buckets`)
+    buckets, owner = sketch_buckets([np.frombuffer(b, dtype=np.uint64) if b else None for b in bands], kinds)
+    if not len(buckets):
         return _table([], schema)
-    keys = np.frombuffer(b"".join(bands[i] for i in rows), dtype=np.uint64).reshape(len(rows), -1)
-    buckets = lsh_buckets(keys, np.array([kinds[i] == "word" for i in rows])).ravel()
-    per_text = keys.shape[1]
     return pa.table({"bucket": pa.array(buckets, pa.uint64()),
-                     "digest": pa.array([digests[i] for i in rows for _ in range(per_text)], pa.binary()),
+                     "digest": pa.array([digests[i] for i in owner.tolist()], pa.binary()),
                      "shard": pa.array((buckets % np.uint64(shards)).astype(np.int64), pa.int64())}, schema=schema)
 
 
@@ -259,15 +257,19 @@ def _edge_schema() -> Any:
     return _schema(a=pa.binary(), b=pa.binary(), sim=pa.float64(), a_meta=pa.string(), b_meta=pa.string())
 
 
-def verify_pairs(rows: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
-    """Step 7b: pairs keyed by b meet b's row; exact Jaccard decides which are edges."""
+def verify_pairs(rows: list[dict[str, Any]], threshold: float, dedup: DedupConfig | None = None
+                 ) -> list[dict[str, Any]]:
+    """Step 7b: pairs keyed by b meet b's row; the filter's own pair test (`dedup.pair_similarity`:
+    exact Jaccard, and the short-text check) decides which are edges."""
+    dedup = dedup or DedupConfig(threshold=threshold)
     text = next(r for r in rows if r["other"] is None)
     mine = np.frombuffer(text["shingles"], dtype=np.uint64)
     edges = []
     for r in rows:
         if r["other"] is None:
             continue
-        sim = jaccard(np.frombuffer(r["shingles"], dtype=np.uint64), mine)
+        sim = pair_similarity(np.frombuffer(r["shingles"], dtype=np.uint64), mine, threshold,
+                              dedup.strict_words, dedup.strict_edits)
         if sim >= threshold:
             edges.append({"a": r["other"], "b": r["key"], "sim": sim, "a_meta": r["meta"], "b_meta": text["meta"]})
     return edges
@@ -543,7 +545,7 @@ class RayPipeline(Pipeline):
         keyed_by_b = group_by(pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows),
                               "key", attach_first_side, _join_schema(), shuffle)
         edges = group_by(keyed_by_b.union(text_rows), "key", verify_pairs, _edge_schema(), shuffle,
-                         threshold=self.config.dedup.threshold).take_all()
+                         threshold=self.config.dedup.threshold, dedup=self.config.dedup).take_all()
         step("candidates", None)
         order: dict[bytes, tuple] = {}
         kept_meta: dict[bytes, tuple[str, str]] = {}

@@ -83,8 +83,12 @@ class AtomicJsonl:
         self._sha = hashlib.sha256()
 
     def write(self, record: dict[str, Any]) -> None:
+        self.write_line(dumps(record))
+
+    def write_line(self, line: str) -> None:
+        """A record already serialized as one JSON line (without its newline)."""
         assert self._fh is not None
-        line = dumps(record) + "\n"
+        line += "\n"
         self._fh.write(line)
         self._sha.update(line.encode("utf-8"))
         self.count += 1

@@ -1,16 +1,22 @@
 """Near-duplicate text filter: exact hash first, then MinHash LSH, confirmed by exact Jaccard.
 
-Used by the comments stage and by `cleanpipe dedup` on any JSONL. Texts are
-fed in a stable order; the first of a group is kept, every later copy is
-reported with the kept one's key and the exact Jaccard similarity of their
-shingle sets. Banded LSH (datasketch's MinHash permutations and banding
-parameters) only proposes candidates: nothing is dropped on an estimate alone.
+Used by the comments stage, by `cleanpipe dedup` on any JSONL and (through
+`NearDuplicateFilter.sketch`, `sketch_buckets` and `pair_similarity`) by the Ray
+engine's plan, so both give the same verdicts. Texts are fed in a stable order;
+the first of a group is kept, every later copy is reported with the kept one's
+key and the exact Jaccard similarity of their shingle sets. Banded LSH
+(datasketch's banding parameters) only proposes candidates: nothing is dropped
+on an estimate alone.
 
 Shingles: texts of at least `short_words` words use word n-grams; shorter ones
 use character n-grams of their normalized form, so that "Very nice article !"
-and "very nice article!!" are one comment while "Nice article Jordan!" stays.
-Signatures are computed in bulk with numpy and are identical to datasketch's
-`MinHash.update` with the same 32-bit shingle hashes and permutations.
+and "very nice article!!" are one comment while "Nice article Jordan!" stays;
+texts near that length get both, so a copy across it is still compared
+(`cutover_margin`). Everything per text is computed for a whole batch with
+numpy: word hashes, n-grams, signatures (a 32-bit multiply family, or
+datasketch's permutations with `signatures = "datasketch"`), LSH lookups and
+the exact Jaccard of all candidate pairs. Short texts must also pass
+`texts_agree` (numbers, and words within an edit).
 """
 
 from __future__ import annotations
@@ -28,15 +34,23 @@ from cleanpipe.config import DedupConfig
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 _TOKEN = re.compile(r"\w+")
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+")
+_ANY_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile(r"\d|^[ap]m$")  # a token with a digit, or a time's am/pm: part of a number
+_DIGIT_TOKENS = re.compile(r"[^ ]*\d[^ ]*|(?<![^ ])[ap]m(?![^ ])")  # the same tokens, found in a whole text
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_WORD_CACHE_LIMIT = 500_000
+_POLY = np.uint64(0x100000001B3)
+_SPACE = 32
+SPACES = ("char", "word")
 
 
 def normalize(text: str) -> str:
     """Comparison form: NFKC, no zero-width characters, case-folded, words only, single spaces."""
+    if text.isascii():  # most comments: NFKC, zero-width removal and casefold change nothing but case here
+        return " ".join(_ASCII_TOKEN.findall(text)).lower()
     text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).casefold()
     return " ".join(_TOKEN.findall(text))
 
@@ -50,102 +64,163 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-class Shingler:
-    """Text -> sorted unique uint64 shingle hashes (deterministic across processes)."""
+def _codes(texts: list[str]) -> np.ndarray:
+    return np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
 
-    def __init__(self, word_n: int = 3, char_n: int = 5, short_words: int = 25):
-        self.word_n, self.char_n, self.short_words = word_n, char_n, short_words
-        self._word_hash: dict[str, int] = {}
 
-    def _words(self, words: list[str]) -> np.ndarray:
-        cache = self._word_hash
-        if len(cache) > _WORD_CACHE_LIMIT:
-            cache.clear()
-        out = np.empty(len(words), dtype=np.uint64)
-        for i, w in enumerate(words):
-            h = cache.get(w)
-            if h is None:
-                h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
-                cache[w] = h
-            out[i] = h
-        return out
+def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every word of every normalized text as a 64-bit hash, computed for all texts at once, and the
+    number of words per text (texts are words separated by single spaces)."""
+    counts = np.array([t.count(" ") + 1 if t else 0 for t in texts], dtype=np.int64)
+    joined = " ".join(t for t in texts if t)
+    if not joined:
+        return np.empty(0, dtype=np.uint64), counts
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    is_char = codes != _SPACE
+    pos = np.flatnonzero(is_char)
+    starts = np.flatnonzero(is_char & np.concatenate(([True], ~is_char[:-1])))
+    ends = np.flatnonzero(is_char & np.concatenate((~is_char[1:], [True]))) + 1
+    lengths = ends - starts
+    # polynomial hash of each word: sum of c_i * POLY^(len-1-i), with the powers from a table
+    power = np.ones(int(lengths.max()), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(1, len(power)):
+            power[k] = power[k - 1] * _POLY
+        word_of = np.repeat(np.arange(len(starts)), lengths)
+        exps = ends[word_of] - 1 - pos
+        h = np.add.reduceat(codes[pos] * power[exps], np.concatenate(([0], np.cumsum(lengths)[:-1])))
+        return _mix64(h ^ lengths.astype(np.uint64)), counts
 
-    @staticmethod
-    def _ngrams(values: np.ndarray, n: int) -> np.ndarray:
-        if len(values) <= n:
-            n = len(values)
-        acc = np.zeros(len(values) - n + 1, dtype=np.uint64)
-        mult = np.uint64(0x100000001B3)
-        with np.errstate(over="ignore"):
-            for j in range(n):
-                acc = acc * mult + values[j: len(values) - n + 1 + j]
-            return np.unique(_mix64(acc))
 
-    @staticmethod
-    def _windows(vals: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rolling n-gram hashes over concatenated texts: (text index, hash) for every window
-        that lies inside one text. Texts shorter than n get no windows here."""
+def _rolling(vals: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling n-gram hashes over concatenated sequences: (sequence index, hash) for every window
+    that lies inside one sequence; a sequence shorter than n is one window of its own length."""
+    owners, hashes = [], []
+    full = lengths >= n
+    if full.any():
         total = len(vals)
-        if total < n:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
-        acc = np.zeros(total - n + 1, dtype=np.uint64)
-        mult = np.uint64(0x100000001B3)
+        if total >= n:
+            acc = np.zeros(total - n + 1, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for j in range(n):
+                    acc = acc * _POLY + vals[j: total - n + 1 + j]
+            owner = np.repeat(np.arange(len(lengths)), lengths)[: total - n + 1]
+            offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            valid = (np.arange(total - n + 1) - offsets[owner]) <= (lengths[owner] - n)
+            owners.append(owner[valid])
+            hashes.append(_mix64(acc[valid]))
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    for i in np.flatnonzero((lengths < n) & (lengths > 0)).tolist():  # rare: fewer units than one n-gram
+        acc = np.zeros(1, dtype=np.uint64)
         with np.errstate(over="ignore"):
-            for j in range(n):
-                acc = acc * mult + vals[j: total - n + 1 + j]
-        owner = np.repeat(np.arange(len(lengths)), lengths)[: total - n + 1]
-        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        valid = (np.arange(total - n + 1) - offsets[owner]) <= (lengths[owner] - n)
-        return owner[valid], _mix64(acc[valid])
+            for v in vals[offsets[i]: offsets[i] + lengths[i]]:
+                acc = acc * _POLY + v
+        owners.append(np.array([i]))
+        hashes.append(_mix64(acc))
+    if not owners:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+    return np.concatenate(owners), np.concatenate(hashes)
+
+
+_VALUE_BITS = 40  # shingle values keep 40 bits, so (owner or pair number, value) packs into one uint64
+_VALUE_MASK = np.uint64((1 << _VALUE_BITS) - 1)
+
+
+def _group_flat(owner: np.ndarray, h: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, hash) pairs -> every owner's sorted unique 40-bit values, concatenated, and offsets
+    (n + 1). One sort of packed (owner, value) keys instead of a two-key lexsort."""
+    key = _sorted_unique((owner.astype(np.uint64) << np.uint64(_VALUE_BITS)) | (h >> np.uint64(64 - _VALUE_BITS)))
+    counts = np.bincount((key >> np.uint64(_VALUE_BITS)).astype(np.int64), minlength=n)
+    return key & _VALUE_MASK, np.concatenate(([0], np.cumsum(counts)))
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    # np.unique of numpy 2.3+ hashes first, many times slower than a sort for uint64 keys
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    return x[np.concatenate(([True], x[1:] != x[:-1]))]
+
+
+def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices of the concatenated ranges [start, start + length)."""
+    total = int(lengths.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return shift + np.arange(total)
+
+
+def cutover_margin(short_words: int, word_n: int, threshold: float) -> int:
+    """Texts within this many words of `short_words` are shingled both ways, so that no copy is lost
+    at the boundary: the smallest m for which a text of short_words - m - 1 words and one of
+    short_words + m words cannot reach `threshold` on word n-grams (a shorter text has fewer of them)."""
+    if short_words <= 0:
+        return 0
+    m = 0
+    while m < short_words:
+        shorter, longer = short_words - m - 1 - word_n + 1, short_words + m - word_n + 1
+        if shorter <= 0 or shorter / longer < threshold:
+            return m
+        m += 1
+    return m
+
+
+class Shingler:
+    """Text -> sorted unique uint64 shingle hashes (deterministic across processes).
+
+    Texts of fewer than `short_words` words use character `char_n`-grams, longer ones word
+    `word_n`-grams; texts within `margin` words of that boundary get both sets, so a pair that
+    crosses it is compared in one space (see `spaces` and `pair_similarity`)."""
+
+    def __init__(self, word_n: int = 3, char_n: int = 5, short_words: int = 25, margin: int = 0):
+        self.word_n, self.char_n, self.short_words, self.margin = word_n, char_n, short_words, margin
+
+    def spaces(self, words: int) -> tuple[bool, bool]:
+        """(has character shingles, has word shingles) for a text of `words` words."""
+        return words < self.short_words + self.margin, words >= self.short_words - self.margin
+
+    def shingle_flat(self, norms: list[str]) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray],
+                                                      np.ndarray]:
+        """For a batch of normalized texts, all in bulk: (values, offsets) of the character sets and
+        of the word sets (an empty range where a text has no such space), and the word counts."""
+        n = len(norms)
+        whash, counts = _word_hashes(norms)
+        long_enough = counts > 0
+        has_char = long_enough & (counts < self.short_words + self.margin)
+        has_word = long_enough & (counts >= self.short_words - self.margin)
+        out = []
+        char_idx = np.flatnonzero(has_char)
+        texts = [norms[i] for i in char_idx.tolist()]
+        own, h = _rolling(_codes(texts), np.array([len(t) for t in texts], dtype=np.int64), self.char_n) \
+            if texts else (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64))
+        out.append(_group_flat(char_idx[own], h, n))
+        word_idx = np.flatnonzero(has_word)
+        offsets = np.concatenate(([0], np.cumsum(counts)))
+        sel = _segments(offsets[word_idx], counts[word_idx])
+        own, h = _rolling(whash[sel], counts[word_idx], self.word_n) if len(word_idx) \
+            else (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64))
+        out.append(_group_flat(word_idx[own], h, n))
+        return out[0], out[1], counts
+
+    def shingle_spaces(self, norms: list[str]) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """As `shingle_flat`, with one array per text."""
+        (cv, co), (wv, wo), counts = self.shingle_flat(norms)
+        if not norms:
+            return [], [], counts
+        return np.split(cv, co[1:-1]), np.split(wv, wo[1:-1]), counts
 
     def shingle_batch(self, norms: list[str]) -> list[np.ndarray]:
-        """The same sets as `shingles` for each text, computed for the whole batch at once."""
-        owners, hashes = [], []
-        short: list[int] = []
-        char_idx = [i for i, t in enumerate(norms) if t and self.kind(t) == "char"]
-        word_idx = [i for i, t in enumerate(norms) if t and self.kind(t) == "word"]
-        if char_idx:
-            texts = [norms[i] for i in char_idx]
-            vals = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-            lengths = np.array([len(t) for t in texts])
-            own, h = self._windows(vals, lengths, self.char_n)
-            owners.append(np.asarray(char_idx)[own])
-            hashes.append(h)
-            short += [char_idx[k] for k in np.nonzero(lengths < self.char_n)[0].tolist()]
-        if word_idx:
-            split = [norms[i].split(" ") for i in word_idx]
-            vals = self._words([w for ws in split for w in ws])
-            lengths = np.array([len(ws) for ws in split])
-            own, h = self._windows(vals, lengths, self.word_n)
-            owners.append(np.asarray(word_idx)[own])
-            hashes.append(h)
-            short += [word_idx[k] for k in np.nonzero(lengths < self.word_n)[0].tolist()]
-        for i in short:  # shorter than one n-gram: the whole text is its single shingle
-            one = self.shingles(norms[i])
-            owners.append(np.full(len(one), i))
-            hashes.append(one)
-        if not owners:
-            return [np.empty(0, dtype=np.uint64) for _ in norms]
-        own = np.concatenate(owners)
-        h = np.concatenate(hashes)
-        order = np.lexsort((h, own))
-        own, h = own[order], h[order]
-        keep = np.ones(len(h), dtype=bool)
-        keep[1:] = (own[1:] != own[:-1]) | (h[1:] != h[:-1])
-        own, h = own[keep], h[keep]
-        counts = np.bincount(own, minlength=len(norms))
-        return np.split(h, np.cumsum(counts)[:-1])
+        """Each text's set in its primary space (`kind`), computed for the whole batch at once."""
+        char_sets, word_sets, _ = Shingler(self.word_n, self.char_n, self.short_words).shingle_spaces(norms)
+        return [c if len(c) else w for c, w in zip(char_sets, word_sets, strict=True)]
 
     def kind(self, norm: str) -> str:
+        """The space of a text alone (by its own length)."""
         return "char" if norm.count(" ") + 1 < self.short_words else "word"
 
     def shingles(self, norm: str) -> np.ndarray:
-        if not norm:
-            return np.empty(0, dtype=np.uint64)
-        if self.kind(norm) == "char":
-            codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-            return self._ngrams(codes, self.char_n)
-        return self._ngrams(self._words(norm.split(" ")), self.word_n)
+        return self.shingle_batch([norm])[0]
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -159,12 +234,24 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class SignatureBuilder:
-    """Bulk MinHash signatures equal to datasketch's for the same 32-bit shingle values."""
+    """Bulk MinHash signatures for many shingle sets at once.
 
-    def __init__(self, num_perm: int = 128, seed: int = 1):
-        self.num_perm = num_perm
-        self.seed = seed
-        self.a, self.b = MinHash(num_perm=num_perm, seed=seed).permutations
+    family "datasketch": equal to datasketch's `MinHash.update` for the same 32-bit shingle values
+    (its permutations, uint64 arithmetic). family "fast": 32-bit multiply-add permutations
+    (a*x mod 2**32, a odd: each one a bijection of the 32-bit shingle values, which are already
+    well-mixed hashes), one multiplication and one min per shingle and permutation instead of
+    eight operations, in half the memory traffic. Both estimate Jaccard similarity; only candidates come from them."""
+
+    def __init__(self, num_perm: int = 128, seed: int = 1, family: str = "datasketch"):
+        if family not in ("fast", "datasketch"):
+            raise ValueError(f"unknown signature family {family!r}")
+        self.num_perm, self.seed, self.family = num_perm, seed, family
+        if family == "datasketch":
+            self.a, self.b = MinHash(num_perm=num_perm, seed=seed).permutations
+        else:
+            rng = np.random.RandomState(seed)
+            self.a = (rng.randint(0, 1 << 31, size=num_perm, dtype=np.uint64) * 2 + 1).astype(np.uint32)
+            self.b = rng.randint(0, 1 << 32, size=num_perm, dtype=np.uint64).astype(np.uint32)
 
     def _permute_min(self, hv: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """min over each group of ((a*hv + b) mod p) & max32, exactly as datasketch computes it
@@ -178,24 +265,40 @@ class SignatureBuilder:
         x &= _MAX32
         return np.minimum.reduceat(x, offsets, axis=0)
 
-    def signatures(self, shingle_sets: Sequence[np.ndarray], chunk: int = 1024) -> np.ndarray:
+    def _fast_min(self, hv: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        # x -> a*x mod 2**32 with a odd is a bijection of the (already hashed) 32-bit values; an added
+        # constant would not change which shingle is the minimum often enough to be worth a pass
+        # permutations x shingles, so each min runs along contiguous memory
+        x = np.multiply(self.a[:, None], hv.astype(np.uint32)[None, :])  # wraps mod 2**32
+        return np.minimum.reduceat(x, offsets, axis=1).T
+
+    def signatures(self, shingle_sets: Sequence[np.ndarray], chunk: int | None = None) -> np.ndarray:
         """(len(shingle_sets), num_perm) uint64; an empty set gets the all-max signature."""
-        out = np.full((len(shingle_sets), self.num_perm), _MAX32, dtype=np.uint64)
-        start = 0
+        sizes = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
+        values = np.concatenate(list(shingle_sets)) if len(shingle_sets) else np.empty(0, dtype=np.uint64)
+        return self.signatures_flat(values, np.concatenate(([0], np.cumsum(sizes))), chunk)
+
+    def signatures_flat(self, values: np.ndarray, offsets: np.ndarray, chunk: int | None = None) -> np.ndarray:
+        """As `signatures`, for sets given as one array and their offsets (len(sets) + 1)."""
+        n = len(offsets) - 1
+        out = np.full((n, self.num_perm), _MAX32, dtype=np.uint64 if self.family == "datasketch" else np.uint32)
+        sizes = np.diff(offsets)
+        nonempty = np.flatnonzero(sizes)
+        if not len(nonempty):
+            return out
+        step = self._permute_min if self.family == "datasketch" else self._fast_min
+        chunk = chunk or (1024 if self.family == "datasketch" else 4096)  # measured: cache-sized blocks
+        hv_all = values & _MAX32  # empty sets take no room, so nonempty ones are contiguous in order
+        starts = offsets[nonempty]
+        ends = starts + sizes[nonempty]
+        first = 0
         with np.errstate(over="ignore"):
-            while start < len(shingle_sets):
+            while first < len(nonempty):
                 # group sets so one permutation matrix stays around `chunk` rows (cache-sized)
-                end, rows = start, 0
-                while end < len(shingle_sets) and (rows == 0 or rows + len(shingle_sets[end]) <= chunk):
-                    rows += len(shingle_sets[end])
-                    end += 1
-                sizes = np.array([len(s) for s in shingle_sets[start:end]])
-                nonempty = np.nonzero(sizes)[0]
-                if len(nonempty):
-                    hv = np.concatenate([shingle_sets[start + i] for i in nonempty]) & _MAX32
-                    offsets = np.concatenate([[0], np.cumsum(sizes[nonempty])[:-1]])
-                    out[start + nonempty] = self._permute_min(hv, offsets)
-                start = end
+                last = max(first + 1, int(np.searchsorted(ends, starts[first] + chunk, side="right")))
+                lo, hi = starts[first], ends[last - 1]
+                out[nonempty[first:last]] = step(hv_all[lo:hi], starts[first:last] - lo)
+                first = last
         return out
 
 
@@ -327,12 +430,168 @@ def lsh_buckets(band_keys: np.ndarray, word: np.ndarray) -> np.ndarray:
         return _mix64(band_keys ^ _mix64(salt))
 
 
+def sketch_buckets(bands: Sequence[np.ndarray], kinds: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """LSH buckets of many sketches (`Sketch.bands`, `Sketch.kind`): (bucket numbers, the index of
+    the sketch each belongs to). A text shingled both ways has buckets in both spaces."""
+    rows, word, owner = [], [], []
+    for i, (keys, kind) in enumerate(zip(bands, kinds, strict=True)):
+        if keys is None:
+            continue
+        spaces = SPACES if kind == "both" else (kind,)
+        for space, part in zip(spaces, np.split(keys, len(spaces)), strict=True):
+            rows.append(part)
+            word.append(space == "word")
+            owner.append(i)
+    if not rows:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    keys = np.stack(rows)
+    return lsh_buckets(keys, np.array(word)).ravel(), np.repeat(np.array(owner), keys.shape[1])
+
+
+# A packed sketch is one uint64 array: [char count | word count << 32, text bytes | words << 32,
+# char shingles..., word shingles..., the normalized text (UTF-8, zero-padded) for short texts].
+_HEADER = 2
+
+
+def pack_sketch(char_set: np.ndarray, word_set: np.ndarray, words: int, text: str | None) -> np.ndarray:
+    """What `pair_similarity` needs of one text, in one array (stored per kept text, and shipped
+    between Ray workers as bytes)."""
+    raw = text.encode() if text else b""
+    pad = raw + b"\0" * (-len(raw) % 8)
+    head = np.array([len(char_set) | (len(word_set) << 32), len(raw) | (words << 32)], dtype=np.uint64)
+    return np.concatenate((head, char_set, word_set, np.frombuffer(pad, dtype=np.uint64)))
+
+
+def _unpack(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bytes]:
+    h0, h1 = int(p[0]), int(p[1])
+    nc, nw, nb = h0 & 0xFFFFFFFF, h0 >> 32, h1 & 0xFFFFFFFF
+    end = _HEADER + nc + nw
+    return p[_HEADER:_HEADER + nc], p[_HEADER + nc:end], h1 >> 32, p[end:].tobytes()[:nb]
+
+
+def _within_edits(a: str, b: str, k: int) -> bool:
+    """Optimal-string-alignment distance (edits and adjacent swaps) of a and b is at most k."""
+    while a and b and a[0] == b[0]:  # a common prefix and suffix cost nothing
+        a, b = a[1:], b[1:]
+    while a and b and a[-1] == b[-1]:
+        a, b = a[:-1], b[:-1]
+    if abs(len(a) - len(b)) > k:
+        return False
+    if not a or not b:
+        return max(len(a), len(b)) <= k
+    big = k + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [big] * len(b)
+        for j in range(max(1, i - k), min(len(b), i + k) + 1):
+            cost = a[i - 1] != b[j - 1]
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+        if min(cur) > k:
+            return False
+        prev2, prev = prev, cur
+    return prev[len(b)] <= k
+
+
+_EDIT_MIN_CHARS = 12
+
+
+def short_texts_match(a: str, b: str, max_edits: int) -> bool:
+    """The check for two short normalized texts beside their Jaccard similarity: the tokens holding
+    digits (numbers, times, "10th", "user418") of one are all among the other's (so "+1" may be
+    added, but "10:55 pm" is not "11:01 pm" and "(1363)" is not "(1200)"), and the rest of the words
+    are within `max_edits` character edits ("thanks for your help" is not "... note")."""
+    if not numbers_agree(a, b):
+        return False
+    wa = " ".join(t for t in a.split(" ") if not _DIGIT.search(t))
+    wb = " ".join(t for t in b.split(" ") if not _DIGIT.search(t))
+    # below a dozen letters one edit is as often another name or word ("Martin", "Martina") as a typo
+    return _within_edits(wa, wb, max_edits if min(len(wa), len(wb)) >= _EDIT_MIN_CHARS else 0)
+
+
+def numbers_agree(a: str, b: str) -> bool:
+    """The tokens holding digits (and a time's am/pm) of one normalized text are all among the
+    other's, which may have one more: a "+1", a reply's "@7", but not a time the other lacks."""
+    na = [t for t in a.split(" ") if _DIGIT.search(t)]
+    nb = [t for t in b.split(" ") if _DIGIT.search(t)]
+    small, rest = (na, nb) if len(na) <= len(nb) else (nb, na)
+    if len(rest) - len(small) > 1:
+        return False
+    for t in small:
+        if t not in rest:
+            return False
+        rest.remove(t)
+    return True
+
+
+def strict_counts(norms: Sequence[str], counts: np.ndarray, has_char: np.ndarray,
+                  strict_words: int = 10) -> np.ndarray:
+    """Words per text as the short-text check counts them: for texts compared on character shingles,
+    the tokens without digits, so that an author and date line ("Mary Jane On Thursday, November 1
+    at 2:58 pm", 10 tokens, 6 without digits) counts as the short text it is. Only texts of
+    `strict_words` tokens or more can change."""
+    out = counts.copy()
+    for i in np.flatnonzero(has_char & (counts >= strict_words)).tolist():
+        if _ANY_DIGIT.search(norms[i]):
+            out[i] = counts[i] - len(_DIGIT_TOKENS.findall(norms[i]))
+    return out
+
+
+def payload(norm: str, words: int, has_char: bool, strict_words: int) -> str:
+    """What the pair check needs of a text's words: all of them under `strict_words` words, its
+    digit tokens when it is compared on character shingles, else nothing."""
+    if words < strict_words:
+        return norm
+    if has_char and _ANY_DIGIT.search(norm):
+        return " ".join(_DIGIT_TOKENS.findall(norm))
+    return ""
+
+
+def texts_agree(a: str, b: str, words_a: int, words_b: int, char_space: bool, strict_words: int,
+                strict_edits: int) -> bool:
+    """The check beside Jaccard for a pair at or above the threshold (`payload`s a and b): both
+    under `strict_words` words, `short_texts_match`; compared on character shingles (short texts,
+    where a time or a count is much of the text), the numbers must agree; else nothing more.
+    strict_words 0 turns both checks off (Jaccard alone)."""
+    if strict_words <= 0:
+        return True
+    if max(words_a, words_b) < strict_words:
+        return short_texts_match(a, b, strict_edits)
+    if char_space:
+        return numbers_agree(a, b)
+    return True
+
+
+def pair_similarity(a: np.ndarray, b: np.ndarray, threshold: float, strict_words: int = 10,
+                    strict_edits: int = 1) -> float:
+    """Similarity of two packed sketches as the filter judges it, or 0.0 when they are not copies:
+    the exact Jaccard of their character shingles when both have them (both short), else of their
+    word shingles; a pair at or above `threshold` must also pass `texts_agree`."""
+    ca, wa, na, ta = _unpack(a)
+    cb, wb, nb, tb = _unpack(b)
+    char_space = bool(len(ca) and len(cb))
+    if char_space:
+        sim = jaccard(ca, cb)
+    elif len(wa) and len(wb):
+        sim = jaccard(wa, wb)
+    else:  # one is too short for the other's word space: it cannot reach any sensible threshold
+        return 0.0
+    if sim < threshold:
+        return sim
+    if not texts_agree(ta.decode(), tb.decode(), na, nb, char_space, strict_words, strict_edits):
+        return 0.0
+    return sim
+
+
 @dataclass
 class Sketch:
     digest: bytes
-    kind: str  # char | word
-    shingles: np.ndarray
-    bands: np.ndarray | None  # one 64-bit key per LSH band; None: nothing to shingle
+    kind: str  # char | word | both (a text near the boundary, shingled both ways)
+    shingles: np.ndarray  # the packed sketch (`pack_sketch`)
+    bands: np.ndarray | None  # 64-bit keys per LSH band (char keys, then word keys); None: nothing to shingle
 
 
 @dataclass
@@ -344,33 +603,146 @@ class Verdict:
     method: str | None = None  # exact | minhash
 
 
+class _Arena:
+    """Growing array (amortized): the kept texts' shingle values in one allocation."""
+
+    def __init__(self, dtype: type = np.uint64, capacity: int = 1 << 16):
+        self.data = np.zeros(capacity, dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: np.ndarray) -> int:
+        """Appends; returns where the values start."""
+        start, need = self.size, self.size + len(values)
+        if need > len(self.data):
+            # a quarter more each time: less slack at 10^6 texts than doubling, still amortized
+            grown = np.zeros(max(need, len(self.data) + len(self.data) // 4), dtype=self.data.dtype)
+            grown[:start] = self.data[:start]
+            self.data = grown
+        self.data[start:need] = values
+        self.size = need
+        return start
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class _BucketIndex:
+    """LSH buckets of the kept texts (`lsh_buckets` numbers: kind, band and band key in one uint64)
+    as sorted arrays, queried for a whole batch with one searchsorted. New entries go to a small
+    sorted delta that is folded into the main array when it grows past a share of it, so inserts
+    cost O(delta) per batch and memory is 12 bytes an entry with no hash-table slack."""
+
+    def __init__(self) -> None:
+        self.keys = [np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)]  # main, delta
+        self.ranks = [np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)]
+
+    def query(self, buckets: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, rank) for every stored entry sharing a bucket with a query (may repeat)."""
+        out_o, out_r = [], []
+        order = np.argsort(buckets)  # sorted needles: searchsorted walks the table forward, cache-friendly
+        buckets, owners = buckets[order], owners[order]
+        for keys, ranks in zip(self.keys, self.ranks, strict=True):
+            if not len(keys) or not len(buckets):
+                continue
+            lo = np.searchsorted(keys, buckets, side="left")
+            hit = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == buckets)
+            if len(hit):
+                n = np.searchsorted(keys, buckets[hit], side="right") - lo[hit]
+                out_o.append(np.repeat(owners[hit], n))
+                out_r.append(ranks[_segments(lo[hit], n)])
+        if not out_o:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(out_o).astype(np.int64), np.concatenate(out_r).astype(np.int64)
+
+    def insert(self, buckets: np.ndarray, ranks: np.ndarray) -> None:
+        new = np.argsort(buckets, kind="stable")  # two sorted runs: the stable sort below merges them
+        keys = np.concatenate((self.keys[1], buckets[new]))
+        vals = np.concatenate((self.ranks[1], ranks.astype(np.int32)[new]))
+        order = np.argsort(keys, kind="stable")
+        self.keys[1], self.ranks[1] = keys[order], vals[order]
+        if len(self.keys[1]) > max(1 << 18, len(self.keys[0]) // 4):
+            keys = np.concatenate(self.keys)
+            vals = np.concatenate(self.ranks)
+            order = np.argsort(keys, kind="stable")
+            self.keys = [keys[order], np.empty(0, dtype=np.uint64)]
+            self.ranks = [vals[order], np.empty(0, dtype=np.int32)]
+
+
+def _pairs_in_runs(buckets: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(earlier owner, later owner) for owners that share a bucket (owners ascend within a run)."""
+    order = np.argsort(buckets, kind="stable")  # owners ascend in the input, so they do within a run
+    b, o = buckets[order], owners[order]
+    same = np.flatnonzero(b[1:] == b[:-1])
+    if not len(same):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
+    run_of = np.searchsorted(starts, same + 1, side="right") - 1  # the run of each later member
+    # every later member pairs with every earlier member of its run
+    firsts = starts[run_of]
+    counts = same + 1 - firsts
+    later = np.repeat(o[same + 1], counts)
+    earlier = o[_segments(firsts, counts)]
+    keep = earlier != later
+    return earlier[keep], later[keep]
+
+
+def _intersections(a_vals: np.ndarray, a_start: np.ndarray, a_len: np.ndarray,
+                   b_vals: np.ndarray, b_start: np.ndarray, b_len: np.ndarray) -> np.ndarray:
+    """|A_i & B_i| for many pairs of sorted unique 40-bit sets given as ranges of two arrays:
+    (pair number, value) keys are sorted on both sides already, so one searchsorted counts them."""
+    out = np.zeros(len(a_start), dtype=np.int64)
+    step = 1 << 22
+    for lo in range(0, len(a_start), step):
+        hi = min(len(a_start), lo + step)
+        pid = np.arange(hi - lo, dtype=np.uint64) << np.uint64(_VALUE_BITS)
+        ka = np.repeat(pid, a_len[lo:hi]) | a_vals[_segments(a_start[lo:hi], a_len[lo:hi])]
+        kb = np.repeat(pid, b_len[lo:hi]) | b_vals[_segments(b_start[lo:hi], b_len[lo:hi])]
+        if not len(ka) or not len(kb):
+            continue
+        pos = np.searchsorted(kb, ka)
+        pos[pos == len(kb)] = 0
+        hit = kb[pos] == ka
+        out[lo:hi] = np.bincount((ka[hit] >> np.uint64(_VALUE_BITS)).astype(np.int64), minlength=hi - lo)
+    return out
+
+
 class NearDuplicateFilter:
     """Streaming filter over (key, text) pairs; state grows with the kept texts only."""
 
     def __init__(self, config: DedupConfig | None = None):
         self.config = config or DedupConfig()
         c = self.config
-        self.shingler = Shingler(c.word_shingle, c.char_shingle, c.short_words)
-        self.signer = SignatureBuilder(c.num_perm, c.seed)
+        self.margin = cutover_margin(c.short_words, c.word_shingle, c.threshold)
+        self.shingler = Shingler(c.word_shingle, c.char_shingle, c.short_words, self.margin)
+        self.signer = SignatureBuilder(c.num_perm, c.seed, getattr(c, "signatures", "fast"))
+        self._strict = (getattr(c, "strict_words", 10), getattr(c, "strict_edits", 1))
         # LSH proposes candidates below the threshold too; exact Jaccard decides.
         lsh_threshold = max(0.2, c.threshold - 0.15)
         params = None
         if c.bands:
             params = (c.bands, c.num_perm // c.bands)
-        self._lsh = {kind: BandIndex(lsh_threshold, c.num_perm, params) for kind in ("char", "word")}
-        # Kept texts are numbered in input order; the LSH and the stores use that rank.
+        self._lsh = {kind: BandIndex(lsh_threshold, c.num_perm, params, capacity=2) for kind in SPACES}
+        self._buckets = _BucketIndex()
+        # Kept texts are numbered in input order; the stores below are indexed by that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []
-        self._sets: list[bytes | None] = []
+        self._values = _Arena()
+        self._ranges = _Arena(np.int64)  # per rank: char start, char count, word start, word count, words
+        self._short: dict[int, str] = {}  # rank -> its `payload` where not empty
         self.absorbed: dict[str, int] = {}  # kept key -> number of dropped copies
         self.seen = 0
         self.dropped = 0
+
+    @property
+    def kept_keys(self) -> list[str]:
+        """The keys of the kept texts, in input order."""
+        return self._ids
 
     @staticmethod
     def _digest(norm: str) -> bytes:
         return hashlib.blake2b(norm.encode(), digest_size=12).digest()
 
-    def filter(self, items: Iterable[tuple[str, str]], batch: int = 2048) -> Iterator[Verdict]:
+    def filter(self, items: Iterable[tuple[str, str]], batch: int = 8192) -> Iterator[Verdict]:
         """Verdicts in input order. Items are processed in batches for bulk signatures."""
         buf: list[tuple[str, str]] = []
         for item in items:
@@ -383,20 +755,120 @@ class NearDuplicateFilter:
 
     def _digests_of(self, norms: list[str], texts: Iterable[str]) -> list[bytes]:
         # a text with no word characters ("👍") is compared on its folded raw form, exactly
-        return [self._digest(n or "\0" + " ".join(unicodedata.normalize("NFKC", t).casefold().split()))
+        digest = self._digest
+        return [digest(n) if n else digest("\0" + " ".join(unicodedata.normalize("NFKC", t).casefold().split()))
                 for n, t in zip(norms, texts, strict=True)]
+
+    def _shingle(self, norms: list[str]) -> tuple:
+        """`Shingler.shingle_flat`, with the word counts the short-text check uses (`strict_counts`)."""
+        chars, words, counts = self.shingler.shingle_flat(norms)
+        return chars, words, strict_counts(norms, counts, np.diff(chars[1]) > 0, self._strict[0])
+
+    def _prepare(self, norms: list[str]) -> tuple[tuple, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Shingles of normalized texts in bulk ((char values, offsets), (word values, offsets), word
+        counts), and per shingle space the texts that have it with their LSH bucket numbers."""
+        flat = self._shingle(norms)
+        spaces = {}
+        for space, (vals, offs) in zip(SPACES, flat[:2], strict=True):
+            rows = np.flatnonzero(np.diff(offs))
+            sigs = self.signer.signatures_flat(vals, offs) if len(rows) else None
+            if sigs is not None:
+                sigs = sigs[rows]
+                keys = self._lsh[space].band_keys(sigs)
+                spaces[space] = (rows, lsh_buckets(keys, np.full(len(rows), space == "word")))
+            else:
+                spaces[space] = (rows, np.empty((0, self._lsh[space].bands), dtype=np.uint64))
+        return flat, spaces
 
     def sketch(self, texts: list[str]) -> list[Sketch]:
         """What the filter compares, per text, for a plan that runs elsewhere (the Ray engine):
-        exact digest, shingle kind, shingle set and LSH band keys (None when there is nothing to
-        shingle: such a text only ever matches exactly)."""
+        exact digest, shingle spaces, packed sketch and LSH band keys (None when there is nothing
+        to shingle: such a text only ever matches exactly)."""
         norms = [normalize(t) for t in texts]
         digests = self._digests_of(norms, texts)
-        sets = self.shingler.shingle_batch(norms)
-        sigs = self.signer.signatures(sets)
-        keys = self._lsh["char"].band_keys(sigs)  # both kinds' indexes band alike
-        return [Sketch(digests[i], self.shingler.kind(n), sets[i], keys[i] if len(sets[i]) else None)
-                for i, n in enumerate(norms)]
+        (cv, co), (wv, wo), counts = self._shingle(norms)
+        strict_words = self._strict[0]
+        keys: list[list[np.ndarray]] = [[] for _ in texts]
+        names: list[list[str]] = [[] for _ in texts]
+        for space, (vals, offs) in zip(SPACES, ((cv, co), (wv, wo)), strict=True):
+            rows = np.flatnonzero(np.diff(offs)).tolist()
+            if rows:
+                sets = np.split(vals, offs[1:-1])
+                bkeys = self._lsh[space].band_keys(self.signer.signatures([sets[i] for i in rows]))
+                for r, i in enumerate(rows):
+                    keys[i].append(bkeys[r])
+                    names[i].append(space)
+        out = []
+        for i, norm in enumerate(norms):
+            n = int(counts[i])
+            has_char = co[i + 1] > co[i]
+            packed = pack_sketch(cv[co[i]:co[i + 1]], wv[wo[i]:wo[i + 1]], n,
+                                 payload(norm, n, has_char, strict_words))
+            kind = "both" if len(names[i]) == 2 else (names[i] or [self.shingler.kind(norm)])[0]
+            out.append(Sketch(digests[i], kind, packed, np.concatenate(keys[i]) if keys[i] else None))
+        return out
+
+    def _similar_pairs(self, norms: list[str], flat: tuple, spaces: dict, reps: list[int]
+                       ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, list[tuple[int, float]]]]:
+        """Per distinct new text (slot): the kept texts of earlier batches (by rank) and the earlier
+        slots of this batch that LSH proposes and that are copies by `pair_similarity`, with it."""
+        (cv, co), (wv, wo), counts = flat
+        threshold, (strict_words, strict_edits) = self.config.threshold, self._strict
+        q_o, q_r, w_e, w_l = [], [], [], []
+        for rows, buckets in spaces.values():
+            if not len(rows):
+                continue
+            owners = np.repeat(rows, buckets.shape[1])
+            flat_b = buckets.ravel()
+            o, r = self._buckets.query(flat_b, owners)
+            q_o.append(o)
+            q_r.append(r)
+            e, la = _pairs_in_runs(flat_b, owners)
+            w_e.append(e)
+            w_l.append(la)
+        stored: dict[int, list[tuple[int, float]]] = {}
+        within: dict[int, list[tuple[int, float]]] = {}
+        ranges = self._ranges.view().reshape(-1, 5)
+        for target, parts_a, parts_b, kept_side in ((stored, q_o, q_r, True), (within, w_l, w_e, False)):
+            if not parts_a:
+                continue
+            pa = np.concatenate(parts_a)
+            pb = np.concatenate(parts_b)
+            if not len(pa):
+                continue
+            uniq = _sorted_unique((pa.astype(np.uint64) << np.uint64(32)) | pb.astype(np.uint64))
+            pa = (uniq >> np.uint64(32)).astype(np.int64)
+            pb = (uniq & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            a_cs, a_cn = co[pa], co[pa + 1] - co[pa]
+            a_ws, a_wn = wo[pa], wo[pa + 1] - wo[pa]
+            if kept_side:
+                rr = ranges[pb]
+                b_cs, b_cn, b_ws, b_wn, b_words = rr[:, 0], rr[:, 1], rr[:, 2], rr[:, 3], rr[:, 4]
+                b_vals = self._values.view()
+                b_cvals = b_wvals = b_vals
+            else:
+                b_cs, b_cn = co[pb], co[pb + 1] - co[pb]
+                b_ws, b_wn = wo[pb], wo[pb + 1] - wo[pb]
+                b_words = counts[pb]
+                b_cvals, b_wvals = cv, wv
+            char = (a_cn > 0) & (b_cn > 0)
+            word = ~char & (a_wn > 0) & (b_wn > 0)
+            inter = np.zeros(len(pa), dtype=np.int64)
+            la, lb = np.where(char, a_cn, a_wn), np.where(char, b_cn, b_wn)
+            c, w = np.flatnonzero(char), np.flatnonzero(word)
+            inter[c] = _intersections(cv, a_cs[c], a_cn[c], b_cvals, b_cs[c], b_cn[c])
+            inter[w] = _intersections(wv, a_ws[w], a_wn[w], b_wvals, b_ws[w], b_wn[w])
+            union = la + lb - inter
+            sim = np.where((char | word) & (union > 0), inter / np.maximum(union, 1), 0.0)
+            for k in np.flatnonzero(sim >= threshold).tolist():
+                a, b = int(pa[k]), int(pb[k])
+                other = self._short.get(b, "") if kept_side else norms[reps[b]]
+                # a full text carries its digit tokens too, so either kind of payload serves here
+                if not texts_agree(norms[reps[a]], other, int(counts[pa[k]]), int(b_words[k]), bool(char[k]),
+                                   strict_words, strict_edits):
+                    continue
+                target.setdefault(a, []).append((b, float(sim[k])))
+        return stored, within
 
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:
         norms = [normalize(text) for _, text in items]
@@ -404,66 +876,75 @@ class NearDuplicateFilter:
         # Shingle and sign each distinct text once; texts kept in earlier batches need nothing.
         first: dict[bytes, int] = {}  # digest -> its slot among the distinct new texts
         reps: list[int] = []
+        exact = self._exact
         for i, d in enumerate(digests):
-            if d not in self._exact and d not in first:
+            if d not in exact and d not in first:
                 first[d] = len(reps)
                 reps.append(i)
-        rep_sets = self.shingler.shingle_batch([norms[i] for i in reps])
-        rep_sigs = self.signer.signatures(rep_sets)
-        slot = [first.get(d) for d in digests]  # None: an exact copy of an earlier batch's text
-        empty = np.empty(0, dtype=np.uint64)
-        shingle_sets = [rep_sets[k] if k is not None else empty for k in slot]
-        kinds = [self.shingler.kind(n) for n in norms]
-        verdicts: list[Verdict | None] = [None] * len(items)
-        for kind, index in self._lsh.items():
-            rows = [i for i, k in enumerate(kinds) if k == kind and slot[i] is not None and len(shingle_sets[i])]
-            sig_rows = rep_sigs[[slot[i] for i in rows]] if rows else rep_sigs[:0]
-            bkeys = index.band_keys(sig_rows) if rows else np.empty((0, index.bands), dtype=np.uint64)
-            stored = index.query(bkeys)  # candidates kept in earlier batches
-            within = index.pairs_within(bkeys)  # candidates earlier in this batch
-            batch_rank: dict[int, int] = {}  # row position -> rank, for rows kept in this batch
-            new_rows: list[int] = []
-            for pos, i in enumerate(rows):
-                cands = stored[pos].tolist() + [batch_rank[j] for j in within[pos] if j in batch_rank]
-                verdict, rank = self._judge(items[i][0], digests[i], shingle_sets[i], cands, kind)
-                verdicts[i] = verdict
-                if rank is not None:
-                    batch_rank[pos] = rank
-                    new_rows.append(pos)
-            index.insert(bkeys[new_rows], np.array([batch_rank[p] for p in new_rows], dtype=np.int64))
-        for i, (key, _) in enumerate(items):
-            if verdicts[i] is None:  # a copy of a text kept earlier, or nothing to shingle: exact only
-                verdicts[i], _ = self._judge(key, digests[i], shingle_sets[i], [], kinds[i])
-        for verdict in verdicts:
-            assert verdict is not None
-            self.seen += 1
-            if not verdict.kept:
-                self.dropped += 1
-                self.absorbed[verdict.duplicate_of] = self.absorbed.get(verdict.duplicate_of, 0) + 1
-            yield verdict
+        rep_norms = [norms[i] for i in reps]
+        flat, spaces = self._prepare(rep_norms)
+        stored, within = self._similar_pairs(norms, flat, spaces, reps)
+        slot_rank: dict[int, int] = {}  # slot -> rank, for slots kept in this batch
+        kept_slots: list[int] = []
+        out: list[Verdict] = []
+        ids, absorbed = self._ids, self.absorbed
+        for (key, _), d in zip(items, digests, strict=True):
+            rank = exact.get(d)
+            if rank is None:
+                slot = first[d]
+                best_rank, best_sim = None, -1.0
+                # highest similarity, the earliest kept text (lowest rank) on a tie
+                for cand, sim in stored.get(slot, ()):
+                    if sim > best_sim or (sim == best_sim and cand < best_rank):
+                        best_rank, best_sim = cand, sim
+                for e, sim in within.get(slot, ()):
+                    cand = slot_rank.get(e)
+                    if cand is not None and (sim > best_sim or (sim == best_sim and cand < best_rank)):
+                        best_rank, best_sim = cand, sim
+                if best_rank is None:
+                    rank = len(ids)
+                    ids.append(key)
+                    exact[d] = rank
+                    slot_rank[slot] = rank
+                    kept_slots.append(slot)
+                    out.append(Verdict(key, True))
+                    continue
+                kept_key = ids[best_rank]
+                out.append(Verdict(key, False, kept_key, round(best_sim, 4), "minhash"))
+            else:
+                kept_key = ids[rank]
+                out.append(Verdict(key, False, kept_key, 1.0, "exact"))
+            absorbed[kept_key] = absorbed.get(kept_key, 0) + 1
+        self._store(kept_slots, slot_rank, rep_norms, flat, spaces)
+        self.seen += len(items)
+        self.dropped += sum(not v.kept for v in out)
+        yield from out
 
-    def _judge(self, key: str, digest: bytes, sh: np.ndarray, cands: list[int],
-               kind: str) -> tuple[Verdict, int | None]:
-        """Verdict for one text given candidate ranks; the new rank when it is kept."""
-        rank = self._exact.get(digest)
-        if rank is not None:
-            return Verdict(key, False, self._ids[rank], 1.0, "exact"), None
-        best_rank, best_sim = None, -1.0
-        # ascending rank, strict '>': among equally similar texts the earliest kept one wins
-        for cand in sorted(set(cands)):
-            sim = jaccard(sh, np.frombuffer(self._sets[cand], dtype=np.uint64))
-            if sim > best_sim:
-                best_rank, best_sim = cand, sim
-        if best_rank is not None and best_sim >= self.config.threshold:
-            return Verdict(key, False, self._ids[best_rank], round(best_sim, 4), "minhash"), None
-        return Verdict(key, True), self._keep(key, digest, kind, sh.tobytes() if len(sh) else None)
-
-    def _keep(self, key: str, digest: bytes, kind: str, shingles: bytes | None) -> int:
-        rank = len(self._ids)
-        self._ids.append(key)
-        self._exact[digest] = rank
-        self._sets.append(shingles)
-        return rank
+    def _store(self, kept_slots: list[int], slot_rank: dict[int, int], norms: list[str], flat: tuple,
+               spaces: dict) -> None:
+        """Keep the shingles, word counts and LSH buckets of the texts kept in a batch."""
+        if not kept_slots:
+            return
+        (cv, co), (wv, wo), counts = flat
+        slots = np.array(kept_slots, dtype=np.int64)
+        cn, wn = co[slots + 1] - co[slots], wo[slots + 1] - wo[slots]
+        base = self._values.extend(np.concatenate((cv[_segments(co[slots], cn)], wv[_segments(wo[slots], wn)])))
+        c_start = base + np.concatenate(([0], np.cumsum(cn)[:-1]))
+        w_start = base + int(cn.sum()) + np.concatenate(([0], np.cumsum(wn)[:-1]))
+        self._ranges.extend(np.stack([c_start, cn, w_start, wn, counts[slots]], axis=1).ravel())
+        strict_words = self._strict[0]
+        for slot in kept_slots:
+            text = payload(norms[slot], int(counts[slot]), co[slot + 1] > co[slot], strict_words)
+            if text:
+                self._short[slot_rank[slot]] = text
+        is_kept = np.zeros(len(norms), dtype=bool)
+        is_kept[slots] = True
+        rank_of = np.zeros(len(norms), dtype=np.int64)
+        rank_of[slots] = [slot_rank[s] for s in kept_slots]
+        for rows, buckets in spaces.values():
+            sel = is_kept[rows]
+            if sel.any():
+                self._buckets.insert(buckets[sel].ravel(), np.repeat(rank_of[rows[sel]], buckets.shape[1]))
 
 
 class SimilarityGraph:

@@ -14,9 +14,10 @@ from cleanpipe.stages.dedup import (
     Shingler,
     SignatureBuilder,
     SimilarityGraph,
-    jaccard,
-    lsh_buckets,
     normalize,
+    pair_similarity,
+    short_texts_match,
+    sketch_buckets,
 )
 
 
@@ -75,14 +76,14 @@ def test_property_drops_are_justified_and_point_at_kept(items):
     verdicts = list(f.filter(keyed, batch=7))
     kept = {v.key for v in verdicts if v.kept}
     text_of = dict(keyed)
-    sh = Shingler(f.config.word_shingle, f.config.char_shingle, f.config.short_words)
     for v in verdicts:
         if v.kept:
             continue
         assert v.duplicate_of != v.key and v.duplicate_of in kept
         assert int(v.duplicate_of[1:]) < int(v.key[1:])  # the kept one came first
         a, b = (normalize(text_of[k]) for k in (v.key, v.duplicate_of))
-        exact = 1.0 if a == b else jaccard(sh.shingles(a), sh.shingles(b))
+        sa, sb = f.sketch([a, b])
+        exact = 1.0 if a == b else pair_similarity(sa.shingles, sb.shingles, f.config.threshold)
         assert exact >= f.config.threshold and abs(exact - v.similarity) < 1e-3
 
 
@@ -175,13 +176,17 @@ def _plan_verdicts(config: DedupConfig, items: list[tuple[str, str]]) -> list[tu
     for i, sk in enumerate(sketches):
         first.setdefault(sk.digest, i)
     buckets: dict[int, list[bytes]] = {}
-    for digest, i in first.items():
-        if sketches[i].bands is not None:
-            for bucket in lsh_buckets(sketches[i].bands[None, :], np.array([sketches[i].kind == "word"]))[0]:
-                buckets.setdefault(int(bucket), []).append(digest)
+    digests = list(first)
+    found, owner = sketch_buckets([sketches[first[d]].bands for d in digests],
+                                  [sketches[first[d]].kind for d in digests])
+    for bucket, i in zip(found.tolist(), owner.tolist(), strict=True):
+        buckets.setdefault(bucket, [])
+        if digests[i] not in buckets[bucket]:
+            buckets[bucket].append(digests[i])
     pairs = {pair for members in buckets.values() for pair in itertools.combinations(members, 2)}
     edges = [(a, b, sim) for a, b in pairs
-             if (sim := jaccard(sketches[first[a]].shingles, sketches[first[b]].shingles)) >= config.threshold]
+             if (sim := pair_similarity(sketches[first[a]].shingles, sketches[first[b]].shingles,
+                                        config.threshold)) >= config.threshold]
     graph = SimilarityGraph({d: (i,) for d, i in first.items()}, edges)
     out = []
     for i, (key, _) in enumerate(items):
@@ -230,3 +235,46 @@ def test_similarity_graph_keeps_the_far_end_of_a_chain():
     assert graph.duplicate_of(b"B", (1,)) == (b"A", 0.7)
     assert graph.duplicate_of(b"B", (3,)) == (b"A", 0.7)  # a later copy of B: A is still the match
     assert graph.duplicate_of(b"C", (4,)) == (b"C", 1.0)  # a later copy of C: exact
+
+
+def test_fast_and_datasketch_signatures_both_find_copies():
+    texts = ["I wonder how the robots cope with waves on the rocks at the turn of the tide. Do they get washed off?",
+             "I wonder how the robots cope with the waves on the rocks at the turn of the tide. Do they ever get "
+             "washed off?", "Great article, thanks for sharing", "great article thanks for sharing!!"]
+    for family in ("fast", "datasketch"):
+        items = [(str(i), t) for i, t in enumerate(texts)]
+        verdicts = list(NearDuplicateFilter(DedupConfig(signatures=family)).filter(items))
+        assert [v.kept for v in verdicts] == [True, False, True, False]
+
+
+def test_a_copy_across_the_shingle_boundary_is_found():
+    # 25 words (word shingles alone) and the same without one word (24: character shingles alone)
+    long = ("Been a long time follower of you and your work. I called two of the offices. Hopefully more of "
+            "your readership will do the same.")
+    short = long.replace(" readership", "")
+    assert len(normalize(long).split()) == 25 and len(normalize(short).split()) == 24
+    for first, second in ((long, short), (short, long)):
+        verdicts = list(NearDuplicateFilter().filter([("a", first), ("b", second)]))
+        assert not verdicts[1].kept and verdicts[1].duplicate_of == "a"
+
+
+def test_short_texts_differing_in_numbers_or_a_word_are_different():
+    assert not short_texts_match("tristan king july 10th 2012 10 55 pm", "tristan king july 10th 2012 11 01 pm", 1)
+    assert not short_texts_match("total comments 1363", "total comments 1200", 1)
+    assert not short_texts_match("thanks for your help", "thanks for your note", 1)
+    assert not short_texts_match("low soybean prices bullish", "high soybean prices bullish", 1)
+    assert short_texts_match("great post", "great post 1", 1)  # "+1"
+    assert not short_texts_match("november 12 2012", "november 12 2012 3 27 pm", 1)  # a time added
+    assert not short_texts_match("november 13 2012 at 12 44 pm", "november 13 2012 at 12 44 am", 1)
+    assert not short_texts_match("martin", "martina", 1)  # one edit in a short word is another name
+    assert short_texts_match("very nice article", "vrey nice article", 1)  # a swap
+    assert short_texts_match("very nice article", "very nicea rticle", 1)  # a swap across a space
+    # an author and date line of ten tokens counts its six words without digits: the short-text check applies
+    verdicts = list(NearDuplicateFilter().filter([("x", "Mary Jane On Thursday, November 1 at 2:58 pm"),
+                                                  ("y", "Mary On Thursday, November 1 at 2:58 pm")]))
+    assert [v.kept for v in verdicts] == [True, True]
+    verdicts = list(NearDuplicateFilter().filter([("a", "Tristan King - July 10th, 2012, 10:55 pm"),
+                                                  ("b", "Tristan King - July 10th, 2012, 11:01 pm"),
+                                                  ("c", "Very nice article, thanks for this!"),
+                                                  ("d", "very nice article thanks for this 😀 +1")]))
+    assert [v.kept for v in verdicts] == [True, True, True, False]
