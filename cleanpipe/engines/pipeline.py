@@ -1,8 +1,10 @@
 """The pipeline: streams documents through the stages, in three passes over a disk spool.
 
 1. map (per document, in supervised worker processes with a time budget):
-   read -> strip -> split comments; candidate-name counts are gathered;
-   documents go to a spool file. Inputs the state store knows are skipped.
+   read -> strip -> split comments (-> near-duplicate sketch); near-duplicate
+   documents are judged in input order from their sketches; candidate-name
+   counts are gathered; documents go to a spool file. Inputs the state store
+   knows are skipped (their items, sketches included, come from the store).
 2. corpus (sequential, input order): near-duplicate comments across the whole
    run and every earlier run, kept lines that recur on many pages of one site
    removed, then names normalized with the merges found over the corpus

@@ -3,9 +3,13 @@
 Ray Data runs the plan; every corpus-wide step is a shuffle over narrow rows,
 never the corpus through one process:
 
-1. map (per input file): read -> strip -> split comments. Inputs are listed in
+1. map (per input file): read -> strip -> split comments (-> document sketch). Inputs are listed in
    the driver; a document's place in input order is (file, record).
 2. duplicate documents: group by document id, the first by input order wins.
+   Near-duplicate documents (doc_dedup, when on) follow, with steps 5-8 below
+   run over the sketch each document brought from step 1 (digest, band keys,
+   shingles); a group by document id then swaps each copy for its reject,
+   before anything is counted, as in the local engine.
 3. names and site repeats: partial counts per block (candidate names; page
    lines per site), merged once in the driver, where the name variants are
    found; the merges and site counts go to every worker for step 9.
@@ -336,10 +340,11 @@ def drop_near_duplicates(rows: list[dict[str, Any]], run_id: str) -> list[dict[s
     its reject (written by the local engine's own function)."""
     doc_row = next(r for r in rows if r["kind"] == "document")
     drop = next((r for r in rows if r["kind"] == "doc-drop"), None)
-    if drop is None:
-        return [doc_row]
+    data = json.loads(doc_row["data"])
+    if drop is None:  # judged: the sketch (kilobytes of shingles) need not travel through later steps
+        return [{**doc_row, "data": dumps({**data, "doc_sketch": None})}]
     v = json.loads(drop["data"])
-    doc = Document.from_dict(json.loads(doc_row["data"]))
+    doc = Document.from_dict(data)
     reject = near_duplicate_reject(doc, v["duplicate_of"], v["similarity"], v["method"], v["path"], v["url"])
     return [_reject_row(doc_row["file"], doc_row["rec"], reject, run_id)]
 
