@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=2000)
     ap.add_argument("--thresholds", type=float, nargs="*", default=[0.6, 0.7, 0.75, 0.8, 0.85, 0.9])
     ap.add_argument("--shingles", type=int, nargs="*", default=[5], help="word n-gram sizes to try")
+    ap.add_argument("--bands", type=int, help="LSH bands [default: the config's]")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/cleanpipe-doc-dedup-cache"))
     args = ap.parse_args()
     rng = random.Random(7)
@@ -122,7 +123,8 @@ def main() -> None:
     texts = {d.id: d.text for d in docs}
     for n in args.shingles:
         base = Config().doc_dedup
-        sketch_cfg = DedupConfig(**{**base.__dict__, "enabled": True, "word_shingle": n})
+        sketch_cfg = DedupConfig(**{**base.__dict__, "enabled": True, "word_shingle": n,
+                                    **({"bands": args.bands} if args.bands else {})})
         started = time.perf_counter()
         sketcher = DocumentSketcher(sketch_cfg)
         sketches = {d.id: sketcher.sketch(d.text) for d in docs}

@@ -118,7 +118,7 @@ def main() -> None:
               help="Reject documents whose text is a near-copy of an earlier kept one (republished stories) "
                    "[default: off].")
 @click.option("--doc-dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
-              help="Exact Jaccard of word 5-gram sets at or above which a document is a copy [default: 0.7].")
+              help="Exact Jaccard of word 3-gram sets at or above which a document is a copy [default: 0.6].")
 @click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
               help="Drop kept lines found on many pages of one site; pages grouped by URL host "
                    "[default] or input folder, or off.")

@@ -16,15 +16,17 @@ Split in two so that the expensive part runs where the pages are stripped:
   banded plan it uses for comments and asks the same graph, so both engines
   give the same verdicts, and `near_duplicate_reject` writes the reject in both.
 
-The parent of the local engine holds, per kept document, its digest, band
-bucket numbers and where its shingles are in a spill file (disk-backed: read
-back only for the few candidates LSH proposes), never the shingles themselves.
+The parent of the local engine holds, per kept document, its digest, its LSH
+bucket numbers and where its record is in a spill file (shingles, id, path,
+URL: read back only for the few candidates LSH proposes and for duplicates).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -134,26 +136,39 @@ class _BucketIndex:
         self._recent, self._recent_entries = {}, 0
 
 
-class _ShingleSpill:
-    """Kept documents' shingle sets in an anonymous temporary file; only offsets stay in memory."""
+class _KeptSpill:
+    """Kept documents' shingle sets and what a reject names of them (id, path, URL), in an anonymous
+    temporary file: read back only for LSH candidates and duplicates; memory keeps 16 bytes a document."""
 
     def __init__(self, folder: str | Path | None = None):
-        self._file: BinaryIO = tempfile.TemporaryFile(dir=folder, prefix="doc-shingles-")  # noqa: SIM115
-        self._offsets: list[int] = []  # rank -> byte offset; the next rank's offset ends it
+        self._file: BinaryIO = tempfile.TemporaryFile(dir=folder, prefix="doc-dedup-")  # noqa: SIM115
+        self._starts = array("q")  # rank -> where its record starts; the next rank's start ends it
+        self._labels = array("q")  # rank -> where its label (after its shingles) starts
         self._end = 0
 
-    def append(self, shingles: np.ndarray) -> None:
+    def append(self, shingles: np.ndarray, digest: bytes, label: tuple[str, str | None, str | None]) -> None:
         data = shingles.astype("<u4").tobytes()
+        tail = json.dumps([digest.hex(), *label]).encode()
         self._file.seek(self._end)
-        self._file.write(data)
-        self._offsets.append(self._end)
-        self._end += len(data)
+        self._file.write(data + tail)
+        self._starts.append(self._end)
+        self._labels.append(self._end + len(data))
+        self._end += len(data) + len(tail)
 
-    def read(self, rank: int) -> np.ndarray:
-        start = self._offsets[rank]
-        end = self._offsets[rank + 1] if rank + 1 < len(self._offsets) else self._end
+    def _read(self, start: int, end: int) -> bytes:
         self._file.seek(start)
-        return np.frombuffer(self._file.read(end - start), dtype="<u4").astype(np.uint32)
+        return self._file.read(end - start)
+
+    def shingles(self, rank: int) -> np.ndarray:
+        return np.frombuffer(self._read(self._starts[rank], self._labels[rank]), dtype="<u4").astype(np.uint32)
+
+    def digest_and_label(self, rank: int) -> tuple[bytes, tuple[str, str | None, str | None]]:
+        end = self._starts[rank + 1] if rank + 1 < len(self._starts) else self._end
+        digest, *label = json.loads(self._read(self._labels[rank], end))
+        return bytes.fromhex(digest), tuple(label)  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._starts)
 
     def close(self) -> None:
         self._file.close()
@@ -170,10 +185,8 @@ class DocumentDeduper:
         self.config = config
         self._sketcher = DocumentSketcher(config)
         self._spill_dir = spill_dir
-        self._spill: _ShingleSpill | None = None
+        self._spill: _KeptSpill | None = None
         self._exact: dict[bytes, int] = {}  # digest -> rank of the kept document
-        self._digests: list[bytes] = []  # rank -> digest
-        self._kept: list[tuple[str, str | None, str | None]] = []  # rank -> (id, path, url)
         self._buckets = _BucketIndex()
 
     def run(self, items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
@@ -196,40 +209,35 @@ class DocumentDeduper:
         if sketch is None:  # no text: never compared
             return doc
         digest, bands, shingles = sketch_parts(sketch)
+        kept = self._kept()
         rank = self._exact.get(digest)
         if rank is not None:
             return self._reject(doc, rank, 1.0, "exact")
         buckets = document_buckets(bands)
-        here = (len(self._kept),)  # after every kept document so far
+        here = (len(kept),)  # after every kept document so far
         order: dict[bytes, tuple] = {digest: here}
         edges = []
-        spill = self._spill_file()
         for cand in sorted(self._buckets.lookup(buckets)):
-            similarity = jaccard(shingles, spill.read(cand))
+            similarity = jaccard(shingles, kept.shingles(cand))
             if similarity >= self.config.threshold:
-                order[self._digests[cand]] = (cand,)
-                edges.append((self._digests[cand], digest, similarity))
+                cand_digest, _ = kept.digest_and_label(cand)
+                order[cand_digest] = (cand,)
+                edges.append((cand_digest, digest, similarity))
         if edges:  # the rule of both engines: the most similar earlier kept document, earliest on a tie
             best = SimilarityGraph(order, edges).duplicate_of(digest, here)
             if best is not None:
                 return self._reject(doc, order[best[0]][0], best[1], "minhash")
-        self._keep(doc, digest, buckets, shingles)
-        return doc
-
-    def _spill_file(self) -> _ShingleSpill:
-        if self._spill is None:
-            self._spill = _ShingleSpill(self._spill_dir)
-        return self._spill
-
-    def _keep(self, doc: Document, digest: bytes, buckets: np.ndarray, shingles: np.ndarray) -> None:
-        rank = len(self._kept)
-        self._kept.append((doc.id, doc.source.path, doc.source.url))
-        self._digests.append(digest)
+        rank = len(kept)
+        kept.append(shingles, digest, (doc.id, doc.source.path, doc.source.url))
         self._exact[digest] = rank
         self._buckets.add(buckets, rank)
-        self._spill_file().append(shingles)
+        return doc
+
+    def _kept(self) -> _KeptSpill:
+        if self._spill is None:
+            self._spill = _KeptSpill(self._spill_dir)
+        return self._spill
 
     def _reject(self, doc: Document, rank: int, similarity: float, method: str) -> Reject:
-        kept_id, kept_path, kept_url = self._kept[rank]
+        _, (kept_id, kept_path, kept_url) = self._kept().digest_and_label(rank)
         return near_duplicate_reject(doc, kept_id, similarity, method, kept_path, kept_url)
-

@@ -232,8 +232,6 @@ def test_pii_redactions_agree(local_ray, tmp_path):
 
 
 def test_near_duplicate_documents_agree_and_name_both_urls(local_ray, tmp_path):
-    from cleanpipe.config import DedupConfig
-
     raw = _generated_corpus(tmp_path, pages=16)
     story = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8")
     lines = story.splitlines()
@@ -252,7 +250,8 @@ def test_near_duplicate_documents_agree_and_name_both_urls(local_ray, tmp_path):
                {"url": "https://amp.courier.example/tram", "text": story},  # the same text: exact
                {"url": "https://gazette.example/500?print", "text": near_copy}]
     (raw / "republished.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    doc_dedup = DedupConfig(enabled=True, threshold=0.8, word_shingle=5, short_words=0)
+    doc_dedup = Config().doc_dedup
+    doc_dedup.enabled = True
     for partitions in (1, 3):
         local, on_ray, (docs_l, rej_l), (docs_r, rej_r) = _both_engines(
             tmp_path / str(partitions), [str(raw)], partitions, doc_dedup=doc_dedup)
@@ -261,7 +260,7 @@ def test_near_duplicate_documents_agree_and_name_both_urls(local_ray, tmp_path):
                                "https://gazette.example/500?print"}
         partner = copies["https://partner.example/2026/tram-line"]["document"]
         assert partner["duplicate_of_url"] == "https://courier.example/tram" and partner["method"] == "minhash"
-        assert 0.8 <= partner["similarity"] < 1.0
+        assert doc_dedup.threshold <= partner["similarity"] < 1.0
         kept = next(d for d in docs_l if d["source"]["url"] == "https://courier.example/tram")
         assert partner["duplicate_of"] == kept["id"]
         assert copies["https://amp.courier.example/tram"]["document"]["method"] == "exact"
