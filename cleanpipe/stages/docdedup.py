@@ -130,9 +130,13 @@ class _BucketIndex:
                            count=self._recent_entries)
         ranks = np.fromiter((r for rs in self._recent.values() for r in rs), dtype=np.int32,
                             count=self._recent_entries)
-        keys, ranks = np.concatenate([self._keys, keys]), np.concatenate([self._ranks, ranks])
-        order = np.argsort(keys, kind="stable")
-        self._keys, self._ranks = keys[order], ranks[order]
+        order = np.argsort(keys)
+        keys, ranks = keys[order], ranks[order]
+        # insert the sorted new entries into the sorted arrays: one new array at a time, so the
+        # peak is the index plus one copy of its keys (an argsort of everything took three)
+        at = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, at, keys)
+        self._ranks = np.insert(self._ranks, at, ranks)
         self._recent, self._recent_entries = {}, 0
 
 
