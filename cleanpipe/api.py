@@ -15,7 +15,7 @@ instead (the file-based `Pipeline.run` does all of it):
   automatic merges found from corpus-wide counts are not;
 * site repeats (lines that recur on many pages of a site) are not removed.
 
-Everything else is as in a run: near-duplicate documents (on by default), PII
+Everything else is as in a run: near-duplicate documents (when enabled), PII
 redaction, the quality stage, and records and rejects in the published shape.
 """
 

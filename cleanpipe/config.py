@@ -61,7 +61,7 @@ def _document_dedup() -> DedupConfig:
     # sit between the real republished pairs found (Jaccard >= 0.61) and the closest different pages
     # (<= 0.51). 32 bands of 4 rows: LSH proposes a pair at the threshold 99% of the time (the default
     # banding for 0.6, 25 x 5, 87%); unrelated pages share almost no 3-grams, so few extra candidates.
-    return DedupConfig(enabled=True, threshold=0.6, word_shingle=3, short_words=0, bands=32)
+    return DedupConfig(enabled=False, threshold=0.6, word_shingle=3, short_words=0, bands=32)
 
 
 @dataclass

@@ -8,12 +8,8 @@ import sys
 
 from cleanpipe import Config, clean
 from cleanpipe.api import MEMORY_PATH
-from cleanpipe.config import DedupConfig
 
 from .conftest import RAW, ROOT
-
-# the streaming tests feed near-copies of one story: kept (no doc dedup), these tests are about the stream
-KEEP_COPIES = DedupConfig(enabled=False)
 
 
 def test_clean_yields_the_first_record_before_the_input_is_exhausted():
@@ -25,7 +21,7 @@ def test_clean_yields_the_first_record_before_the_input_is_exhausted():
             pulled.append(i)
             yield page + f"\nA closing line of prose that makes page {i} a page of its own here.\n"
 
-    stream = clean(records(), Config(workers=1, doc_timeout=0, doc_dedup=KEEP_COPIES))
+    stream = clean(records())
     first = next(stream)
     assert first["text"] and len(pulled) == 1  # nothing read ahead in one process
     assert len(list(stream)) == 49
@@ -40,7 +36,7 @@ def test_clean_with_workers_streams_with_bounded_read_ahead():
             pulled.append(i)
             yield {"text": page + f"\nA closing line of prose for page number {i} of this run.\n", "n": i}
 
-    stream = clean(records(), Config(workers=2, doc_dedup=KEEP_COPIES))
+    stream = clean(records(), Config(workers=2))
     first = next(stream)
     assert first["extra"] == {"n": 0} and len(pulled) < 40
     assert [r["extra"]["n"] for r in stream] == list(range(1, 40))

@@ -176,11 +176,11 @@ def test_a_republished_story_is_a_near_duplicate_document_with_both_urls(tmp_pat
     crawl.write_text("\n".join(json.dumps(r) for r in [
         {"text": story, "url": "https://courier.example/tram"},
         {"text": copy, "url": "https://partner.example/2026/tram"}]) + "\n", encoding="utf-8")
+    off = Pipeline(Config(workers=1, doc_timeout=0)).run([str(crawl)], tmp_path / "off", use_state=False)
+    assert off.documents == 2  # off by default
     config = Config(workers=1, doc_timeout=0)
-    config.doc_dedup.enabled = False
-    off = Pipeline(config).run([str(crawl)], tmp_path / "off", use_state=False)
-    assert off.documents == 2
-    summary = Pipeline(Config(workers=1, doc_timeout=0)).run([str(crawl)], tmp_path / "on", use_state=False)
+    config.doc_dedup.enabled = True
+    summary = Pipeline(config).run([str(crawl)], tmp_path / "on", use_state=False)
     assert summary.documents == 1 and summary.rejects["near-duplicate-document"] == 1
     (rej,) = [r for r in read_jsonl(tmp_path / "on" / "rejects.jsonl") if r["reason"] == "near-duplicate-document"]
     dup = rej["document"]

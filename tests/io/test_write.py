@@ -64,17 +64,15 @@ def test_a_write_failure_is_one_clear_line_and_a_documented_code(tmp_path):
                          "--no-state", "-j", "1"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0
     before = (out / "documents.jsonl").read_bytes()
-    # the copies are near-duplicate documents: kept (--no-doc-dedup) so that the output passes the limit
     proc = subprocess.run([sys.executable, "-m", "cleanpipe", "run", str(src), "--out", str(out), "--no-state",
-                           "-j", "1", "--no-doc-dedup"], cwd=ROOT, capture_output=True, text=True,
-                          preexec_fn=_limit_file_size)
+                           "-j", "1"], cwd=ROOT, capture_output=True, text=True, preexec_fn=_limit_file_size)
     assert proc.returncode == 6, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("cleanpipe: cannot write the output")
     assert (out / "documents.jsonl").read_bytes() == before  # the previous output is whole
     json_proc = subprocess.run([sys.executable, "-m", "cleanpipe", "run", str(src), "--out", str(out),
-                                "--no-state", "-j", "1", "--log-format", "json", "--no-doc-dedup"], cwd=ROOT,
-                               capture_output=True, text=True, preexec_fn=_limit_file_size)
+                                "--no-state", "-j", "1", "--log-format", "json"], cwd=ROOT, capture_output=True,
+                               text=True, preexec_fn=_limit_file_size)
     event = json.loads(json_proc.stderr.strip().splitlines()[-1])
     assert json_proc.returncode == 6 and event["event"] == "error" and event["exit_code"] == 6
 
