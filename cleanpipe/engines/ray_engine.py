@@ -3,8 +3,9 @@
 Ray Data runs the plan; every corpus-wide step is a shuffle over narrow rows,
 never the corpus through one process:
 
-1. map (per input file): read -> strip -> split comments (-> document sketch). Inputs are listed in
-   the driver; a document's place in input order is (file, record).
+1. map (per input file): read -> strip -> split comments (-> document sketch).
+   Inputs are listed in the driver; a document's place in input order is
+   (file, record).
 2. duplicate documents: group by document id, the first by input order wins.
    Near-duplicate documents (doc_dedup, when on) follow, with steps 5-8 below
    run over the sketch each document brought from step 1 (digest, band keys,
