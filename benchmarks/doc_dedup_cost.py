@@ -1,6 +1,7 @@
 """What near-duplicate documents cost: a whole run with and without --doc-dedup, and the stage alone.
 
     python benchmarks/doc_dedup_cost.py run --pages 10000 [--workers 2]      # end to end, both ways
+    python benchmarks/doc_dedup_cost.py run --pages 2000 --engine ray         # the same on a private Ray
     python benchmarks/doc_dedup_cost.py stage --pages 100000                 # the stage's own cost
 
 `run` generates pages with benchmarks/corpus.py (chrome, comments) into /tmp, plus a republished copy
@@ -85,16 +86,17 @@ def run_both(args: argparse.Namespace) -> None:
     files = sum(1 for _ in corpus.glob("*.txt"))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     for label, extra in (("off", ["--no-doc-dedup"]), ("on", ["--doc-dedup"])):
-        out = work / f"out-{args.pages}-{label}"
+        out = work / f"out-{args.pages}-{args.engine}-{label}"
         shutil.rmtree(out, ignore_errors=True)
         cmd = [sys.executable, "-m", "cleanpipe", "run", str(corpus), "--out", str(out), "--workers",
-               str(args.workers), "--quiet", *extra]
+               str(args.workers), "--quiet", "--engine", args.engine, *extra]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, parent_mb, code = timed_run(cmd, env)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         summary = json.loads((out / "manifest.json").read_text())["summary"]
         print(json.dumps({
-            "doc_dedup": label, "pages": files, "workers": args.workers, "wall_s": round(wall, 1),
+            "engine": args.engine, "doc_dedup": label, "pages": files, "workers": args.workers,
+            "wall_s": round(wall, 1),
             "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
             "docs_per_s": round(files / wall, 1), "parent_peak_rss_mb": round(parent_mb, 1),
             "largest_process_peak_rss_mb_so_far": round(after.ru_maxrss / 1024, 1),
@@ -163,6 +165,8 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=10_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--engine", choices=["local", "ray"], default="local",
+                    help="run: the engine (ray: a private Ray; CPU seconds then miss Ray's worker processes)")
     ap.add_argument("--threshold", type=float, help="stage: the doc_dedup threshold [default: the config's]")
     ap.add_argument("--workdir", default="/tmp/cleanpipe-doc-dedup-cost")
     args = ap.parse_args()
