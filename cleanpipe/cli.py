@@ -116,9 +116,9 @@ def main() -> None:
 @click.option("--no-dedup", is_flag=True, help="Keep every comment.")
 @click.option("--doc-dedup/--no-doc-dedup", default=None,
               help="Reject documents whose text is a near-copy of an earlier kept one (republished stories) "
-                   "[default: off; local engine].")
+                   "[default: off].")
 @click.option("--doc-dedup-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
-              help="Exact Jaccard of word 5-gram sets at or above which a document is a copy [default: 0.7].")
+              help="Exact Jaccard of word 3-gram sets at or above which a document is a copy [default: 0.6].")
 @click.option("--site-repeats", type=click.Choice(["url", "folder", "off"]),
               help="Drop kept lines found on many pages of one site; pages grouped by URL host "
                    "[default] or input folder, or off.")
@@ -240,8 +240,6 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError("--engine ray writes one part per write task: no --shard-size")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
-    if engine == "ray" and config.doc_dedup.enabled:
-        raise click.UsageError("--doc-dedup runs in the local engine only for now")
     try:
         pipeline = Pipeline(config) if engine == "local" else _ray_pipeline(config)
     except ConfigError as exc:

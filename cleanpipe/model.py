@@ -63,6 +63,8 @@ class Document:
     line_keys: list[int] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
     quality: dict[str, Any] | None = None  # signals of the quality stage (`quality.text_signals`)
+    # near-duplicate documents: digest, LSH band keys and shingles (`docdedup.DocumentSketcher`)
+    doc_sketch: dict[str, str] | None = None
 
     @property
     def text(self) -> str:
@@ -83,6 +85,7 @@ class Document:
             "line_keys": self.line_keys,
             "stages": self.stages,
             "quality": self.quality,
+            "doc_sketch": self.doc_sketch,
         }
 
     @classmethod
@@ -100,6 +103,7 @@ class Document:
             line_keys=list(data.get("line_keys", [])),
             stages=list(data.get("stages", [])),
             quality=data.get("quality"),
+            doc_sketch=data.get("doc_sketch"),
         )
 
 

@@ -1,8 +1,10 @@
 """The pipeline: streams documents through the stages, in three passes over a disk spool.
 
 1. map (per document, in supervised worker processes with a time budget):
-   read -> strip -> split comments; candidate-name counts are gathered;
-   documents go to a spool file. Inputs the state store knows are skipped.
+   read -> strip -> split comments (-> near-duplicate sketch); near-duplicate
+   documents are judged in input order from their sketches; candidate-name
+   counts are gathered; documents go to a spool file. Inputs the state store
+   knows are skipped (their items, sketches included, come from the store).
 2. corpus (sequential, input order): near-duplicate comments across the whole
    run and every earlier run, kept lines that recur on many pages of one site
    removed, then names normalized with the merges found over the corpus
@@ -49,7 +51,7 @@ from cleanpipe.io.writers import ShardedWriter
 from cleanpipe.log import event
 from cleanpipe.model import RETRIED_REASONS, Document, Reject, Replayed, Unchanged
 from cleanpipe.stages.comments import CommentDeduper, CommentSplitter
-from cleanpipe.stages.docdedup import DocumentDeduper
+from cleanpipe.stages.docdedup import DocumentDeduper, DocumentSketcher
 from cleanpipe.stages.linemodel import MODEL_PATH, load_model
 from cleanpipe.stages.names import Merge, NameNormalizer, NameStats, find_variants, load_alias_file
 from cleanpipe.stages.pii import PiiRedactor
@@ -92,6 +94,8 @@ class DocumentStages:
         self.stages = [Stripper(config.strip, self._counted_by_repeats), CommentSplitter()]
         # after the no-content check: signals of the stripped text (a stage that may reject)
         self.judges = [QualityFilter(config.quality)] if config.quality.mode != "off" else []
+        # near-duplicate documents: the sketch is the costly part, so it is made here, not in the parent
+        self.sketcher = DocumentSketcher(config.doc_dedup) if config.doc_dedup.enabled else None
 
     def _counted_by_repeats(self, doc: Document) -> bool:
         """Only pages the repeats pass will count need their lines digested (a plain file has no URL)."""
@@ -118,6 +122,11 @@ class DocumentStages:
             if isinstance(judged, Reject):
                 return judged
             doc = judged
+        if self.sketcher is not None:
+            try:
+                doc = self.sketcher.process(doc)
+            except Exception as exc:
+                return _stage_error(doc, self.sketcher.name, exc)
         return doc
 
 
@@ -238,7 +247,7 @@ class Pipeline:
         spool1 = work / "pass1.jsonl"
         stats, sites = NameStats(), SiteStats()
         seen_ids: dict[str, str] = {}
-        doc_dedup = DocumentDeduper(self.config.doc_dedup)
+        doc_dedup = DocumentDeduper(self.config.doc_dedup, spill_dir=work)
         store = carry.store
         current: _InputTrack | None = None
 
@@ -304,6 +313,7 @@ class Pipeline:
                 if self.config.repeats.enabled:
                     sites.add_document(item, self.config.repeats)
                 item.line_keys = []  # counted; no need to spool them
+                item.doc_sketch = None  # judged
                 fh.write(dumps(item.to_dict()) + "\n")
 
         merges: dict[str, Merge] = {}

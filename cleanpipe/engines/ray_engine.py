@@ -3,9 +3,14 @@
 Ray Data runs the plan; every corpus-wide step is a shuffle over narrow rows,
 never the corpus through one process:
 
-1. map (per input file): read -> strip -> split comments. Inputs are listed in
-   the driver; a document's place in input order is (file, record).
+1. map (per input file): read -> strip -> split comments (-> document sketch).
+   Inputs are listed in the driver; a document's place in input order is
+   (file, record).
 2. duplicate documents: group by document id, the first by input order wins.
+   Near-duplicate documents (doc_dedup, when on) follow, with steps 5-8 below
+   run over the sketch each document brought from step 1 (digest, band keys,
+   shingles); a group by document id then swaps each copy for its reject,
+   before anything is counted, as in the local engine.
 3. names and site repeats: partial counts per block (candidate names; page
    lines per site), merged once in the driver, where the name variants are
    found; the merges and site counts go to every worker for step 9.
@@ -45,7 +50,8 @@ import shutil
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from cleanpipe import __version__
-from cleanpipe.config import Config, ConfigError, DedupConfig
+from cleanpipe.config import Config, DedupConfig
 from cleanpipe.engines.pipeline import (
     DocumentStages,
     Inputs,
@@ -69,7 +75,15 @@ from cleanpipe.io.write import MANIFEST_FILE, OutputLock, document_record, dumps
 from cleanpipe.io.writers import DEFAULT_SHARD_SIZE, Shard, existing_shards, file_sha256, shard_name
 from cleanpipe.model import Document, Reject
 from cleanpipe.stages.comments import apply_verdicts, comment_doc_id
-from cleanpipe.stages.dedup import NearDuplicateFilter, SimilarityGraph, Verdict, pair_similarity, sketch_buckets
+from cleanpipe.stages.dedup import (
+    NearDuplicateFilter,
+    SimilarityGraph,
+    Verdict,
+    pack_sketch,
+    pair_similarity,
+    sketch_buckets,
+)
+from cleanpipe.stages.docdedup import near_duplicate_reject, sketch_parts
 from cleanpipe.stages.names import Merge, NameNormalizer, NameStats, find_variants
 from cleanpipe.stages.pii import PiiRedactor
 from cleanpipe.stages.quality import quality_rejects
@@ -275,26 +289,79 @@ def verify_pairs(rows: list[dict[str, Any]], threshold: float, dedup: DedupConfi
     return edges
 
 
+def _dropped_occurrences(row: dict[str, Any], graph: SimilarityGraph,
+                         kept_meta: dict[bytes, tuple[str, str]]) -> Iterator[tuple[tuple, str, str, str, float, str]]:
+    """Every dropped occurrence of one distinct text (a row of step 5): its position and id, the
+    kept text's id and label, the similarity and the method (exact or minhash)."""
+    digest, first = row["digest"], (row["file"], row["rec"], row["c"])
+    occurrences = [(first, row["id"])] + [((f, r, c), oid) for f, r, c, oid in json.loads(row["others"])]
+    for position, oid in occurrences:
+        if digest in graph.order:
+            dup = graph.duplicate_of(digest, position)
+        else:  # similar to nothing else: only its own later copies are duplicates
+            dup = None if position == first else (digest, 1.0)
+        if dup is None:
+            continue
+        exact = dup[0] == digest
+        kept_id, kept_text = (row["id"], row["text"]) if exact else kept_meta[dup[0]]
+        yield position, oid, kept_id, kept_text, 1.0 if exact else dup[1], "exact" if exact else "minhash"
+
+
 def occurrence_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[bytes, tuple[str, str]]) -> Any:
     """Step 8b: a verdict row for every dropped occurrence, and an 'absorbed' row for its kept text."""
     out = []
     for row in batch.to_pylist():
-        digest, first = row["digest"], (row["file"], row["rec"], row["c"])
-        occurrences = [(first, row["id"])] + [((f, r, c), cid) for f, r, c, cid in json.loads(row["others"])]
-        for position, cid in occurrences:
-            if digest in graph.order:
-                dup = graph.duplicate_of(digest, position)
-            else:  # similar to nothing else: only its own later copies are duplicates
-                dup = None if position == first else (digest, 1.0)
-            if dup is None:
-                continue
-            exact = dup[0] == digest
-            kept_id, kept_text = (row["id"], row["text"]) if exact else kept_meta[dup[0]]
-            verdict = {"id": cid, "duplicate_of": kept_id, "similarity": 1.0 if exact else round(dup[1], 4),
-                       "method": "exact" if exact else "minhash", "kept_text": kept_text}
+        for position, cid, kept_id, kept_text, similarity, method in _dropped_occurrences(row, graph, kept_meta):
+            verdict = {"id": cid, "duplicate_of": kept_id, "similarity": round(similarity, 4),
+                       "method": method, "kept_text": kept_text}
             out.append(_row(position[0], position[1], "drop", dumps(verdict), comment_doc_id(cid), position[2]))
             out.append(_row(0, 0, "absorbed", kept_id, comment_doc_id(kept_id)))
     return _table(out, _row_schema())
+
+
+_NO_SHINGLES = np.empty(0, dtype=np.uint64)
+
+
+def document_sketches(batch: Any) -> Any:
+    """Near-duplicate documents, step 4: the sketch each document brought from the map step, as a row
+    of the comment plan (c = 0; text: the kept document's path and URL, which a reject names)."""
+    found = []
+    for file, rec, data in zip(*(batch.column(k).to_pylist() for k in ("file", "rec", "data")), strict=True):
+        doc = json.loads(data)
+        if doc.get("doc_sketch") is None:  # no text: never compared
+            continue
+        digest, bands, shingles = sketch_parts(doc["doc_sketch"])
+        found.append({"digest": digest, "file": file, "rec": rec, "c": 0, "id": doc["id"],
+                      "text": dumps([doc["source"]["path"], doc["source"].get("url")]), "kind": "word",
+                      "bands": bands.tobytes() if len(bands) else None,
+                      "shingles": pack_sketch(_NO_SHINGLES, shingles.astype(np.uint64), 0, None).tobytes(),
+                      "others": "[]"})
+    return _table(found, _sketch_schema())
+
+
+def document_verdicts(batch: Any, graph: SimilarityGraph, kept_meta: dict[bytes, tuple[str, str]]) -> Any:
+    """Near-duplicate documents, step 8b: a 'doc-drop' row for every document that duplicates a kept one."""
+    out = []
+    for row in batch.to_pylist():
+        for position, doc_id, kept_id, kept_text, similarity, method in _dropped_occurrences(row, graph, kept_meta):
+            path, url = json.loads(kept_text)
+            verdict = {"duplicate_of": kept_id, "similarity": similarity, "method": method, "path": path, "url": url}
+            out.append(_row(position[0], position[1], "doc-drop", dumps(verdict), doc_id))
+    return _table(out, _row_schema())
+
+
+def drop_near_duplicates(rows: list[dict[str, Any]], run_id: str) -> list[dict[str, Any]]:
+    """Near-duplicate documents, step 8c: one document with its verdict, if any -> the document, or
+    its reject (written by the local engine's own function)."""
+    doc_row = next(r for r in rows if r["kind"] == "document")
+    drop = next((r for r in rows if r["kind"] == "doc-drop"), None)
+    data = json.loads(doc_row["data"])
+    if drop is None:  # judged: the sketch (kilobytes of shingles) need not travel through later steps
+        return [{**doc_row, "data": dumps({**data, "doc_sketch": None})}]
+    v = json.loads(drop["data"])
+    doc = Document.from_dict(data)
+    reject = near_duplicate_reject(doc, v["duplicate_of"], v["similarity"], v["method"], v["path"], v["url"])
+    return [_reject_row(doc_row["file"], doc_row["rec"], reject, run_id)]
 
 
 def assemble(rows: list[dict[str, Any]], normalizer: NameNormalizer | None, repeats: RepeatFilter | None,
@@ -429,8 +496,6 @@ class RayPipeline(Pipeline):
         (one part per write task: `config.output.shard_size` does not apply) and OUT/manifest.json."""
         if not ray_available():
             raise RuntimeError("the Ray engine needs Ray: pip install 'cleanpipe[ray]'")
-        if self.config.doc_dedup.enabled:
-            raise ConfigError("near-duplicate documents (doc_dedup) run in the local engine only for now")
         paths = list(iter_input_paths(input_paths(inputs), exclude=[out_dir]))  # never read our own output
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
@@ -465,6 +530,12 @@ class RayPipeline(Pipeline):
         docs = step("documents", group_by(mapped.filter(expr=col("kind") == "document"), "doc_id",
                                           first_of_each_id, _row_schema(), shuffle, run_id=run_id).materialize())
         unique = docs.filter(expr=col("kind") == "document")
+        driver: dict[str, int] = {}
+        doc_rejects = []
+        if self.config.doc_dedup.enabled:  # before anything is counted, as in the local engine
+            judged, driver = self._near_duplicate_documents(unique, shuffle, step, run_id)
+            unique = judged.filter(expr=col("kind") == "document")
+            doc_rejects.append(judged.filter(expr=col("kind") == "reject"))
 
         merges: dict[str, Merge] = {}
         names, sites = NameStats(), SiteStats()
@@ -479,9 +550,10 @@ class RayPipeline(Pipeline):
         summary.name_merges = len(merges)
         step("names", None)
 
-        verdict_rows, driver = None, {}
+        verdict_rows = None
         if self.config.dedup.enabled:
-            verdict_rows, driver = self._comment_verdicts(unique, shuffle, step)
+            verdict_rows, held = self._comment_verdicts(unique, shuffle, step)
+            driver.update(held)
 
         parts = [unique] + ([verdict_rows] if verdict_rows is not None else [])
         combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
@@ -499,7 +571,7 @@ class RayPipeline(Pipeline):
             for stem, kind, rows in (("documents", "document", assembled.filter(expr=col("kind") == "record")),
                                      ("rejects", "reject", mapped.filter(expr=col("kind") == "reject").union(
                                          docs.filter(expr=col("kind") == "reject"),
-                                         assembled.filter(expr=col("kind") == "reject")))):
+                                         assembled.filter(expr=col("kind") == "reject"), *doc_rejects))):
                 (work / stem).mkdir(parents=True)
                 sink = _parts_sink(work / stem, stem, fmt, kind)
                 rows.sort(["file", "rec", "seq"]).write_datasink(sink)
@@ -531,12 +603,12 @@ class RayPipeline(Pipeline):
         })
         return summary
 
-    def _comment_verdicts(self, unique: Any, shuffle: int, step: _Steps) -> tuple[Any, dict[str, int]]:
-        """Steps 4-8: 'drop' and 'absorbed' rows for the comments of the unique documents, and what
-        the driver held (the similar pairs and the graph made of them)."""
-        sketches = unique.map_batches(comment_sketches, batch_format="pyarrow",
-                                      fn_kwargs={"dedup": self.config.dedup})
-        texts = step("sketch", group_by(sketches, "digest", first_occurrences, _sketch_schema(), shuffle)
+    def _similar_texts(self, sketches: Any, dedup: DedupConfig, shuffle: int, step: _Steps,
+                       prefix: str = "") -> tuple[Any, SimilarityGraph, dict[bytes, tuple[str, str]], dict[str, int]]:
+        """Steps 5-8a over sketch rows (comments or documents): the distinct texts, the graph of
+        their similar pairs (decided in the driver), the kept texts' id and label, and what the
+        driver held."""
+        texts = step(f"{prefix}sketch", group_by(sketches, "digest", first_occurrences, _sketch_schema(), shuffle)
                      .materialize())
         pairs = (texts.map_batches(bucket_entries, batch_format="pyarrow", fn_kwargs={"shards": shuffle})
                  .groupby("shard", num_partitions=min(shuffle, 200))
@@ -545,8 +617,8 @@ class RayPipeline(Pipeline):
         keyed_by_b = group_by(pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows),
                               "key", attach_first_side, _join_schema(), shuffle)
         edges = group_by(keyed_by_b.union(text_rows), "key", verify_pairs, _edge_schema(), shuffle,
-                         threshold=self.config.dedup.threshold, dedup=self.config.dedup).take_all()
-        step("candidates", None)
+                         threshold=dedup.threshold, dedup=dedup).take_all()
+        step(f"{prefix}candidates", None)
         order: dict[bytes, tuple] = {}
         kept_meta: dict[bytes, tuple[str, str]] = {}
         for edge in edges:
@@ -556,11 +628,32 @@ class RayPipeline(Pipeline):
                 kept_meta[edge[side]] = (cid, text)
         graph = SimilarityGraph(order, ((e["a"], e["b"], e["sim"]) for e in edges))
         kept_meta = {d: m for d, m in kept_meta.items() if graph.is_kept(d)}
-        held = {"driver_similar_pairs": len(edges),
-                "driver_graph_bytes": len(pickle.dumps((graph, kept_meta)))}
+        held = {f"driver_{prefix.replace('-', '_')}similar_pairs": len(edges),
+                f"driver_{prefix.replace('-', '_')}graph_bytes": len(pickle.dumps((graph, kept_meta)))}
+        return texts, graph, kept_meta, held
+
+    def _comment_verdicts(self, unique: Any, shuffle: int, step: _Steps) -> tuple[Any, dict[str, int]]:
+        """Steps 4-8: 'drop' and 'absorbed' rows for the comments of the unique documents, and what
+        the driver held (the similar pairs and the graph made of them)."""
+        sketches = unique.map_batches(comment_sketches, batch_format="pyarrow",
+                                      fn_kwargs={"dedup": self.config.dedup})
+        texts, graph, kept_meta, held = self._similar_texts(sketches, self.config.dedup, shuffle, step)
         return step("verdicts", texts.map_batches(occurrence_verdicts, batch_format="pyarrow",
                                                   fn_kwargs={"graph": graph, "kept_meta": kept_meta})
                     .materialize()), held
+
+    def _near_duplicate_documents(self, unique: Any, shuffle: int, step: _Steps,
+                                  run_id: str) -> tuple[Any, dict[str, int]]:
+        """Near-duplicate documents with the comments' plan (steps 4-8 over the documents' own
+        sketches): the unique documents with every near-duplicate replaced by its reject row."""
+        sketches = unique.map_batches(document_sketches, batch_format="pyarrow")
+        # Jaccard alone, as in the local engine: the short-comment check is for comments
+        texts, graph, kept_meta, held = self._similar_texts(sketches, replace(self.config.doc_dedup, strict_words=0),
+                                                            shuffle, step, prefix="doc-")
+        drops = texts.map_batches(document_verdicts, batch_format="pyarrow",
+                                  fn_kwargs={"graph": graph, "kept_meta": kept_meta})
+        judged = group_by(unique.union(drops), "doc_id", drop_near_duplicates, _row_schema(), shuffle, run_id=run_id)
+        return step("doc-verdicts", judged.materialize()), held
 
 
 class _Steps:

@@ -462,6 +462,12 @@ def pack_sketch(char_set: np.ndarray, word_set: np.ndarray, words: int, text: st
     return np.concatenate((head, char_set, word_set, np.frombuffer(pad, dtype=np.uint64)))
 
 
+def sketch_shingles(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(character shingles, word shingles) of a packed sketch (`Sketch.shingles`)."""
+    chars, words, _, _ = _unpack(packed)
+    return chars, words
+
+
 def _unpack(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bytes]:
     h0, h1 = int(p[0]), int(p[1])
     nc, nw, nb = h0 & 0xFFFFFFFF, h0 >> 32, h1 & 0xFFFFFFFF

@@ -1,67 +1,248 @@
 """Near-duplicate documents: the same story republished under another URL is kept once.
 
-A corpus stage over documents in input order, with the comment filter's own
-machinery (`dedup.NearDuplicateFilter`): exact copies of the normalised text by
-hash first, then MinHash LSH over word 5-grams proposes earlier kept documents
-and the exact Jaccard similarity of the two shingle sets decides. A document at
-or above `doc_dedup.threshold` is a reject that names the kept one (id, path,
-URL) and the similarity; a document only ever duplicates an earlier *kept* one.
+Split in two so that the expensive part runs where the pages are stripped:
+
+* `DocumentSketcher` (per document, in the worker processes of the local engine
+  and the map step of the Ray engine): the exact digest of the normalised text,
+  the LSH band keys of its MinHash signature and its word-shingle set, as 32-bit
+  hashes, sorted. They travel on the document (`Document.doc_sketch`), so the
+  state store keeps them with the item and a re-run does not compute them again.
+* The corpus-wide decision, in input order: an exact copy (same digest) of an
+  earlier kept document first; otherwise LSH buckets (`dedup.lsh_buckets`)
+  propose earlier kept documents, their exact Jaccard similarity confirms, and
+  `dedup.SimilarityGraph` picks which one it duplicates (the most similar kept
+  one at or above the threshold, the earliest on a tie). The local engine
+  streams (`DocumentDeduper`); the Ray engine finds the similar pairs with the
+  banded plan it uses for comments and asks the same graph, so both engines
+  give the same verdicts, and `near_duplicate_reject` writes the reject in both.
+
+The parent of the local engine holds, per kept document, its digest, its LSH
+bucket numbers and where its record is in a spill file (shingles, id, path,
+URL: read back only for the few candidates LSH proposes and for duplicates).
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from cleanpipe.config import DedupConfig
 from cleanpipe.model import Document, Reject
-from cleanpipe.stages.dedup import NearDuplicateFilter, Verdict
+from cleanpipe.stages.dedup import NearDuplicateFilter, SimilarityGraph, jaccard, lsh_buckets, sketch_shingles
+
+REASON = "near-duplicate-document"
 
 
-class DocumentDeduper:
-    name = "doc_dedup"
+class DocumentSketcher:
+    """What the corpus-wide decision compares, computed per document (picklable by config)."""
+
+    name = "doc_sketch"
 
     def __init__(self, config: DedupConfig):
         self.config = config
-        self.filter = NearDuplicateFilter(config)
-        self._kept: dict[str, tuple[str, str | None]] = {}  # doc id -> (path, url) of kept documents
+        self._filter = NearDuplicateFilter(config)  # only its sketch(): the comment filter's shingles and bands
+
+    def sketch(self, text: str) -> dict[str, str] | None:
+        """{digest, bands, shingles} as base64 (JSON-safe, for spools, the state store and Ray rows);
+        None for a document with no text (a page of comments only has no story to compare)."""
+        if not text.strip():
+            return None
+        (found,) = self._filter.sketch([text])
+        # 32-bit shingle hashes: the MinHash signature uses only these bits too; half the bytes
+        chars, words = sketch_shingles(found.shingles)
+        shingles = np.unique((words if len(words) else chars).astype(np.uint32))
+        bands = found.bands if found.bands is not None else np.empty(0, dtype=np.uint64)
+        return {"digest": _b64(found.digest), "bands": _b64(bands.astype("<u8").tobytes()),
+                "shingles": _b64(shingles.astype("<u4").tobytes())}
+
+    def process(self, doc: Document) -> Document:
+        doc.doc_sketch = self.sketch(doc.text)
+        return doc
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def sketch_parts(sketch: dict[str, str]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """(digest, band keys as uint64, sorted shingle hashes as uint32) of a document's sketch."""
+    return (base64.b64decode(sketch["digest"]),
+            np.frombuffer(base64.b64decode(sketch["bands"]), dtype="<u8").astype(np.uint64),
+            np.frombuffer(base64.b64decode(sketch["shingles"]), dtype="<u4").astype(np.uint32))
+
+
+def document_buckets(bands: np.ndarray) -> np.ndarray:
+    """A document's LSH bucket numbers (documents are all word-shingled), as the Ray plan numbers them."""
+    if not len(bands):
+        return np.empty(0, dtype=np.uint64)
+    return lsh_buckets(bands.reshape(1, -1), np.array([True]))[0]
+
+
+def near_duplicate_reject(doc: Document, duplicate_of: str, similarity: float, method: str,
+                          kept_path: str | None, kept_url: str | None) -> Reject:
+    """The reject of a document that duplicates the kept document `duplicate_of` (both engines)."""
+    what = "same text as" if method == "exact" else "near-duplicate of"
+    similarity = round(similarity, 4)
+    return Reject(kind="document", reason=REASON, path=doc.source.path, record=doc.source.record, doc_id=doc.id,
+                  detail=f"{what} {duplicate_of} ({kept_path}), Jaccard {similarity}",
+                  extra={"duplicate_of": duplicate_of, "similarity": similarity, "method": method,
+                         "url": doc.source.url, "duplicate_of_url": kept_url, "duplicate_of_path": kept_path})
+
+
+class _BucketIndex:
+    """Bucket number -> ranks of the kept documents in it, as sorted numpy arrays (12 bytes an
+    entry) plus a small dict of recent entries merged in now and then."""
+
+    MERGE_AT = 65_536
+
+    def __init__(self) -> None:
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._ranks = np.empty(0, dtype=np.int32)
+        self._recent: dict[int, list[int]] = {}
+        self._recent_entries = 0
+
+    def lookup(self, buckets: np.ndarray) -> set[int]:
+        found: set[int] = set()
+        if len(self._keys):
+            lo = np.searchsorted(self._keys, buckets, side="left")
+            hi = np.searchsorted(self._keys, buckets, side="right")
+            for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True):
+                found.update(self._ranks[a:b].tolist())
+        for bucket in buckets.tolist():
+            found.update(self._recent.get(bucket, ()))
+        return found
+
+    def add(self, buckets: np.ndarray, rank: int) -> None:
+        for bucket in buckets.tolist():
+            self._recent.setdefault(bucket, []).append(rank)
+        self._recent_entries += len(buckets)
+        if self._recent_entries >= self.MERGE_AT:
+            self._merge()
+
+    def _merge(self) -> None:
+        keys = np.fromiter((k for k, ranks in self._recent.items() for _ in ranks), dtype=np.uint64,
+                           count=self._recent_entries)
+        ranks = np.fromiter((r for rs in self._recent.values() for r in rs), dtype=np.int32,
+                            count=self._recent_entries)
+        order = np.argsort(keys)
+        keys, ranks = keys[order], ranks[order]
+        # insert the sorted new entries into the sorted arrays: one new array at a time, so the
+        # peak is the index plus one copy of its keys (an argsort of everything took three)
+        at = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, at, keys)
+        self._ranks = np.insert(self._ranks, at, ranks)
+        self._recent, self._recent_entries = {}, 0
+
+
+class _KeptSpill:
+    """Kept documents' shingle sets and what a reject names of them (id, path, URL), in an anonymous
+    temporary file: read back only for LSH candidates and duplicates; memory keeps 16 bytes a document."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self._file: BinaryIO = tempfile.TemporaryFile(dir=folder, prefix="doc-dedup-")  # noqa: SIM115
+        self._starts = array("q")  # rank -> where its record starts; the next rank's start ends it
+        self._labels = array("q")  # rank -> where its label (after its shingles) starts
+        self._end = 0
+
+    def append(self, shingles: np.ndarray, digest: bytes, label: tuple[str, str | None, str | None]) -> None:
+        data = shingles.astype("<u4").tobytes()
+        tail = json.dumps([digest.hex(), *label]).encode()
+        self._file.seek(self._end)
+        self._file.write(data + tail)
+        self._starts.append(self._end)
+        self._labels.append(self._end + len(data))
+        self._end += len(data) + len(tail)
+
+    def _read(self, start: int, end: int) -> bytes:
+        self._file.seek(start)
+        return self._file.read(end - start)
+
+    def shingles(self, rank: int) -> np.ndarray:
+        return np.frombuffer(self._read(self._starts[rank], self._labels[rank]), dtype="<u4").astype(np.uint32)
+
+    def digest_and_label(self, rank: int) -> tuple[bytes, tuple[str, str | None, str | None]]:
+        end = self._starts[rank + 1] if rank + 1 < len(self._starts) else self._end
+        digest, *label = json.loads(self._read(self._labels[rank], end))
+        return bytes.fromhex(digest), tuple(label)  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class DocumentDeduper:
+    """The local engine's corpus stage: documents in input order, a near-duplicate replaced by its
+    Reject. Documents carry their sketch from the per-document stage; one without (built outside
+    a run's worker stage) is sketched here. `spill_dir`: where the shingle spill file goes."""
+
+    name = "doc_dedup"
+
+    def __init__(self, config: DedupConfig, spill_dir: str | Path | None = None):
+        self.config = config
+        self._sketcher = DocumentSketcher(config)
+        self._spill_dir = spill_dir
+        self._spill: _KeptSpill | None = None
+        self._exact: dict[bytes, int] = {}  # digest -> rank of the kept document
+        self._buckets = _BucketIndex()
+
+    def run(self, items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
+        """Items in the same order, a near-duplicate document replaced by its Reject."""
+        try:
+            for item in items:
+                yield self.process(item) if isinstance(item, Document) else item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     def process(self, doc: Document) -> Document | Reject:
-        return next(self.run([doc]))
-
-    def run(self, items: Iterable[Document | Reject], batch: int = 64) -> Iterator[Document | Reject]:
-        """Items in the same order, a near-duplicate document replaced by its Reject; documents are
-        judged in batches (the filter's bulk work is per batch), with the same verdicts as one by one."""
-        pending: list[Document | Reject] = []
-        docs = 0
-        for item in items:
-            pending.append(item)
-            docs += isinstance(item, Document)
-            if docs >= batch:
-                yield from self._judge(pending)
-                pending, docs = [], 0
-        yield from self._judge(pending)
-
-    def _judge(self, items: list[Document | Reject]) -> Iterator[Document | Reject]:
-        texts = {id(d): d.text for d in items if isinstance(d, Document)}
-        # a page of comments only has no story to compare
-        judged = [d for d in items if isinstance(d, Document) and self.config.enabled and texts[id(d)].strip()]
-        verdicts = dict(zip((id(d) for d in judged),
-                            self.filter.filter([(d.id, texts[id(d)]) for d in judged], batch=max(1, len(judged))),
-                            strict=True))
-        for item in items:
-            verdict = verdicts.get(id(item))
-            yield item if verdict is None else self._verdict(item, verdict)  # type: ignore[arg-type]
-
-    def _verdict(self, doc: Document, verdict: Verdict) -> Document | Reject:
-        if verdict.kept:
-            self._kept[doc.id] = (doc.source.path, doc.source.url)
+        if not self.config.enabled:
             return doc
-        assert verdict.duplicate_of is not None
-        path, url = self._kept[verdict.duplicate_of]
-        return Reject(kind="document", reason="near-duplicate-document", path=doc.source.path,
-                      record=doc.source.record, doc_id=doc.id,
-                      detail=f"{'same text as' if verdict.method == 'exact' else 'near-duplicate of'} "
-                             f"{verdict.duplicate_of} ({path}), Jaccard {verdict.similarity}",
-                      extra={"duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
-                             "method": verdict.method, "url": doc.source.url, "duplicate_of_url": url,
-                             "duplicate_of_path": path})
+        sketch = doc.doc_sketch if doc.doc_sketch is not None else self._sketcher.sketch(doc.text)
+        if sketch is None:  # no text: never compared
+            return doc
+        digest, bands, shingles = sketch_parts(sketch)
+        kept = self._kept()
+        rank = self._exact.get(digest)
+        if rank is not None:
+            return self._reject(doc, rank, 1.0, "exact")
+        buckets = document_buckets(bands)
+        here = (len(kept),)  # after every kept document so far
+        order: dict[bytes, tuple] = {digest: here}
+        edges = []
+        for cand in sorted(self._buckets.lookup(buckets)):
+            similarity = jaccard(shingles, kept.shingles(cand))
+            if similarity >= self.config.threshold:
+                cand_digest, _ = kept.digest_and_label(cand)
+                order[cand_digest] = (cand,)
+                edges.append((cand_digest, digest, similarity))
+        if edges:  # the rule of both engines: the most similar earlier kept document, earliest on a tie
+            best = SimilarityGraph(order, edges).duplicate_of(digest, here)
+            if best is not None:
+                return self._reject(doc, order[best[0]][0], best[1], "minhash")
+        rank = len(kept)
+        kept.append(shingles, digest, (doc.id, doc.source.path, doc.source.url))
+        self._exact[digest] = rank
+        self._buckets.add(buckets, rank)
+        return doc
+
+    def _kept(self) -> _KeptSpill:
+        if self._spill is None:
+            self._spill = _KeptSpill(self._spill_dir)
+        return self._spill
+
+    def _reject(self, doc: Document, rank: int, similarity: float, method: str) -> Reject:
+        _, (kept_id, kept_path, kept_url) = self._kept().digest_and_label(rank)
+        return near_duplicate_reject(doc, kept_id, similarity, method, kept_path, kept_url)

@@ -229,3 +229,43 @@ def test_pii_redactions_agree(local_ray, tmp_path):
     assert {(r["field"].split("/")[0], r["reason"]) for r in redactions} >= {("text", "email"), ("text", "phone"),
                                                                           ("text", "credit_card")}
     assert docs_r == docs_l and rej_r == rej_l
+
+
+def test_near_duplicate_documents_agree_and_name_both_urls(local_ray, tmp_path):
+    raw = _generated_corpus(tmp_path, pages=16)
+    story = (RAW / "news-harbour-tram.txt").read_text(encoding="utf-8")
+    lines = story.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Not everyone is pleased"))
+    added = ("A spokesperson for the partner paper said the story had been checked again before it was "
+             "republished, and that readers had asked for more coverage of the tram line and its timetable.")
+    # boilerplate changed (other masthead and menu, a republishing note), a paragraph added, another URL
+    republished = "\n".join(["The Partner Post", "  • News", "  • Sport", "", *lines[8:at], added, "",
+                             *lines[at:], "", "Republished with permission from the Coastline Courier."])
+    rng = random.Random(11)
+    near = _page(rng, 500)
+    near_copy = near.replace("Story number 500", "Story number 500, updated", 1)
+    records = [{"url": "https://courier.example/tram", "text": story},
+               {"url": "https://gazette.example/500", "text": near},
+               {"url": "https://partner.example/2026/tram-line", "text": republished},
+               {"url": "https://amp.courier.example/tram", "text": story},  # the same text: exact
+               {"url": "https://gazette.example/500?print", "text": near_copy}]
+    (raw / "republished.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    doc_dedup = Config().doc_dedup
+    doc_dedup.enabled = True
+    for partitions in (1, 3):
+        local, on_ray, (docs_l, rej_l), (docs_r, rej_r) = _both_engines(
+            tmp_path / str(partitions), [str(raw)], partitions, doc_dedup=doc_dedup)
+        copies = {r["document"]["url"]: r for r in rej_l if r["reason"] == "near-duplicate-document"}
+        assert set(copies) >= {"https://partner.example/2026/tram-line", "https://amp.courier.example/tram",
+                               "https://gazette.example/500?print"}
+        partner = copies["https://partner.example/2026/tram-line"]["document"]
+        assert partner["duplicate_of_url"] == "https://courier.example/tram" and partner["method"] == "minhash"
+        assert doc_dedup.threshold <= partner["similarity"] < 1.0
+        kept = next(d for d in docs_l if d["source"]["url"] == "https://courier.example/tram")
+        assert partner["duplicate_of"] == kept["id"]
+        assert copies["https://amp.courier.example/tram"]["document"]["method"] == "exact"
+        assert not any((d["source"]["url"] or "").startswith("https://partner.example") for d in docs_l)
+        assert docs_r == docs_l
+        assert rej_r == rej_l
+        assert dict(on_ray.rejects) == dict(local.rejects)
+        assert on_ray.documents == local.documents
