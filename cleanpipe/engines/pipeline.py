@@ -36,6 +36,7 @@ from typing import Any, Union
 
 from cleanpipe import __version__
 from cleanpipe.config import Config, ConfigError
+from cleanpipe.engines.memory import pin_mmap_threshold
 from cleanpipe.engines.workers import SupervisedPool
 from cleanpipe.io.read import Reader
 from cleanpipe.io.schema import SCHEMA_VERSION, reject_record
@@ -392,6 +393,7 @@ class Pipeline:
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        pin_mmap_threshold()  # pages pass through this process: keep its memory flat (engines/memory.py)
         with OutputLock(out, wait=wait):
             remove_leftovers(out)
             store = None

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from cleanpipe.engines.memory import pin_mmap_threshold
 from cleanpipe.model import Reject
 
 Task = Callable[[Any], Any]
@@ -29,6 +30,7 @@ STARTUP_TIMEOUT = 300.0  # seconds a new worker may take to import and build its
 
 
 def _worker_main(conn: Connection, make_task: Callable[..., Task], args: tuple) -> None:
+    pin_mmap_threshold()
     task = make_task(*args)
     conn.send("ready")  # the time budget starts now, not while the interpreter was importing
     while True:
