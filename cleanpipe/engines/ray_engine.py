@@ -526,7 +526,7 @@ class RayPipeline(Pipeline):
             files = files.limit(0)
         mapped = step("map", files.flat_map(read_and_strip, fn_kwargs={"config_blob": config_blob,
                                                                          "run_id": run_id}).materialize())
-        summary.inputs = mapped.count()
+        summary.inputs = len(paths)  # input files, as the local engine counts them (not rows)
         docs = step("documents", group_by(mapped.filter(expr=col("kind") == "document"), "doc_id",
                                           first_of_each_id, _row_schema(), shuffle, run_id=run_id).materialize())
         unique = docs.filter(expr=col("kind") == "document")

@@ -118,6 +118,7 @@ def test_bundled_samples_give_the_same_records_on_ray(local_ray, tmp_path):
     local, on_ray, (docs_l, rej_l), (docs_r, rej_r) = _both_engines(tmp_path, [str(RAW)], partitions=2)
     assert docs_r == docs_l and rej_r == rej_l
     assert len(docs_l) >= 4 and on_ray.comments_dropped == local.comments_dropped > 0
+    assert on_ray.inputs == local.inputs == len(list(RAW.iterdir()))  # files, not rows
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["engine"] == "ray" and manifest["config_sha256"] == Pipeline(Config()).config_sha256
     listed = [p["file"] for p in manifest["files"]]
