@@ -16,9 +16,9 @@ before that commit is never half-recorded. What it had staged is not thrown
 away, though: the items of records it finished are kept as `partial` for that
 input (path and content hash), and the next run passes them on instead of
 processing those records again, so a run killed inside a 1 GB WARC redoes only
-what was not staged yet (the last STAGE_SECONDS, or STAGE_BATCH items at most). An input finished with a
-page that timed out or crashed its worker is kept the same way: the next run
-processes only those pages again.
+what was not staged yet (the last STAGE_SECONDS, or STAGE_BATCH items, at most).
+An input finished with a page that timed out or crashed its worker is kept the
+same way: the next run processes only those pages again.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sqlite3
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
@@ -100,7 +100,9 @@ class StateStore:
             self.db.close()
             raise StateError(f"the state store {self.path} cannot be used ({exc}); run again with --force "
                              "to rebuild it, or with --no-state") from exc
-        self._pending: list[tuple] = []
+        self._pending: list[tuple] = []  # staged items, then the begun and finished marks of inputs
+        self._pending_begun: list[tuple[str, str, str]] = []
+        self._pending_finished: list[tuple[str, str, str]] = []
         self._flushed = time.monotonic()
 
     @classmethod
@@ -153,25 +155,25 @@ class StateStore:
                     per_record[record] += 1
             self.db.executemany("INSERT OR REPLACE INTO partial VALUES (?, ?, ?, ?, ?)", rows)
 
-    def begin_input(self, run_id: str, path: str, sha256: str) -> dict[int, list[Document | Reject]]:
+    def begin_input(self, run_id: str, path: str, sha256: str) -> Mapping[int, list[Document | Reject]]:
         """Input `path` (content `sha256`) is being read by this run: what earlier, interrupted runs
-        already produced for its records, by record index (empty when nothing)."""
-        self.flush()
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO begun VALUES (?, ?, ?)", (run_id, path, sha256))
-        replay: dict[int, list[Document | Reject]] = {}
-        for record, blob in self.db.execute("SELECT record, data FROM partial WHERE path = ? AND sha256 = ? "
-                                            "ORDER BY record, n", (path, sha256)).fetchall():
-            replay.setdefault(record, []).append(_unpack(blob))
-        return replay
+        already produced for its records, by record index (empty when nothing; read from the store
+        record by record as the reader reaches them, never the whole input at once)."""
+        self._pending_begun.append((run_id, path, sha256))  # written with the input's first staged items
+        return _PartialItems(self.db, path, sha256)
 
     def inputs(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT path, sha256 FROM inputs"))
 
     def items(self, path: str) -> Iterator[Document | Reject]:
-        """What pass 1 produced for `path` when it was processed, in order."""
-        for (blob,) in self.db.execute("SELECT data FROM items WHERE path = ? ORDER BY seq", (path,)).fetchall():
-            yield _unpack(blob)
+        """What pass 1 produced for `path` when it was processed, in order, read a page of rows at a
+        time (a crawl file's items do not fit in memory at once)."""
+        seq = -1
+        while rows := self.db.execute("SELECT seq, data FROM items WHERE path = ? AND seq > ? ORDER BY seq LIMIT ?",
+                                      (path, seq, STAGE_BATCH)).fetchall():
+            for _, blob in rows:
+                yield _unpack(blob)
+            seq = rows[-1][0]
 
     def stage(self, run_id: str, path: str, seq: int, item: Document | Reject) -> None:
         """Item `seq` of input `path`, as pass 1 produced it this run."""
@@ -181,17 +183,22 @@ class StateStore:
 
     def finish_input(self, run_id: str, path: str, sha256: str) -> None:
         """Every item of `path` is staged; only finished inputs are ever skipped by a later run
-        (one whose page timed out or crashed a worker is not finished: it is processed again)."""
-        self.flush()
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO staged_inputs VALUES (?, ?, ?)", (run_id, path, sha256))
+        (one whose page timed out or crashed a worker is not finished: it is processed again).
+        The mark goes to the store in the same transaction as the input's last staged items."""
+        self._pending_finished.append((run_id, path, sha256))
 
     def flush(self) -> None:
+        """Pending staged items and input marks, in one transaction (a commit per input would cost a
+        disk sync per file of a folder of small files)."""
         self._flushed = time.monotonic()
-        if self._pending:
+        if self._pending or self._pending_begun or self._pending_finished:
             with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO begun VALUES (?, ?, ?)", self._pending_begun)
                 self.db.executemany("INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?)", self._pending)
+                self.db.executemany("INSERT OR REPLACE INTO staged_inputs VALUES (?, ?, ?)", self._pending_finished)
             self._pending.clear()
+            self._pending_begun.clear()
+            self._pending_finished.clear()
 
     def commit_run(self, run_id: str) -> None:
         """Make this run's finished inputs the known ones, in one transaction; inputs begun and not
@@ -211,6 +218,30 @@ class StateStore:
                             "WHERE run_id = ?", (run_id,))
             for table in ("staged", "staged_inputs", "begun"):
                 self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+
+class _PartialItems(Mapping[int, list[Document | Reject]]):
+    """Record index -> the items an interrupted run produced for that record of one input."""
+
+    def __init__(self, db: sqlite3.Connection, path: str, sha256: str):
+        self._db, self._key = db, (path, sha256)
+        self._records = {r for (r,) in db.execute("SELECT DISTINCT record FROM partial WHERE path = ? AND sha256 = ?",
+                                                  self._key)}
+
+    def __contains__(self, record: object) -> bool:
+        return record in self._records
+
+    def __getitem__(self, record: int) -> list[Document | Reject]:
+        if record not in self._records:
+            raise KeyError(record)
+        return [_unpack(blob) for (blob,) in self._db.execute(
+            "SELECT data FROM partial WHERE path = ? AND sha256 = ? AND record = ? ORDER BY n", (*self._key, record))]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted(self._records))
+
+    def __len__(self) -> int:
+        return len(self._records)
 
 
 def _move_aside(state_dir: Path) -> None:

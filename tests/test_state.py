@@ -163,6 +163,7 @@ def test_a_killed_run_leaves_nothing_staged_that_a_later_run_trusts(tmp_path):
     from cleanpipe.model import Reject
     store.stage("r1", "a.txt", 0, Reject(kind="input", reason="x", path="a.txt"))
     store.finish_input("r1", "a.txt", "sha")
+    store.flush()  # on disk, as a long run's marks are, and still never committed
     store.close()
     store = StateStore(tmp_path)  # r1 never committed: as after a kill
     store.clear_staged()
@@ -228,8 +229,9 @@ def test_a_run_killed_inside_a_large_input_redoes_only_what_was_not_staged(tmp_p
     assert again.resumed_records == 64  # four full batches of 16 were staged before the kill
     assert count[0] == 121 - 64  # the rest of the crawl and the text file, nothing twice
     assert again.exit_code == 0 and content(out) == content(full_run(src, tmp_path))
-    third = Pipeline(inline()).run([str(src)], out)
+    third = Pipeline(inline()).run([str(src)], out)  # the crawl's 120 items read back 16 at a time
     assert third.unchanged_inputs == 2 and third.resumed_records == 0
+    assert content(out) == content(tmp_path / "full")
 
 
 def test_progress_survives_a_second_kill_while_it_is_being_passed_on(tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -209,7 +209,7 @@ class Pipeline:
     # -- pass 1 -----------------------------------------------------------------------------------
     def _mapped(self, inputs: Iterable[str], skip: Callable[[str, str], bool] | None = None,
                 exclude: Iterable[str | os.PathLike[str]] = (), skipped: Counter[str] | None = None,
-                resume: Callable[[str, str], dict[int, list[Document | Reject]]] | None = None,
+                resume: Callable[[str, str], Mapping[int, list[Document | Reject]]] | None = None,
                 ) -> Iterator[Document | Reject | Unchanged | Replayed]:
         """Read and strip; `skipped` receives the reader's counts of records that are not pages;
         records `resume` gives back are passed on as `Replayed`, not processed again."""
@@ -513,4 +513,4 @@ class Carry:
     skip: Callable[[str, str], bool] | None = None
     exclude: list[str] = field(default_factory=list)  # never inputs: the output and state folders
     # (path, sha256) -> items an interrupted run produced for that input's records, by record index
-    resume: Callable[[str, str], dict[int, list[Document | Reject]]] | None = None
+    resume: Callable[[str, str], Mapping[int, list[Document | Reject]]] | None = None
