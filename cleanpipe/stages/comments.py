@@ -202,15 +202,20 @@ class CommentDeduper:
         self.filter = NearDuplicateFilter(self.config)
         self._kept_text: dict[str, str] = {}
 
-    def run(self, docs: Iterable[Document], batch_comments: int = 2048) -> Iterator[tuple[Document, list[Reject]]]:
+    def run(self, docs: Iterable[Document], batch_comments: int = 2048,
+            batch_documents: int = 128) -> Iterator[tuple[Document, list[Reject]]]:
         """Like `process` for each document, but comments of many pages share one filter batch
-        (the filter's bulk work is per batch); verdicts are the same as page by page."""
+        (the filter's bulk work is per batch); verdicts are the same as page by page.
+
+        A batch closes at `batch_comments` comments or `batch_documents` pages, whichever
+        comes first: a crawl of pages with few comments would otherwise hold thousands of
+        whole pages in memory waiting for the batch to fill."""
         pending: list[Document] = []
         count = 0
         for doc in docs:
             pending.append(doc)
             count += len(doc.comments)
-            if count >= batch_comments:
+            if count >= batch_comments or len(pending) >= batch_documents:
                 yield from self._process_many(pending)
                 pending, count = [], 0
         if pending:

@@ -129,6 +129,32 @@ def test_dedup_within_and_across_pages_keeps_first_and_counts():
     assert dropped[0]["duplicate_of"] == "a-c0" and dropped[0]["similarity"] == 1.0
 
 
+def test_run_batches_hold_few_pages_and_keep_the_page_by_page_verdicts():
+    texts = ["Very nice article !", "very nice article!!", "Nice article Jordan!", "VERY NICE ARTICLE"]
+
+    def pages():  # fresh ones for each run: the stage edits what it is given
+        return [_doc(f"p{i}", [texts[i % 4]] if i % 3 == 0 else []) for i in range(40)]
+
+    held: list[int] = []
+
+    def counted(items):
+        for n, doc in enumerate(items, start=1):
+            held.append(n)
+            yield doc
+
+    batched = CommentDeduper(DedupConfig())
+    out = []
+    for doc, rejects in batched.run(counted(pages()), batch_documents=8):
+        out.append((doc.id, [c.text for c in doc.comments], [r.extra["duplicate_of"] for r in rejects]))
+        assert held[-1] - len(out) < 8  # at most one batch of pages read ahead of what was given back
+    single = CommentDeduper(DedupConfig())
+    one_by_one = []
+    for doc in pages():
+        d, rejects = single.process(doc)
+        one_by_one.append((d.id, [c.text for c in d.comments], [r.extra["duplicate_of"] for r in rejects]))
+    assert out == one_by_one and len(out) == 40
+
+
 def test_dedup_disabled_keeps_everything():
     doc, rejects = CommentDeduper(DedupConfig(enabled=False)).process(_doc("a", ["x y", "x y"]))
     assert len(doc.comments) == 2 and rejects == []
