@@ -35,7 +35,18 @@ FORM = re.compile(r"your email address will not be published|\(will not be publi
                   r"^(?:name|e-?mail|mail|website)\s*\((?:required|optional)\)$|"
                   r"^(?:name|email|website|comment)\s*\*?$|^post comment$|^submit$|"
                   r"save my name, email|notify me of (?:follow-up|new) (?:comments|posts)|"
-                  r"^you must be logged in|^log in to (?:reply|comment)|^leave a (?:reply|comment)", re.I)
+                  r"^you must be logged in|^log in to (?:reply|comment)|^leave a (?:reply|comment)|"
+                  # the same notices as comment templates translate them (it, de, es, pt, fr, nl, pl)
+                  r"(?:e-?mail|indirizzo|adresse|correo|endereço|adres)[^.]{0,40}(?:non sarà pubblicat|"
+                  r"nicht veröffentlicht|no será publicad|no se publicará|não será publicad|ne sera pas publiée?|"
+                  r"niet gepubliceerd|nie zostanie opublikowany)|"
+                  r"(?:campi obbligatori|pflichtfelder|erforderliche felder|campos obligatorios|campos obrigatórios|"
+                  r"champs obligatoires|verplichte velden|wymagane pola)[^.]{0,40}\*|"
+                  r"^(?:devi essere connesso|devi (?:fare il )?login|du musst (?:dich )?angemeldet|"
+                  r"sie müssen angemeldet|"
+                  r"debes (?:iniciar sesión|estar registrado|acceder)|(?:você )?precisa (?:fazer o login|estar logado)|"
+                  r"vous devez (?:être connecté|vous connecter)|je moet ingelogd|musisz się zalogować)"
+                  r".{0,40}(?:comment|kommentar|comentar|reageren|reactie|komentarz)", re.I)  # "... to comment"
 
 # The comment section's own furniture, in the languages CMS comment templates are translated into:
 # its heading ("Comments", "2 Comentários", "Комментарии"), the form's "Leave a Reply / Cancel reply"

@@ -166,7 +166,12 @@ def test_dedup_disabled_keeps_everything():
     "Leave a Reply Cancel reply", "Deixe uma resposta Cancelar resposta", "Lascia un commento Annulla risposta",
     "Tinggalkan Balasan Batalkan balasan", "Добавить комментарий Отменить ответ",
     "Schreibe einen Kommentar Antworten abbrechen", "Laisser un commentaire Annuler la réponse",
-    "This site uses Akismet to reduce spam. Learn how your comment data is processed."])
+    "This site uses Akismet to reduce spam. Learn how your comment data is processed.",
+    "Devi essere connesso per inviare un commento.", "Du musst angemeldet sein, um einen Kommentar abzugeben.",
+    "Vous devez être connecté pour publier un commentaire.", "Debes iniciar sesión para publicar un comentario.",
+    "Il tuo indirizzo email non sarà pubblicato. I campi obbligatori sono contrassegnati *",
+    "Deine E-Mail-Adresse wird nicht veröffentlicht. Erforderliche Felder sind mit * markiert",
+    "O seu endereço de email não será publicado. Campos obrigatórios são marcados com *"])
 def test_comment_section_furniture_is_not_a_comment(line):
     """Real pages of the dev set gave these as comments (a heading, the form's Cancel reply, a
     loader), in the languages comment templates are translated into."""
@@ -181,6 +186,9 @@ def test_comment_section_furniture_is_not_a_comment(line):
 @pytest.mark.parametrize("line", [
     "Thanks for your reply.", "No comment.", "Cancel culture is out of hand", "I canceled.", "mike...",
     "Reply to Ann: I disagree with you about the tram line.", "Great comments here, thanks",
-    "Loading the truck took us three hours.", "They will cancel the reply deadline"])
+    "Loading the truck took us three hours.", "They will cancel the reply deadline",
+    "Devi essere connesso con la realtà per capire questo articolo, complimenti!",
+    "Les champs de blé sont magnifiques cette année.", "Esto no se publicará nunca en España, ojalá sí.",
+    "Die Pflichtfelder im Formular der Behörde sind absurd."])
 def test_short_real_comments_that_mention_comments_or_cancelling_stay(line):
     assert [c.text for c in split_comments("d", [(1, line)]).comments] == [line]
