@@ -64,12 +64,14 @@ FEATURE_NAMES = (
 )
 
 # Where a line of the fast HTML mode's rendering came from (html_fast.render): inside a <p>, a heading,
-# a list item; the share of its characters that are link text, and whether it is (nearly) all link.
-HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link", "html_in_main"]
+# a list item; the share of its characters that are link text, whether it is (nearly) all link, whether
+# it is a table row, and whether the page's first <h1> is above it.
+HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link", "html_table",
+                     "html_after_h1"]
 HTML_FEATURE_NAMES = (
     HTML_OWN_FEATURES
     + [f"{name}@{off:+d}" for off in (-1, 1) for name in HTML_OWN_FEATURES]
-    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_in_main")]
+    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_list_item")]
 )
 
 
@@ -86,7 +88,7 @@ def html_line_features(rows: np.ndarray) -> np.ndarray:
     for w in WINDOWS:
         table[:, column] = _window_sums(rows[:, 0], w) / (2 * w + 1)
         table[:, column + 1] = _window_sums(rows[:, 3], w) / (2 * w + 1)
-        table[:, column + 2] = _window_sums(rows[:, 5], w) / (2 * w + 1)
+        table[:, column + 2] = _window_sums(rows[:, 2], w) / (2 * w + 1)
         column += 3
     return table
 

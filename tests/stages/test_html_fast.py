@@ -84,14 +84,18 @@ def test_what_the_markup_marks_as_chrome_is_recorded_by_kind():
         s["reason"] for s in clean_html_fast(bare, FAST).removed}
 
 
-def test_a_box_of_links_without_html5_markup_is_dropped_by_the_cleaner_and_recorded():
+def test_a_box_of_links_without_html5_markup_is_dropped_and_recorded():
     r = clean_html_fast(_page(aside_tag="div"), FAST)
     text = r.text()
     assert "Bakery wins" not in text and "More from the harbour" not in text
     assert STORY[-1] in text
-    previews = " ".join(s["preview"] for s in r.removed)
-    assert "More from the harbour" in previews  # dropped by a line rule or the line model, with its reason
+    assert "html-main-content" in {s["reason"] for s in r.removed}  # its class names it: main-content rules
     assert all(s["reason"] for s in r.removed)
+    # a box no class names: dropped by a line rule or the line model, with its reason
+    plain = _page(aside_tag="div").replace("class='related'", "")
+    r = clean_html_fast(plain, FAST)
+    assert "Bakery wins" not in r.text() and "More from the harbour" not in r.text()
+    assert "More from the harbour" in " ".join(s["preview"] for s in r.removed)
 
 
 def test_an_article_inside_an_element_marked_as_chrome_is_still_read():
@@ -115,6 +119,7 @@ def test_rendered_lines_know_paragraphs_headings_list_items_and_links():
     assert para[0] == 1 and 0.1 < para[3] < 0.5  # in a <p>, some of it link text
     item = features["\u2022 Only a link"]
     assert item[2] == 1 and item[4] == 1  # a list item that is all link
+    assert not any(row[6] for row in rows)  # no <h1> on the page
     assert comments == [] and removed == []
 
 
@@ -171,3 +176,15 @@ def test_cli_strip_with_html_mode_fast(tmp_path):
     res = CliRunner().invoke(main, ["strip", str(tmp_path / "ferry.html"), "--html-mode", "fast"])
     assert res.exit_code == 0, res.output
     assert STORY[0] in res.output and "Weather" not in res.output
+
+
+def test_rendered_lines_know_table_rows_and_what_comes_after_the_first_h1():
+    text, rows, _, _ = html_fast.render(
+        "<html><body><p>Above the title.</p><h1>Title</h1><p>Below it.</p>"
+        "<table><tr><td>Pos.</td><td>Driver</td></tr><tr><td>1</td><td>Kyle</td></tr></table></body></html>",
+        prune=False)
+    features = {line.strip(): rows[i] for i, line in enumerate(text.split("\n")) if line.strip()}
+    assert features["Above the title."][6] == 0 and features["Title"][6] == 1 and features["Below it."][6] == 1
+    table = [row for line, row in features.items() if "Kyle" in line or "Driver" in line]
+    assert len(table) == 2 and all(row[5] == 1 for row in table)
+    assert features["Below it."][5] == 0
