@@ -679,7 +679,17 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
             headings += 1
             if headings >= 5:  # the score below cannot reach the bar any more
                 return False
-    reactions = sum(reads_as_reaction(p) for p in distinct)
     long_repeats = len([p for p in paragraphs if p.strip()]) - len(distinct)
-    score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings
-    return reactions >= 3 and score >= 0.5
+
+    def passes(reactions: int) -> bool:
+        score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings
+        return reactions >= 3 and score >= 0.5
+
+    # The reaction test is the costly part (a long regex over every paragraph): stop as soon as the
+    # paragraphs left could not lift the score to the bar even if all of them were reactions.
+    reactions = 0
+    for k, p in enumerate(distinct):
+        if not passes(reactions + len(distinct) - k):
+            return False
+        reactions += reads_as_reaction(p)
+    return passes(reactions)

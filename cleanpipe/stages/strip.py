@@ -472,6 +472,10 @@ _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TIME = re.compile(r"<time\s[^>]*datetime\s*=\s*[\"']?(\d{4}-\d{2}-\d{2})", re.I)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The <meta> names read below: a tag naming none of them is skipped before its attributes are parsed
+# (a page has dozens of <meta> tags).
+_META_NAMES = ("og:title", "twitter:title", "author", "article:author", "dc.creator", "article:published_time",
+               "datepublished", "date", "dc.date")
 
 
 def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
@@ -481,6 +485,9 @@ def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
     search would take about a quarter of the time."""
     meta: dict[str, str] = {}
     for tag in _META_TAG.findall(html[:200_000]):
+        low = tag.lower()
+        if "content" not in low or not any(name in low for name in _META_NAMES):
+            continue
         attrs = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTR.finditer(tag)}
         name = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").lower()
         if name and attrs.get("content") and name not in meta:

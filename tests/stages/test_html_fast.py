@@ -188,3 +188,14 @@ def test_rendered_lines_know_table_rows_and_what_comes_after_the_first_h1():
     table = [row for line, row in features.items() if "Kyle" in line or "Driver" in line]
     assert len(table) == 2 and all(row[5] == 1 for row in table)
     assert features["Below it."][5] == 0
+
+
+def test_comment_sections_are_the_outermost_elements_so_named_and_commentary_is_not_one():
+    page = ("<html><body><article>" + "".join(f"<p>{para}</p>" for para in STORY)
+            + "<div class='commentary'><p>An expert's commentary stays with the article.</p></div></article>"
+            + "<div id='comments'><div class='comment'><p>First reader.</p>"
+            + "<div class='comment-reply'><p>A reply.</p></div></div></div>"
+            + "<section class='post-comments'><p>Second section.</p></section></body></html>")
+    text, _, comments, _ = html_fast.render(page)
+    assert "commentary stays" in text and "First reader" not in text and "Second section" not in text
+    assert [line for line in comments if line] == ["First reader.", "A reply.", "Second section."]
