@@ -64,8 +64,8 @@ def cross_fit_models(data: str, ids: list[str]) -> dict[int, str]:
         body = truth[page_id].get("articleBody") or ""
         if html is None or not trainer.TOKEN.search(body):
             continue
-        text, rows = html_fast.render(html)[:2]
-        lines, x = line_table(text, html_rows=rows)
+        rendering = html_fast.render(html)
+        lines, x = line_table(rendering.text, html_rows=rendering.rows, language=rendering.language)
         y, size = trainer.labels(lines, body)
         pages.append({"id": page_id, "x": x, "y": y, "size": size})
     args = argparse.Namespace(trees=100, depth=3, learning_rate=0.1, threshold=0.5, version="html-cross", html=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 import numpy as np
@@ -77,8 +77,16 @@ MAIN_CONTENT_SPAN = {"lines": None, "reason": "html-main-content",
                                 "related and ad boxes, by their class and id names)"}
 
 
-def render(html: str, prune: bool = True) -> tuple[str, np.ndarray, list[str], list[dict[str, Any]]]:
-    """(text, HTML features per physical line of text, comment lines, removed spans).
+class Rendering(NamedTuple):
+    text: str
+    rows: np.ndarray  # HTML_OWN_FEATURES of each physical line of `text`
+    comments: list[str]  # lines of the comment sections, COMMENT_BREAK between comments
+    removed: list[dict[str, Any]]  # a span per kind of element left out
+    language: str | None  # the page's declared language (`<html lang>`, primary subtag, lowercased)
+
+
+def render(html: str, prune: bool = True) -> Rendering:
+    """The page as text for the cleaner, the HTML features of each line, its comment lines, what was left out.
 
     `prune` leaves out what the page marks as navigation, footer, sidebar or masthead, and what
     resiliparse's main-content rules leave out; a span per kind the page has records it (lexbor
@@ -90,7 +98,10 @@ def render(html: str, prune: bool = True) -> tuple[str, np.ndarray, list[str], l
     tree = HTMLTree.parse(html)
     removed: list[dict[str, Any]] = []
     if tree.body is None:
-        return "", np.zeros((0, len(HTML_OWN_FEATURES))), [], removed
+        return Rendering("", np.zeros((0, len(HTML_OWN_FEATURES))), [], removed, None)
+    root = tree.body.parent
+    declared = root.getattr("lang") if root is not None else None
+    language = (declared.split("-")[0].strip().lower() or None) if declared else None
     comments = _take_comment_sections(tree.body)
     if prune:  # counted by tag and attribute in C; reading the elements themselves would cost more
         body = tree.body
@@ -100,7 +111,7 @@ def render(html: str, prune: bool = True) -> tuple[str, np.ndarray, list[str], l
     markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=True, list_bullets=True,
                                 main_content=prune, comments=False, skip_elements=CHROME_SELECTORS if prune else None)
     text, rows = _lines_of(markup)
-    return text, rows, comments, removed
+    return Rendering(text, rows, comments, removed, language)
 
 
 def _lines_of(markup: str) -> tuple[str, np.ndarray]:

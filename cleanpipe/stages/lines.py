@@ -480,8 +480,11 @@ class _PageScan:
         return flags
 
 
-def analyse(text: str) -> list[LineInfo]:
+def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     """Logical lines with features; hard-wrapped prose lines are joined, keeping their span.
+
+    `declared_language`: the language the page says it is in (an HTML page's `<html lang>`),
+    taken without identifying it when our list for it fits the page (see _stop_words).
 
     Words, function words, digits and cue keywords are found over the whole lowercased
     page at once and counted per line with numpy; per-line Python work is left to what
@@ -498,7 +501,7 @@ def analyse(text: str) -> list[LineInfo]:
     page = _PageScan(low)
     starts, ends, token_line = page.words()
     words = np.bincount(token_line, minlength=n)
-    is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line)
+    is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line, declared_language)
     stops = np.bincount(token_line[is_stop], minlength=n)
     scale = _relative_scale(words, stops) if relative else 1.0
     keyed = page.lines_containing(_CUE_KEYWORDS)
@@ -543,7 +546,7 @@ def analyse(text: str) -> list[LineInfo]:
 
 
 def _stop_words(page: _PageScan, stripped: list[str], words: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                token_line: np.ndarray) -> tuple[np.ndarray, bool]:
+                token_line: np.ndarray, declared: str | None = None) -> tuple[np.ndarray, bool]:
     """Which tokens are function words of the page's language, and whether the list is a packaged one.
 
     The language is identified from the page's longest lines. Ours (STOPWORDS_BY_LANGUAGE)
@@ -555,15 +558,29 @@ def _stop_words(page: _PageScan, stripped: list[str], words: np.ndarray, starts:
     Vietnamese, Korean syllables): it cannot be looked up by code, and a look-up per token
     in Python would cost more than the rest of the line analysis. When the identification is unsure, the list
     of ours that covers most of the page's words is used, as before languages were identified.
+
+    A `declared` language with a list of ours is taken without identifying the page (the
+    identification is a quarter of the analysis of a short page) when that list finds at
+    least _MIN_UNSURE_RATIO function words in the page's longer lines, the share that tells
+    a list's own language from look-alike words: a template's wrong `lang="en"` on a page in
+    another language finds few English function words, and the page is identified as usual.
     """
-    language, score = page_language(stripped, words)
     own = list(STOPWORDS_BY_LANGUAGE)
+    bits = None
+    if declared in OWN_LIST_LANGUAGES:
+        bits = page.stopword_languages(starts, ends)
+        is_stop = (bits & (1 << own.index(declared))) != 0
+        long = words[token_line] >= _LONG_LINE_WORDS
+        if long.any() and is_stop[long].mean() >= _MIN_UNSURE_RATIO:
+            return is_stop, False
+    language, score = page_language(stripped, words)
     if score >= MIN_LANGUAGE_SCORE and language not in OWN_LIST_LANGUAGES:
         codes = _packaged_codes(language)
         if codes is None:
             return np.zeros(len(starts), dtype=bool), False
         return page.stopword_languages(starts, ends, codes) != 0, True
-    bits = page.stopword_languages(starts, ends)
+    if bits is None:
+        bits = page.stopword_languages(starts, ends)
     if score >= MIN_LANGUAGE_SCORE:
         # the thresholds and the line model were tuned on these lists' shares (the dev set has English,
         # German, Portuguese, Italian and Russian pages): they stay as they are

@@ -289,22 +289,24 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
 
 
 def line_table(text: str, config: StripConfig | None = None, html_rows: np.ndarray | None = None,
-               ) -> tuple[list[LineInfo], np.ndarray]:
+               language: str | None = None) -> tuple[list[LineInfo], np.ndarray]:
     """The non-blank lines of a dump and the line model's features for each (what training reads).
 
-    `html_rows`: the fast HTML mode's HTML features of each physical line (html_fast.render)."""
+    `html_rows` and `language`: the fast HTML mode's HTML features of each physical line and the
+    page's declared language (html_fast.render)."""
     lines, features = _clean(text, config or StripConfig(), use_model=False, want_features=True,
-                             html_rows=html_rows)[1:]
+                             html_rows=html_rows, language=language)[1:]
     return lines, features
 
 
 def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool = False,
-           html_rows: np.ndarray | None = None) -> tuple[StripResult, list[LineInfo], np.ndarray]:
+           html_rows: np.ndarray | None = None, language: str | None = None,
+           ) -> tuple[StripResult, list[LineInfo], np.ndarray]:
     """The rules, then (when asked) the line model's second opinion on the article lines.
 
     With `html_rows` (text rendered from HTML by the fast HTML mode), the model is that mode's
-    and reads the HTML features too."""
-    lines = analyse(text)
+    and reads the HTML features too; `language` is the language the page declares (analyse)."""
+    lines = analyse(text, language)
     result = StripResult(page_lines=[ln.text for ln in lines if ln.text])
     removals = _Removals()
     positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
@@ -722,11 +724,12 @@ def clean_html_fast(html: str, config: StripConfig | None = None) -> StripResult
     with the fast HTML mode's line model, recording every line it drops. Where the page
     kept its whole text inside such an element (nothing left), it is read again uncut."""
     config = config or StripConfig()
-    text, rows, comments, removed = html_fast.render(html)
-    result = _clean(text, config, config.line_model, html_rows=rows)[0]
-    if not result.paragraphs and not result.comment_lines and removed:
-        text, rows, comments, removed = html_fast.render(html, prune=False)
-        result = _clean(text, config, config.line_model, html_rows=rows)[0]
+    page = html_fast.render(html)
+    result = _clean(page.text, config, config.line_model, html_rows=page.rows, language=page.language)[0]
+    if not result.paragraphs and not result.comment_lines and page.removed:
+        page = html_fast.render(html, prune=False)
+        result = _clean(page.text, config, config.line_model, html_rows=page.rows, language=page.language)[0]
+    comments, removed = page.comments, page.removed
     result.paragraphs, own_removed = html_fast.without_line_numbers(result.paragraphs, result.removed)
     result.removed = removed + own_removed
     # <meta> first, as the trafilatura fast setting: the header zone above the text is sometimes a dateline or

@@ -109,7 +109,7 @@ def test_an_article_inside_an_element_marked_as_chrome_is_still_read():
 
 
 def test_rendered_lines_know_paragraphs_headings_list_items_and_links():
-    text, rows, comments, removed = html_fast.render(
+    text, rows, comments, removed, _ = html_fast.render(
         "<html><body><h2>Title</h2><p>Some words with <a href='/x'>a link</a> inside.</p>"
         "<ul><li><a href='/a'>Only a link</a></li></ul></body></html>", prune=False)
     lines = text.split("\n")
@@ -179,7 +179,7 @@ def test_cli_strip_with_html_mode_fast(tmp_path):
 
 
 def test_rendered_lines_know_table_rows_and_what_comes_after_the_first_h1():
-    text, rows, _, _ = html_fast.render(
+    text, rows, _, _, _ = html_fast.render(
         "<html><body><p>Above the title.</p><h1>Title</h1><p>Below it.</p>"
         "<table><tr><td>Pos.</td><td>Driver</td></tr><tr><td>1</td><td>Kyle</td></tr></table></body></html>",
         prune=False)
@@ -196,6 +196,20 @@ def test_comment_sections_are_the_outermost_elements_so_named_and_commentary_is_
             + "<div id='comments'><div class='comment'><p>First reader.</p>"
             + "<div class='comment-reply'><p>A reply.</p></div></div></div>"
             + "<section class='post-comments'><p>Second section.</p></section></body></html>")
-    text, _, comments, _ = html_fast.render(page)
+    text, _, comments, _, _ = html_fast.render(page)
     assert "commentary stays" in text and "First reader" not in text and "Second section" not in text
     assert [line for line in comments if line] == ["First reader.", "A reply.", "Second section."]
+
+
+def test_the_declared_language_is_read_and_used_only_where_its_function_words_fit():
+    english = "<html lang='en-GB'><body>" + "".join(f"<p>{para}</p>" for para in STORY) + "</body></html>"
+    assert html_fast.render(english).language == "en"
+    assert html_fast.render("<html><body><p>No lang.</p></body></html>").language is None
+    # a template's lang="de" on an English page: the German list finds few function words, the page is
+    # identified as English, and its prose still reads as prose
+    mislabelled = english.replace("lang='en-GB'", "lang='de'")
+    assert clean_html_fast(mislabelled, FAST).text() == clean_html_fast(english, FAST).text()
+    from cleanpipe.stages.lines import analyse
+    text = "\n".join(STORY)
+    assert [ln.stop_ratio for ln in analyse(text, "de")] == [ln.stop_ratio for ln in analyse(text)]
+    assert [ln.stop_ratio for ln in analyse(text, "en")] == [ln.stop_ratio for ln in analyse(text)]
