@@ -67,11 +67,11 @@ FEATURE_NAMES = (
 # a list item; the share of its characters that are link text, whether it is (nearly) all link, whether
 # it is a table row, and whether the page's first <h1> is above it.
 HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link", "html_table",
-                     "html_after_h1"]
+                     "html_after_h1", "html_in_article"]
 HTML_FEATURE_NAMES = (
     HTML_OWN_FEATURES
     + [f"{name}@{off:+d}" for off in (-1, 1) for name in HTML_OWN_FEATURES]
-    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_list_item")]
+    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_list_item", "html_in_article")]
 )
 
 
@@ -89,7 +89,8 @@ def html_line_features(rows: np.ndarray) -> np.ndarray:
         table[:, column] = _window_sums(rows[:, 0], w) / (2 * w + 1)
         table[:, column + 1] = _window_sums(rows[:, 3], w) / (2 * w + 1)
         table[:, column + 2] = _window_sums(rows[:, 2], w) / (2 * w + 1)
-        column += 3
+        table[:, column + 3] = _window_sums(rows[:, 7], w) / (2 * w + 1)
+        column += 4
     return table
 
 

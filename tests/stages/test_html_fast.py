@@ -213,3 +213,15 @@ def test_the_declared_language_is_read_and_used_only_where_its_function_words_fi
     text = "\n".join(STORY)
     assert [ln.stop_ratio for ln in analyse(text, "de")] == [ln.stop_ratio for ln in analyse(text)]
     assert [ln.stop_ratio for ln in analyse(text, "en")] == [ln.stop_ratio for ln in analyse(text)]
+
+
+def test_rendered_lines_know_whether_they_are_inside_an_article_element():
+    text, rows, _, _, _ = html_fast.render(
+        "<html><body><div><p>Before the article.</p></div><article><p>Inside it.</p>"
+        "<div>Loose text inside it too.</div></article><p>After it.</p></body></html>", prune=False)
+    lines = text.split("\n")
+    assert "\x02" not in text and "\x03" not in text  # the markers are taken out again
+    assert len(rows) == len(lines)
+    features = {line.strip(): rows[i] for i, line in enumerate(lines) if line.strip()}
+    assert features["Before the article."][7] == 0 and features["After it."][7] == 0
+    assert features["Inside it."][7] == 1 and features["Loose text inside it too."][7] == 1
