@@ -108,11 +108,28 @@ def render(html: str, prune: bool = True) -> Rendering:
         removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, tag, role, what in _CHROME
                    if len(body.get_elements_by_tag_name(tag)) or len(body.get_elements_by_attr("role", role))]
         removed.append(dict(MAIN_CONTENT_SPAN))
+    if prune:
+        _keep_embedded_posts(tree.body)
     _mark_articles(tree)
     markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=True, list_bullets=True,
                                 main_content=prune, comments=False, skip_elements=CHROME_SELECTORS if prune else None)
     text, rows = _lines_of(markup)
     return Rendering(text, rows, comments, removed, language)
+
+
+# Posts of social networks an article quotes, embedded by the networks' own markup. Their class names
+# ("twitter-...") make the main-content rules take them for share buttons; the article quotes them.
+EMBEDDED_POSTS = ("twitter-tweet", "twitter-video", "instagram-media", "tiktok-embed")
+
+
+def _keep_embedded_posts(body: Any) -> None:
+    """Renames the class of embedded posts, so the main-content rendering keeps them (the cleaner then
+    judges their lines). Held out, this took the dev set's recall from 0.968 to 0.978: four of its
+    pages quote tweets, which the main-content rules dropped inside a <div>."""
+    for name in EMBEDDED_POSTS:
+        found = body.get_elements_by_class_name(name)
+        for element in [found[i] for i in range(len(found))]:  # a copy: the collection follows the renaming
+            element.setattr("class", "embedded-post")
 
 
 # Control characters the converter keeps and no page text has: where an article element begins and ends.

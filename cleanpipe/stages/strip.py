@@ -494,16 +494,20 @@ def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
         name = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").lower()
         if name and attrs.get("content") and name not in meta:
             meta[name] = unescape(" ".join(attrs["content"].split()))
-    title_tag = _TITLE.search(html)
-    title = (meta.get("og:title") or meta.get("twitter:title")
-             or (unescape(" ".join(_TAG.sub(" ", title_tag.group(1)).split())) if title_tag else None)) or None
+    title = meta.get("og:title") or meta.get("twitter:title")
+    if not title:  # <title> and <time> are searched for only when <meta> did not say: a search reads the whole page
+        title_tag = _TITLE.search(html)
+        title = (unescape(" ".join(_TAG.sub(" ", title_tag.group(1)).split())) if title_tag else None) or None
     author = meta.get("author") or meta.get("article:author") or meta.get("dc.creator") or None
     if author and author.startswith(("http://", "https://")):
         author = None  # article:author is often a profile URL
     found = _ISO_DATE.search(meta.get("article:published_time") or meta.get("datepublished")
                              or meta.get("date") or meta.get("dc.date") or "")
-    time_tag = _TIME.search(html)
-    date = found.group(0) if found else (time_tag.group(1) if time_tag else None)
+    if found:
+        date = found.group(0)
+    else:
+        time_tag = _TIME.search(html)
+        date = time_tag.group(1) if time_tag else None
     return title, author, date
 
 

@@ -225,3 +225,14 @@ def test_rendered_lines_know_whether_they_are_inside_an_article_element():
     features = {line.strip(): rows[i] for i, line in enumerate(lines) if line.strip()}
     assert features["Before the article."][7] == 0 and features["After it."][7] == 0
     assert features["Inside it."][7] == 1 and features["Loose text inside it too."][7] == 1
+
+
+def test_an_embedded_post_the_article_quotes_is_rendered():
+    tweet = ("<blockquote class='twitter-tweet'><p lang='en'>The ferry is back and it is quiet!</p>"
+             "&mdash; Harbour Watch (@harbourwatch) <a href='https://twitter.com/x/status/1'>March 3, 2026</a>"
+             "</blockquote>")
+    page = ("<html><body><article><h1>Harbour Ferry Gets a New Engine</h1>" + f"<p>{STORY[0]}</p>"
+            + f"<div class='media'>{tweet}</div>"
+            + "".join(f"<p>{para}</p>" for para in STORY[1:]) + "</article></body></html>")
+    text = html_fast.render(page).text
+    assert "The ferry is back and it is quiet!" in text and "(@harbourwatch)" in text
