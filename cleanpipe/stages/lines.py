@@ -170,6 +170,9 @@ _CUE_KEYS: dict[str, tuple[str, ...]] = {
 }
 _CUE_KEYWORDS = tuple(dict.fromkeys(k for keys in _CUE_KEYS.values() for k in keys))
 _KEYWORD_ANY = re.compile("|".join(map(re.escape, _CUE_KEYWORDS)))
+# The same test with the keywords that hold another keyword left out ("email address" holds "email"):
+# a line holds one of _CUE_KEYWORDS exactly when it holds one of these; one scan of the page each.
+_CUE_KEYWORDS_SHORTEST = tuple(k for k in _CUE_KEYWORDS if not any(o != k and o in k for o in _CUE_KEYWORDS))
 # The anchored cues (^...) as one pattern: most lines fail it at the first characters. Matched
 # against the lowercased line, case-sensitively: in Python's re that is about half the work of re.I.
 _ANCHORED_ANY = re.compile("|".join(f"(?:{p.pattern})" for n, p in CHROME_CUES.items() if n not in _CUE_KEYS))
@@ -504,7 +507,7 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line, declared_language)
     stops = np.bincount(token_line[is_stop], minlength=n)
     scale = _relative_scale(words, stops) if relative else 1.0
-    keyed = page.lines_containing(_CUE_KEYWORDS)
+    keyed = page.lines_containing(_CUE_KEYWORDS_SHORTEST)
     maybe_date = page.lines_with_digits() | page.lines_containing(("ago",))
 
     # logical lines: (first, last) physical index

@@ -108,18 +108,16 @@ def test_an_article_inside_an_element_marked_as_chrome_is_still_read():
     assert STORY[1] in clean_html_fast(aside_only, FAST).text()
 
 
-def test_rendered_lines_know_paragraphs_headings_list_items_and_links():
+def test_rendered_lines_know_paragraphs_headings_and_list_items():
     text, rows, comments, removed, _ = html_fast.render(
         "<html><body><h2>Title</h2><p>Some words with <a href='/x'>a link</a> inside.</p>"
         "<ul><li><a href='/a'>Only a link</a></li></ul></body></html>", prune=False)
     lines = text.split("\n")
     features = {line.strip(): rows[i] for i, line in enumerate(lines) if line.strip()}
     assert features["Title"][1] == 1  # heading
-    para = features["Some words with a link inside."]
-    assert para[0] == 1 and 0.1 < para[3] < 0.5  # in a <p>, some of it link text
-    item = features["\u2022 Only a link"]
-    assert item[2] == 1 and item[4] == 1  # a list item that is all link
-    assert not any(row[6] for row in rows)  # no <h1> on the page
+    assert features["Some words with a link inside."][0] == 1  # in a <p>, the link's text kept in the line
+    assert features["\u2022 Only a link"][2] == 1  # a list item
+    assert not any(row[4] for row in rows)  # no <h1> on the page
     assert comments == [] and removed == []
 
 
@@ -184,10 +182,10 @@ def test_rendered_lines_know_table_rows_and_what_comes_after_the_first_h1():
         "<table><tr><td>Pos.</td><td>Driver</td></tr><tr><td>1</td><td>Kyle</td></tr></table></body></html>",
         prune=False)
     features = {line.strip(): rows[i] for i, line in enumerate(text.split("\n")) if line.strip()}
-    assert features["Above the title."][6] == 0 and features["Title"][6] == 1 and features["Below it."][6] == 1
+    assert features["Above the title."][4] == 0 and features["Title"][4] == 1 and features["Below it."][4] == 1
     table = [row for line, row in features.items() if "Kyle" in line or "Driver" in line]
-    assert len(table) == 2 and all(row[5] == 1 for row in table)
-    assert features["Below it."][5] == 0
+    assert len(table) == 2 and all(row[3] == 1 for row in table)
+    assert features["Below it."][3] == 0
 
 
 def test_comment_sections_are_the_outermost_elements_so_named_and_commentary_is_not_one():
@@ -223,8 +221,8 @@ def test_rendered_lines_know_whether_they_are_inside_an_article_element():
     assert "\x02" not in text and "\x03" not in text  # the markers are taken out again
     assert len(rows) == len(lines)
     features = {line.strip(): rows[i] for i, line in enumerate(lines) if line.strip()}
-    assert features["Before the article."][7] == 0 and features["After it."][7] == 0
-    assert features["Inside it."][7] == 1 and features["Loose text inside it too."][7] == 1
+    assert features["Before the article."][5] == 0 and features["After it."][5] == 0
+    assert features["Inside it."][5] == 1 and features["Loose text inside it too."][5] == 1
 
 
 def test_an_embedded_post_the_article_quotes_is_rendered():
