@@ -220,6 +220,9 @@ class LineInfo:
         return not self.text
 
 
+_MAX_CUE_WORDS = 45  # a longer line is prose whatever words it uses (line_cues)
+
+
 def line_cues(text: str, words: int, keyed: bool | None = None, date_possible: bool | None = None,
               ) -> tuple[str, ...]:
     """Chrome categories a line matches; long prose lines only count when cue-dense.
@@ -236,7 +239,7 @@ def line_cues(text: str, words: int, keyed: bool | None = None, date_possible: b
         date_possible = _MAYBE_DATE.search(text) is not None
     if date_possible and DATE_ONLY.match(text):
         return ("date",)
-    if words > 45:
+    if words > _MAX_CUE_WORDS:
         return ()  # a line this long is prose whatever words it uses (see the rule below)
     low = text.lower()
     anchored = _ANCHORED_ANY.match(low) is not None
@@ -507,8 +510,13 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line, declared_language)
     stops = np.bincount(token_line[is_stop], minlength=n)
     scale = _relative_scale(words, stops) if relative else 1.0
-    keyed = page.lines_containing(_CUE_KEYWORDS_SHORTEST)
-    maybe_date = page.lines_with_digits() | page.lines_containing(("ago",))
+    # Cue keywords and "ago" only matter on lines of up to _MAX_CUE_WORDS words (line_cues, _line_facts):
+    # the page's prose paragraphs, most of its characters, are left out of those searches.
+    long = words > _MAX_CUE_WORDS
+    short = _PageScan("\n".join("" if is_long else line for line, is_long in zip(
+        low.split("\n"), long.tolist(), strict=True))) if long.any() else page
+    keyed = short.lines_containing(_CUE_KEYWORDS_SHORTEST)
+    maybe_date = short.lines_with_digits() | short.lines_containing(("ago",))
 
     # logical lines: (first, last) physical index
     spans: list[tuple[int, int]] = []
