@@ -234,3 +234,12 @@ def test_an_embedded_post_the_article_quotes_is_rendered():
             + "".join(f"<p>{para}</p>" for para in STORY[1:]) + "</article></body></html>")
     text = html_fast.render(page).text
     assert "The ferry is back and it is quiet!" in text and "(@harbourwatch)" in text
+
+
+def test_a_story_in_a_container_the_main_content_rules_misread_is_still_rendered():
+    # the main-content rules drop an element classed "permalink"; this one holds the story's title and text
+    page = ("<html><body><div class='menu'><a href='/'>Home</a></div><div class='post permalink'>"
+            "<h1>Harbour Ferry Gets a New Engine</h1>" + "".join(f"<p>{para}</p>" for para in STORY)
+            + "</div></body></html>")
+    assert STORY[0] in html_fast.render(page).text
+    assert STORY[0] in clean_html_fast(page, FAST).text()
