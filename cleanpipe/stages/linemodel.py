@@ -172,10 +172,12 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
         column += NEIGHBOUR_FEATURES + 1
     prose = own[:, 6]
     words = np.expm1(own[:, 0])  # as the model was trained: a round trip through log1p, not the exact counts
+    windowed = np.stack([prose, words * prose, own[:, 4]], axis=1)  # the three columns' windows at once
     for w in WINDOWS:
-        table[:, column] = _window_sums(prose, w) / (2 * w + 1)
-        table[:, column + 1] = np.log1p(_window_sums(words * prose, w))
-        table[:, column + 2] = _window_sums(own[:, 4], w) / (2 * w + 1)
+        sums = _window_sums(windowed, w)
+        table[:, column] = sums[:, 0] / (2 * w + 1)
+        table[:, column + 1] = np.log1p(sums[:, 1])
+        table[:, column + 2] = sums[:, 2] / (2 * w + 1)
         column += 3
     position = np.arange(n)
     start, end = rules.region if rules.region else (n, -1)
