@@ -152,8 +152,8 @@ def main() -> None:
             if html is None:
                 continue
             # the text the cleaner sees after the markup's chrome and comment sections are cut out
-            text, rows = html_fast.render(html)[:2]
-            lines, x = line_table(text, html_rows=rows)
+            rendering = html_fast.render(html)
+            lines, x = line_table(rendering.text, html_rows=rendering.rows, language=rendering.language)
             page["html"] = html
         else:
             dump = Path(args.dumps, page_id + ".txt")

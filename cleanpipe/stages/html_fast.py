@@ -9,10 +9,12 @@ handful of elements:
 2. elements that HTML itself marks as not the article (`nav`, `footer`, `aside`, a
    page `header` outside any `article`, and the ARIA roles of the same meaning) are
    cut out, each kind the page has recorded as a removed span;
-3. the rest is rendered as text, one block a line, with a little markup kept
-   (`<p>`, headings, list items, links), from which each line learns where it came
-   from: a paragraph, a heading, a list item, and how much of it is link text; a
-   second rendering, resiliparse's main-content guess, says whether it keeps the line.
+3. the rest is rendered as text by resiliparse's main-content rendering (which also
+   leaves out elements whose class or id names a menu, sidebar, share or related box),
+   one block a line, with a little markup kept (`<p>`, headings, list items, links),
+   from which each line learns where it came from: a paragraph, a heading, a list
+   item, a table row, whether the page's <h1> came before it, and how much of it is
+   link text.
 
 The text then goes through the text cleaner (rules, then the line model), with a
 model trained on pages rendered this way and the HTML features added, so every
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 import numpy as np
@@ -36,12 +38,15 @@ from cleanpipe.model import COMMENT_BREAK, PREVIEW_CHARS, Paragraph
 from cleanpipe.stages.linemodel import HTML_OWN_FEATURES
 from cleanpipe.stages.lines import COMMENTS_HEADING
 
-# Candidates for comment sections, as narrow as CSS can say it (each element handed to Python costs);
-# then the trafilatura mode's own patterns decide (strip.py: not "commentary", the first class).
-_COMMENT_CANDIDATES = ", ".join(
-    f"{tag}{attr}" for tag in ("div", "section", "aside", "details", "ol", "ul")
-    for attr in ("[id^=comment i]", "[class^=comment i]", "[class*=article-comments]", "[class*=post-comments]",
-                 "[id=disqus_thread]", "[id=dsq-comments]"))
+# Comment sections, by the trafilatura mode's rules (strip.py: an id or first class "comment..." but not
+# "commentary", "article-comments"/"post-comments" in the class, Disqus's container), said in CSS so that
+# lexbor finds the outermost ones itself: each element handed to Python costs, and a thread of a hundred
+# comments has hundreds of elements of a "comment..." class inside its section.
+_COMMENT_TAGS = ":is(div, section, aside, details, ol, ul)"
+_COMMENT_NAMES = ":is(" + ", ".join(
+    [f"[{attr}^={word}]:not([{attr}^={word}ary])" for attr in ("id", "class") for word in ("comment", "Comment")]
+    + ["[class*=article-comments]", "[class*=post-comments]", "[id=disqus_thread]", "[id^=dsq-comments]"]) + ")"
+COMMENT_SECTIONS = f"{_COMMENT_TAGS}{_COMMENT_NAMES}:not({_COMMENT_TAGS}{_COMMENT_NAMES} *)"
 
 # What the page's own markup says is not the article: (CSS selector, reason, its tag, its ARIA role, what the
 # removed span says). A page header inside an <article> holds its title, byline and date: the cleaner reads
@@ -62,33 +67,112 @@ _CHROME = (
 CHROME_SELECTORS = [selector for selector, *_ in _CHROME]
 
 _TAG = re.compile(r"<[^>]*>")
-_ANCHOR = re.compile(r"<a\b[^>]*>.*?</a>", re.S)
 
 
-def render(html: str, prune: bool = True) -> tuple[str, np.ndarray, list[str], list[dict[str, Any]]]:
-    """(text, HTML features per physical line of text, comment lines, removed spans).
+# What the main-content rendering leaves out is not said element by element (lexbor does not report it):
+# one span stands for all of it, as the trafilatura mode's "html-boilerplate" does.
+MAIN_CONTENT_SPAN = {"lines": None, "reason": "html-main-content",
+                     "preview": "elements resiliparse's main-content rules leave out (menus, sidebars, share, "
+                                "related and ad boxes, by their class and id names)"}
 
-    `prune` leaves out what the page marks as navigation, footer, sidebar or masthead; a span
-    per kind the page has records it (lexbor does not say what it matched, so the preview names
-    the kind, not the text: these are whole elements, not lines the cleaner judged)."""
+
+class Rendering(NamedTuple):
+    text: str
+    rows: np.ndarray  # HTML_OWN_FEATURES of each physical line of `text`
+    comments: list[str]  # lines of the comment sections, COMMENT_BREAK between comments
+    removed: list[dict[str, Any]]  # a span per kind of element left out
+    language: str | None  # the page's declared language (`<html lang>`, primary subtag, lowercased)
+
+
+def render(html: str, prune: bool = True) -> Rendering:
+    """The page as text for the cleaner, the HTML features of each line, its comment lines, what was left out.
+
+    `prune` leaves out what the page marks as navigation, footer, sidebar or masthead, and what
+    resiliparse's main-content rules leave out; a span per kind the page has records it (lexbor
+    does not say what it matched, so the preview names the kind, not the text: these are whole
+    elements, not lines the cleaner judged). One rendering, the main-content one, fed to the
+    cleaner whole: held out it scored as the full rendering did with "the main-content
+    rendering has this line" as a line feature (BoW F1 0.952 both), for one rendering
+    instead of two and a third of the lines to clean."""
     tree = HTMLTree.parse(html)
     removed: list[dict[str, Any]] = []
     if tree.body is None:
-        return "", np.zeros((0, len(HTML_OWN_FEATURES))), [], removed
+        return Rendering("", np.zeros((0, len(HTML_OWN_FEATURES))), [], removed, None)
+    root = tree.body.parent
+    declared = root.getattr("lang") if root is not None else None
+    language = (declared.split("-")[0].strip().lower() or None) if declared else None
     comments = _take_comment_sections(tree.body)
     if prune:  # counted by tag and attribute in C; reading the elements themselves would cost more
         body = tree.body
         removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, tag, role, what in _CHROME
                    if len(body.get_elements_by_tag_name(tag)) or len(body.get_elements_by_attr("role", role))]
-    markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=True, list_bullets=True,
-                                comments=False, skip_elements=CHROME_SELECTORS if prune else None)
+        removed.append(dict(MAIN_CONTENT_SPAN))
+    if prune:
+        _keep_embedded_posts(tree.body)
+        _unname_title_ancestors(tree.body)
+    _mark_articles(tree)
+    markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=False, list_bullets=True,
+                                main_content=prune, comments=False, skip_elements=CHROME_SELECTORS if prune else None)
     text, rows = _lines_of(markup)
-    # resiliparse's own main-content guess, one more rendering of the parsed tree: whether it keeps the line
-    main = extract_plain_text(tree, main_content=True, comments=False,
-                              skip_elements=CHROME_SELECTORS if prune else None)
-    in_main = {line.strip().lstrip("\u2022 ") for line in main.split("\n")}
-    rows[:, 5] = [line.strip().lstrip("\u2022 ") in in_main for line in text.split("\n")]
-    return text, rows, comments, removed
+    return Rendering(text, rows, comments, removed, language)
+
+
+# Posts of social networks an article quotes, embedded by the networks' own markup. Their class names
+# ("twitter-...") make the main-content rules take them for share buttons; the article quotes them.
+EMBEDDED_POSTS = ("twitter-tweet", "twitter-video", "instagram-media", "tiktok-embed")
+
+
+def _keep_embedded_posts(body: Any) -> None:
+    """Renames the class of embedded posts, so the main-content rendering keeps them (the cleaner then
+    judges their lines). Held out, this took the dev set's recall from 0.968 to 0.978: four of its
+    pages quote tweets, which the main-content rules dropped inside a <div>."""
+    for name in EMBEDDED_POSTS:
+        found = body.get_elements_by_class_name(name)
+        for element in [found[i] for i in range(len(found))]:  # a copy: the collection follows the renaming
+            element.setattr("class", "embedded-post")
+
+
+def _unname_title_ancestors(body: Any) -> None:
+    """Takes the class and id off every element that holds the page's first <h1> (the story's title).
+
+    The main-content rules drop elements by their class and id names, and a site that names its
+    story's container oddly (Gawker's sites: class "post permalink ...") lost the whole story
+    to them. The elements around the title hold the story or the whole page; the chrome inside
+    them is left to the cleaner. Of the stories the main-content rendering lost on 200 dragnet
+    pages (not the dev set), this kept 10 of 12; held out on the dev set (5-fold), F1 the same."""
+    found = body.get_elements_by_tag_name("h1")
+    if not len(found):
+        return
+    element = found[0].parent
+    while element is not None and element.tag not in ("body", "html"):
+        for name in ("class", "id"):
+            if element.hasattr(name):
+                element.delattr(name)
+        element = element.parent
+
+
+# Control characters the converter keeps and no page text has: where an article element begins and ends.
+ARTICLE_START, ARTICLE_END = "\x02", "\x03"
+
+
+def _mark_articles(tree: Any) -> None:
+    """A text node at the start and the end of the page's first `<article>` and first schema.org
+    articleBody element.
+
+    The converter keeps no attributes and no <article> tags, so this is how a line learns that it
+    is inside one: the markers come out in the text, on lines of their own where the element is a
+    block, and _lines_of takes them out again. Only the first of each: a listing's hundred
+    <article> teasers would cost a millisecond (inserting a node costs 20 us), and the story is
+    the first article on nearly every page that has one."""
+    body = tree.body
+    for found in (body.get_elements_by_tag_name("article"), body.get_elements_by_attr("itemprop", "articleBody")):
+        if not len(found):
+            continue
+        element = found[0]
+        first = element.first_child
+        if first is not None:
+            element.insert_before(tree.create_text_node(ARTICLE_START), first)
+            element.append_child(tree.create_text_node(ARTICLE_END))
 
 
 def _lines_of(markup: str) -> tuple[str, np.ndarray]:
@@ -96,17 +180,27 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
 
     The converter writes each block on its own line(s); a block keeps its tag until it closes
     (a <p> with <br> spans lines). List items get the bullet the text cleaner reads lists by.
-    Tags and links are taken out of the whole text at once (a regex pass each), so the
-    per-line work is a few string tests. Lines that are all link text stay: leaving them out
-    (a third of the lines, 8% of the time) cost 0.006 F1 on held-out pages, the rules'
-    densest region losing the short lines that bound it."""
+    Tags are taken out of the whole text at once (one regex pass), so the per-line work is a
+    few string tests. Links are not rendered: with the main-content rendering, the share of a
+    line's text in links added nothing held out (BoW F1 0.960 with and without)."""
     text = unescape(_TAG.sub("", markup.replace("<li>", "\u2022 ")))
-    # the same text with link text taken out, newlines kept where they were: the share of link text per line
-    unlinked = unescape(_TAG.sub("", _ANCHOR.sub(_keep_newlines, markup)))
+    marked = ARTICLE_START in markup
+    if marked:
+        text = text.replace(ARTICLE_START, "").replace(ARTICLE_END, "")
     plain = text.split("\n")
-    rows = np.zeros((len(plain), len(HTML_OWN_FEATURES)))
+    rows: list[tuple[bool, bool, bool, bool, bool, bool]] = []
+    after_h1 = False
     block = ""  # the block element the current line is inside: p, h, li or ""
-    for i, (raw, left, rest) in enumerate(zip(markup.split("\n"), plain, unlinked.split("\n"), strict=True)):
+    articles = 0  # how many article elements the current line is inside
+    markers_only: list[int] = []  # lines that only held article markers
+    for i, (raw, left) in enumerate(zip(markup.split("\n"), plain, strict=True)):
+        in_article = articles > 0
+        if marked and (ARTICLE_START in raw or ARTICLE_END in raw):
+            opened = raw.count(ARTICLE_START)
+            in_article = in_article or opened > 0
+            articles = max(0, articles + opened - raw.count(ARTICLE_END))
+            if not left.strip():
+                markers_only.append(i)
         line = raw.lstrip()
         if line.startswith("<p>"):
             block = "p"
@@ -114,44 +208,32 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
             block = "li"
         elif line.startswith("<h") and line[2:3].isdigit():
             block = "h"
-        if block:
-            rows[i, ("p", "h", "li").index(block)] = 1.0
-        if "<a" in line and (chars := len(left.strip())):
-            share = 1.0 - len(rest.strip()) / chars
-            rows[i, 3] = share
-            rows[i, 4] = share >= LINK_LINE_SHARE
+            after_h1 = after_h1 or line[2] == "1"  # the article's title is usually the page's first <h1>
+        # the converter separates table cells by tabs
+        rows.append((block == "p", block == "h", block == "li", "\t" in raw, after_h1, in_article))
         if line.endswith(("</p>", "</li>")) or line[-5:-2] == "</h":
             block = ""
-    return text, rows
-
-
-LINK_LINE_SHARE = 0.9  # a line with this share of its characters in links is a link line
-
-
-def _keep_newlines(match: re.Match) -> str:
-    return "\n" * match.group(0).count("\n")
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(HTML_OWN_FEATURES))
+    if markers_only:
+        keep = np.ones(len(plain), dtype=bool)
+        keep[markers_only] = False
+        text = "\n".join(line for line, kept in zip(plain, keep.tolist(), strict=True) if kept)
+        table = table[keep]
+    return text, table
 
 
 def _take_comment_sections(body: Any) -> list[str]:
     """Lines of the page's comment sections, which are cut out of the tree; COMMENT_BREAK between comments.
 
-    The few candidate elements are found by CSS in lexbor; the outermost ones whose name
-    matches the trafilatura mode's rules are handed, as HTML, to that mode's splitter
-    (lxml, on the sections only), so both modes give the comments stage the same lines."""
-    from cleanpipe.stages.strip import _COMMENT_SECTION_CLASS, _COMMENT_SECTION_ID
+    lexbor finds the outermost sections (COMMENT_SECTIONS); they are handed, as HTML, to the
+    trafilatura mode's splitter (lxml, on the sections only), so both modes give the comments
+    stage the same lines."""
     from cleanpipe.stages.strip import _take_comment_sections as split
 
-    sections: list[Any] = []
-    found = body.query_selector_all(_COMMENT_CANDIDATES)
-    for element in (found[i] for i in range(len(found))):  # indexing: iterating the collection costs more
-        if not (_COMMENT_SECTION_ID.match(element.id or "")
-                or _COMMENT_SECTION_CLASS.search(element.class_name or "")):
-            continue
-        if any(section.contains(element) for section in sections):
-            continue  # inside an earlier section (document order: an enclosing section comes first)
-        sections.append(element)
-    if not sections:
+    found = body.query_selector_all(COMMENT_SECTIONS)
+    if not len(found):
         return []
+    sections = [found[i] for i in range(len(found))]  # indexing: iterating the collection costs more
     wrapper = lxml.html.fragment_fromstring("".join(s.html for s in sections), create_parent="div")
     for section in sections:
         section.decompose()

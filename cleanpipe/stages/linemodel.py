@@ -63,13 +63,14 @@ FEATURE_NAMES = (
        "log_lines", "log_page_words"]
 )
 
-# Where a line of the fast HTML mode's rendering came from (html_fast.render): inside a <p>, a heading,
-# a list item; the share of its characters that are link text, and whether it is (nearly) all link.
-HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_link_share", "html_all_link", "html_in_main"]
+# Where a line of the fast HTML mode's rendering came from (html_fast.render): inside a <p>, a heading, a list
+# item, a table row; whether the page's first <h1> is above it; whether it is inside the page's <article>.
+HTML_OWN_FEATURES = ["html_p", "html_heading", "html_list_item", "html_table", "html_after_h1", "html_in_article"]
+_HTML_WINDOWED = ("html_p", "html_list_item", "html_in_article")
 HTML_FEATURE_NAMES = (
     HTML_OWN_FEATURES
     + [f"{name}@{off:+d}" for off in (-1, 1) for name in HTML_OWN_FEATURES]
-    + [f"{name}~{w}" for w in WINDOWS for name in ("html_p", "html_link_share", "html_in_main")]
+    + [f"{name}~{w}" for w in WINDOWS for name in _HTML_WINDOWED]
 )
 
 
@@ -83,17 +84,16 @@ def html_line_features(rows: np.ndarray) -> np.ndarray:
         table[1:, k:2 * k] = rows[:-1]
         table[:-1, 2 * k:3 * k] = rows[1:]
     column = 3 * k
+    windowed = rows[:, [HTML_OWN_FEATURES.index(name) for name in _HTML_WINDOWED]]
     for w in WINDOWS:
-        table[:, column] = _window_sums(rows[:, 0], w) / (2 * w + 1)
-        table[:, column + 1] = _window_sums(rows[:, 3], w) / (2 * w + 1)
-        table[:, column + 2] = _window_sums(rows[:, 5], w) / (2 * w + 1)
-        column += 3
+        table[:, column:column + len(_HTML_WINDOWED)] = _window_sums(windowed, w) / (2 * w + 1)
+        column += len(_HTML_WINDOWED)
     return table
 
 
 def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
-    """Sum of values[i - w .. i + w] for every i (clipped at the ends)."""
-    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    """Sum of values[i - w .. i + w] for every i (clipped at the ends); of each column for a 2-D `values`."""
+    cumulative = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
     n = len(values)
     i = np.arange(n)
     return cumulative[np.minimum(n, i + half_width + 1)] - cumulative[np.maximum(0, i - half_width)]
@@ -172,10 +172,12 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
         column += NEIGHBOUR_FEATURES + 1
     prose = own[:, 6]
     words = np.expm1(own[:, 0])  # as the model was trained: a round trip through log1p, not the exact counts
+    windowed = np.stack([prose, words * prose, own[:, 4]], axis=1)  # the three columns' windows at once
     for w in WINDOWS:
-        table[:, column] = _window_sums(prose, w) / (2 * w + 1)
-        table[:, column + 1] = np.log1p(_window_sums(words * prose, w))
-        table[:, column + 2] = _window_sums(own[:, 4], w) / (2 * w + 1)
+        sums = _window_sums(windowed, w)
+        table[:, column] = sums[:, 0] / (2 * w + 1)
+        table[:, column + 1] = np.log1p(sums[:, 1])
+        table[:, column + 2] = sums[:, 2] / (2 * w + 1)
         column += 3
     position = np.arange(n)
     start, end = rules.region if rules.region else (n, -1)

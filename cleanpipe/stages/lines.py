@@ -170,6 +170,9 @@ _CUE_KEYS: dict[str, tuple[str, ...]] = {
 }
 _CUE_KEYWORDS = tuple(dict.fromkeys(k for keys in _CUE_KEYS.values() for k in keys))
 _KEYWORD_ANY = re.compile("|".join(map(re.escape, _CUE_KEYWORDS)))
+# The same test with the keywords that hold another keyword left out ("email address" holds "email"):
+# a line holds one of _CUE_KEYWORDS exactly when it holds one of these; one scan of the page each.
+_CUE_KEYWORDS_SHORTEST = tuple(k for k in _CUE_KEYWORDS if not any(o != k and o in k for o in _CUE_KEYWORDS))
 # The anchored cues (^...) as one pattern: most lines fail it at the first characters. Matched
 # against the lowercased line, case-sensitively: in Python's re that is about half the work of re.I.
 _ANCHORED_ANY = re.compile("|".join(f"(?:{p.pattern})" for n, p in CHROME_CUES.items() if n not in _CUE_KEYS))
@@ -217,6 +220,9 @@ class LineInfo:
         return not self.text
 
 
+_MAX_CUE_WORDS = 45  # a longer line is prose whatever words it uses (line_cues)
+
+
 def line_cues(text: str, words: int, keyed: bool | None = None, date_possible: bool | None = None,
               ) -> tuple[str, ...]:
     """Chrome categories a line matches; long prose lines only count when cue-dense.
@@ -233,7 +239,7 @@ def line_cues(text: str, words: int, keyed: bool | None = None, date_possible: b
         date_possible = _MAYBE_DATE.search(text) is not None
     if date_possible and DATE_ONLY.match(text):
         return ("date",)
-    if words > 45:
+    if words > _MAX_CUE_WORDS:
         return ()  # a line this long is prose whatever words it uses (see the rule below)
     low = text.lower()
     anchored = _ANCHORED_ANY.match(low) is not None
@@ -480,8 +486,11 @@ class _PageScan:
         return flags
 
 
-def analyse(text: str) -> list[LineInfo]:
+def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     """Logical lines with features; hard-wrapped prose lines are joined, keeping their span.
+
+    `declared_language`: the language the page says it is in (an HTML page's `<html lang>`),
+    taken without identifying it when our list for it fits the page (see _stop_words).
 
     Words, function words, digits and cue keywords are found over the whole lowercased
     page at once and counted per line with numpy; per-line Python work is left to what
@@ -498,11 +507,16 @@ def analyse(text: str) -> list[LineInfo]:
     page = _PageScan(low)
     starts, ends, token_line = page.words()
     words = np.bincount(token_line, minlength=n)
-    is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line)
+    is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line, declared_language)
     stops = np.bincount(token_line[is_stop], minlength=n)
     scale = _relative_scale(words, stops) if relative else 1.0
-    keyed = page.lines_containing(_CUE_KEYWORDS)
-    maybe_date = page.lines_with_digits() | page.lines_containing(("ago",))
+    # Cue keywords and "ago" only matter on lines of up to _MAX_CUE_WORDS words (line_cues, _line_facts):
+    # the page's prose paragraphs, most of its characters, are left out of those searches.
+    long = words > _MAX_CUE_WORDS
+    short = _PageScan("\n".join("" if is_long else line for line, is_long in zip(
+        low.split("\n"), long.tolist(), strict=True))) if long.any() else page
+    keyed = short.lines_containing(_CUE_KEYWORDS_SHORTEST)
+    maybe_date = short.lines_with_digits() | short.lines_containing(("ago",))
 
     # logical lines: (first, last) physical index
     spans: list[tuple[int, int]] = []
@@ -543,7 +557,7 @@ def analyse(text: str) -> list[LineInfo]:
 
 
 def _stop_words(page: _PageScan, stripped: list[str], words: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                token_line: np.ndarray) -> tuple[np.ndarray, bool]:
+                token_line: np.ndarray, declared: str | None = None) -> tuple[np.ndarray, bool]:
     """Which tokens are function words of the page's language, and whether the list is a packaged one.
 
     The language is identified from the page's longest lines. Ours (STOPWORDS_BY_LANGUAGE)
@@ -555,15 +569,29 @@ def _stop_words(page: _PageScan, stripped: list[str], words: np.ndarray, starts:
     Vietnamese, Korean syllables): it cannot be looked up by code, and a look-up per token
     in Python would cost more than the rest of the line analysis. When the identification is unsure, the list
     of ours that covers most of the page's words is used, as before languages were identified.
+
+    A `declared` language with a list of ours is taken without identifying the page (the
+    identification is a quarter of the analysis of a short page) when that list finds at
+    least _MIN_UNSURE_RATIO function words in the page's longer lines, the share that tells
+    a list's own language from look-alike words: a template's wrong `lang="en"` on a page in
+    another language finds few English function words, and the page is identified as usual.
     """
-    language, score = page_language(stripped, words)
     own = list(STOPWORDS_BY_LANGUAGE)
+    bits = None
+    if declared in OWN_LIST_LANGUAGES:
+        bits = page.stopword_languages(starts, ends)
+        is_stop = (bits & (1 << own.index(declared))) != 0
+        long = words[token_line] >= _LONG_LINE_WORDS
+        if long.any() and is_stop[long].mean() >= _MIN_UNSURE_RATIO:
+            return is_stop, False
+    language, score = page_language(stripped, words)
     if score >= MIN_LANGUAGE_SCORE and language not in OWN_LIST_LANGUAGES:
         codes = _packaged_codes(language)
         if codes is None:
             return np.zeros(len(starts), dtype=bool), False
         return page.stopword_languages(starts, ends, codes) != 0, True
-    bits = page.stopword_languages(starts, ends)
+    if bits is None:
+        bits = page.stopword_languages(starts, ends)
     if score >= MIN_LANGUAGE_SCORE:
         # the thresholds and the line model were tuned on these lists' shares (the dev set has English,
         # German, Portuguese, Italian and Russian pages): they stay as they are
@@ -679,7 +707,17 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
             headings += 1
             if headings >= 5:  # the score below cannot reach the bar any more
                 return False
-    reactions = sum(reads_as_reaction(p) for p in distinct)
     long_repeats = len([p for p in paragraphs if p.strip()]) - len(distinct)
-    score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings
-    return reactions >= 3 and score >= 0.5
+
+    def passes(reactions: int) -> bool:
+        score = reactions / len(distinct) + min(0.2, 0.05 * long_repeats) - 0.15 * headings
+        return reactions >= 3 and score >= 0.5
+
+    # The reaction test is the costly part (a long regex over every paragraph): stop as soon as the
+    # paragraphs left could not lift the score to the bar even if all of them were reactions.
+    reactions = 0
+    for k, p in enumerate(distinct):
+        if not passes(reactions + len(distinct) - k):
+            return False
+        reactions += reads_as_reaction(p)
+    return passes(reactions)

@@ -289,22 +289,24 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
 
 
 def line_table(text: str, config: StripConfig | None = None, html_rows: np.ndarray | None = None,
-               ) -> tuple[list[LineInfo], np.ndarray]:
+               language: str | None = None) -> tuple[list[LineInfo], np.ndarray]:
     """The non-blank lines of a dump and the line model's features for each (what training reads).
 
-    `html_rows`: the fast HTML mode's HTML features of each physical line (html_fast.render)."""
+    `html_rows` and `language`: the fast HTML mode's HTML features of each physical line and the
+    page's declared language (html_fast.render)."""
     lines, features = _clean(text, config or StripConfig(), use_model=False, want_features=True,
-                             html_rows=html_rows)[1:]
+                             html_rows=html_rows, language=language)[1:]
     return lines, features
 
 
 def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool = False,
-           html_rows: np.ndarray | None = None) -> tuple[StripResult, list[LineInfo], np.ndarray]:
+           html_rows: np.ndarray | None = None, language: str | None = None,
+           ) -> tuple[StripResult, list[LineInfo], np.ndarray]:
     """The rules, then (when asked) the line model's second opinion on the article lines.
 
     With `html_rows` (text rendered from HTML by the fast HTML mode), the model is that mode's
-    and reads the HTML features too."""
-    lines = analyse(text)
+    and reads the HTML features too; `language` is the language the page declares (analyse)."""
+    lines = analyse(text, language)
     result = StripResult(page_lines=[ln.text for ln in lines if ln.text])
     removals = _Removals()
     positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
@@ -472,6 +474,10 @@ _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TIME = re.compile(r"<time\s[^>]*datetime\s*=\s*[\"']?(\d{4}-\d{2}-\d{2})", re.I)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The <meta> names read below: a tag naming none of them is skipped before its attributes are parsed
+# (a page has dozens of <meta> tags).
+_META_NAMES = ("og:title", "twitter:title", "author", "article:author", "dc.creator", "article:published_time",
+               "datepublished", "date", "dc.date")
 
 
 def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
@@ -480,21 +486,28 @@ def html_metadata(html: str) -> tuple[str | None, str | None, str | None]:
     The cheap stand-in for trafilatura's metadata search when `html_fast` is set, where that
     search would take about a quarter of the time."""
     meta: dict[str, str] = {}
-    for tag in _META_TAG.findall(html[:200_000]):
+    for tag in _META_TAG.findall(html, 0, 200_000):  # as html[:200_000], without copying it
+        low = tag.lower()
+        if "content" not in low or not any(name in low for name in _META_NAMES):
+            continue
         attrs = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTR.finditer(tag)}
         name = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").lower()
         if name and attrs.get("content") and name not in meta:
             meta[name] = unescape(" ".join(attrs["content"].split()))
-    title_tag = _TITLE.search(html)
-    title = (meta.get("og:title") or meta.get("twitter:title")
-             or (unescape(" ".join(_TAG.sub(" ", title_tag.group(1)).split())) if title_tag else None)) or None
+    title = meta.get("og:title") or meta.get("twitter:title")
+    if not title:  # <title> and <time> are searched for only when <meta> did not say: a search reads the whole page
+        title_tag = _TITLE.search(html)
+        title = (unescape(" ".join(_TAG.sub(" ", title_tag.group(1)).split())) if title_tag else None) or None
     author = meta.get("author") or meta.get("article:author") or meta.get("dc.creator") or None
     if author and author.startswith(("http://", "https://")):
         author = None  # article:author is often a profile URL
     found = _ISO_DATE.search(meta.get("article:published_time") or meta.get("datepublished")
                              or meta.get("date") or meta.get("dc.date") or "")
-    time_tag = _TIME.search(html)
-    date = found.group(0) if found else (time_tag.group(1) if time_tag else None)
+    if found:
+        date = found.group(0)
+    else:
+        time_tag = _TIME.search(html)
+        date = time_tag.group(1) if time_tag else None
     return title, author, date
 
 
@@ -715,11 +728,12 @@ def clean_html_fast(html: str, config: StripConfig | None = None) -> StripResult
     with the fast HTML mode's line model, recording every line it drops. Where the page
     kept its whole text inside such an element (nothing left), it is read again uncut."""
     config = config or StripConfig()
-    text, rows, comments, removed = html_fast.render(html)
-    result = _clean(text, config, config.line_model, html_rows=rows)[0]
-    if not result.paragraphs and not result.comment_lines and removed:
-        text, rows, comments, removed = html_fast.render(html, prune=False)
-        result = _clean(text, config, config.line_model, html_rows=rows)[0]
+    page = html_fast.render(html)
+    result = _clean(page.text, config, config.line_model, html_rows=page.rows, language=page.language)[0]
+    if not result.paragraphs and not result.comment_lines and page.removed:
+        page = html_fast.render(html, prune=False)
+        result = _clean(page.text, config, config.line_model, html_rows=page.rows, language=page.language)[0]
+    comments, removed = page.comments, page.removed
     result.paragraphs, own_removed = html_fast.without_line_numbers(result.paragraphs, result.removed)
     result.removed = removed + own_removed
     # <meta> first, as the trafilatura fast setting: the header zone above the text is sometimes a dateline or
