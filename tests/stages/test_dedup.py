@@ -14,6 +14,7 @@ from cleanpipe.stages.dedup import (
     Shingler,
     SignatureBuilder,
     SimilarityGraph,
+    _BucketIndex,
     normalize,
     pair_similarity,
     short_texts_match,
@@ -278,3 +279,26 @@ def test_short_texts_differing_in_numbers_or_a_word_are_different():
                                                   ("c", "Very nice article, thanks for this!"),
                                                   ("d", "very nice article thanks for this 😀 +1")]))
     assert [v.kept for v in verdicts] == [True, True, True, False]
+
+
+def test_bucket_index_gives_the_candidates_of_a_plain_lookup():
+    # popular buckets (long chains), a bucket shared within one insert, and growth of the table
+    rng = np.random.default_rng(3)
+    index, plain = _BucketIndex(bits=4), {}
+    popular = rng.integers(1, 2**63, 40, dtype=np.uint64)
+    rank = 0
+    for size in (5, 60, 700, 3000, 9000):
+        fresh = rng.integers(1, 2**63, size, dtype=np.uint64)
+        buckets = np.concatenate((fresh, popular[rng.integers(0, 40, size // 2)]))
+        stored = np.array(list(plain), dtype=np.uint64)
+        needles = np.concatenate((rng.integers(1, 2**63, 500, dtype=np.uint64), popular, stored[:300]))
+        owners = np.arange(len(needles))
+        o, r = index.query(needles, owners)
+        expected = sorted((i, rk) for i, b in enumerate(needles.tolist()) for rk in plain.get(b, ()))
+        assert sorted(zip(o.tolist(), r.tolist(), strict=True)) == expected
+        ranks = np.arange(rank, rank + len(buckets))
+        index.insert(buckets, ranks)
+        for b, rk in zip(buckets.tolist(), ranks.tolist(), strict=True):
+            plain.setdefault(b, []).append(rk)
+        rank += len(buckets)
+    assert len(index) == rank and index.bits > 4
