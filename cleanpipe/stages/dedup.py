@@ -68,28 +68,54 @@ def _codes(texts: list[str]) -> np.ndarray:
     return np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
 
 
+def _powers(base: int, n: int) -> np.ndarray:
+    """base**0 .. base**(n-1) mod 2**64."""
+    out = np.full(n, base, dtype=np.uint64)
+    out[0] = 1
+    with np.errstate(over="ignore"):
+        return np.cumprod(out, dtype=np.uint64)
+
+
+# Word hashes are polynomial (sum of c_i * POLY^(len-1-i) mod 2**64). POLY is odd, so it has an inverse
+# mod 2**64: with prefix sums S of c_k * POLY^-k over the whole batch a word [s, e) hashes to
+# POLY^(e-1) * (S[e-1] - S[s-1]), the same value in a few passes over the characters. Exponents are
+# split into block and offset so the power tables stay small whatever the batch's length.
+_BLOCK_BITS = 16
+_BLOCK = 1 << _BLOCK_BITS
+_POLY_INV = pow(int(_POLY), -1, 1 << 64)
+_P_OFFSET, _Q_OFFSET = _powers(int(_POLY), _BLOCK), _powers(_POLY_INV, _BLOCK)
+_P_PER_BLOCK, _Q_PER_BLOCK = pow(int(_POLY), _BLOCK, 1 << 64), pow(_POLY_INV, _BLOCK, 1 << 64)
+
+
 def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Every word of every normalized text as a 64-bit hash, computed for all texts at once, and the
     number of words per text (texts are words separated by single spaces)."""
-    counts = np.array([t.count(" ") + 1 if t else 0 for t in texts], dtype=np.int64)
-    joined = " ".join(t for t in texts if t)
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    counts = np.zeros(len(texts), dtype=np.int64)
+    joined = "\n".join([t for t in texts if t])  # a newline between texts: no normalized text holds one
     if not joined:
         return np.empty(0, dtype=np.uint64), counts
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    is_char = codes != _SPACE
-    pos = np.flatnonzero(is_char)
-    starts = np.flatnonzero(is_char & np.concatenate(([True], ~is_char[:-1])))
-    ends = np.flatnonzero(is_char & np.concatenate((~is_char[1:], [True]))) + 1
-    lengths = ends - starts
-    # polynomial hash of each word: sum of c_i * POLY^(len-1-i), with the powers from a table
-    power = np.ones(int(lengths.max()), dtype=np.uint64)
+    codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
+             else np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+    n = len(codes)
+    newlines = np.flatnonzero(codes == 10)
+    seps = np.flatnonzero((codes == _SPACE) | (codes == 10))
+    starts = np.concatenate(([0], seps + 1))
+    ends = np.concatenate((seps, [n]))
+    # words per text: separators between its newlines, plus one
+    counts[sizes > 0] = np.diff(np.concatenate(([-1], np.searchsorted(seps, newlines), [len(seps)])))
+    blocks = -(-n // _BLOCK)
+    x = np.zeros(blocks * _BLOCK, dtype=np.uint64)
+    x[:n] = codes
     with np.errstate(over="ignore"):
-        for k in range(1, len(power)):
-            power[k] = power[k - 1] * _POLY
-        word_of = np.repeat(np.arange(len(starts)), lengths)
-        exps = ends[word_of] - 1 - pos
-        h = np.add.reduceat(codes[pos] * power[exps], np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        return _mix64(h ^ lengths.astype(np.uint64)), counts
+        x2 = x.reshape(blocks, _BLOCK)
+        x2 *= _Q_OFFSET[None, :]
+        x2 *= _powers(_Q_PER_BLOCK, blocks)[:, None]
+        prefix = np.cumsum(x, dtype=np.uint64)
+        last = ends - 1
+        seg = prefix[last] - np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
+        h = seg * _P_OFFSET[last & (_BLOCK - 1)] * _powers(_P_PER_BLOCK, blocks)[last >> _BLOCK_BITS]
+        return _mix64(h ^ (ends - starts).astype(np.uint64)), counts
 
 
 def _rolling(vals: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

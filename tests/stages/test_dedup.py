@@ -15,6 +15,7 @@ from cleanpipe.stages.dedup import (
     SignatureBuilder,
     SimilarityGraph,
     _BucketIndex,
+    _word_hashes,
     normalize,
     pair_similarity,
     short_texts_match,
@@ -302,3 +303,25 @@ def test_bucket_index_gives_the_candidates_of_a_plain_lookup():
             plain.setdefault(b, []).append(rk)
         rank += len(buckets)
     assert len(index) == rank and index.bits > 4
+
+
+def test_word_hashes_of_a_batch_are_each_words_polynomial_hash():
+    # prefix sums over the batch give every word its own polynomial hash: ASCII and wider batches, empty
+    # texts, words longer than the power tables' block
+    def one(word: str) -> int:
+        h = 0
+        for c in word:
+            h = (h * 0x100000001B3 + ord(c)) % (1 << 64)
+        x = h ^ len(word)
+        x ^= x >> 30
+        x = x * 0xBF58476D1CE4E5B9 % (1 << 64)
+        x ^= x >> 27
+        x = x * 0x94D049BB133111EB % (1 << 64)
+        return x ^ (x >> 31)
+
+    for texts in (["", "a b", "", "hello world again"], ["zoë 😀 ok", "", "x"], ["é" * 70000 + " b", "y " * 3 + "z"],
+                  [""], ["q" * 65537, "r s"]):
+        hashes, counts = _word_hashes(texts)
+        words = [w for t in texts if t for w in t.split(" ")]
+        assert hashes.tolist() == [one(w) for w in words]
+        assert counts.tolist() == [len(t.split(" ")) if t else 0 for t in texts]
