@@ -28,7 +28,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from cleanpipe.config import DedupConfig
 
@@ -273,6 +272,8 @@ class SignatureBuilder:
             raise ValueError(f"unknown signature family {family!r}")
         self.num_perm, self.seed, self.family = num_perm, seed, family
         if family == "datasketch":
+            from datasketch import MinHash  # only for this family: datasketch imports scipy, ~0.7 s
+
             self.a, self.b = MinHash(num_perm=num_perm, seed=seed).permutations
         else:
             rng = np.random.RandomState(seed)
@@ -328,11 +329,42 @@ class SignatureBuilder:
         return out
 
 
+def lsh_params(threshold: float, num_perm: int, params: tuple[int, int] | None = None) -> tuple[int, int]:
+    """(bands, rows) as datasketch's `MinHashLSH` chooses them: the pair with b * r <= num_perm that
+    minimizes the false-positive probability mass below `threshold` plus the false-negative mass
+    above it (equal weights), the first such pair in (b, r) order on a tie. Computed here, without
+    datasketch (whose import takes scipy along: most of the start-up of `cleanpipe dedup`): the
+    integrands are polynomials of degree b * r, which Gauss-Legendre quadrature with
+    num_perm // 2 + 1 nodes integrates exactly (tests compare with datasketch over a grid)."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("threshold must be in [0.0, 1.0]")
+    if num_perm < 2:
+        raise ValueError("Too few permutation functions")
+    if params is not None:
+        b, r = params
+        if b * r > num_perm:
+            raise ValueError(f"bands * rows = {b} * {r} exceeds num_perm {num_perm}")
+    else:
+        nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+        pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+        bs = np.array([p[0] for p in pairs], dtype=np.float64)[:, None]
+        rs = np.array([p[1] for p in pairs], dtype=np.float64)[:, None]
+        # nodes mapped from [-1, 1] onto [0, threshold] and [threshold, 1]
+        low = (nodes + 1) * threshold / 2
+        high = threshold + (nodes + 1) * (1 - threshold) / 2
+        false_pos = (1 - (1 - low[None, :] ** rs) ** bs) @ weights * threshold / 2
+        false_neg = ((1 - high[None, :] ** rs) ** bs) @ weights * (1 - threshold) / 2
+        b, r = pairs[int(np.argmin(false_pos * 0.5 + false_neg * 0.5))]
+    if b < 2:
+        raise ValueError("The number of bands are too small (b < 2)")
+    return b, r
+
+
 class BandIndex:
     """Banded LSH over MinHash signatures with datasketch's banding, in numpy hash tables.
 
-    The number of bands and rows comes from datasketch's MinHashLSH for the
-    threshold (its false-positive/false-negative optimum), and two signatures
+    The number of bands and rows is datasketch's MinHashLSH's for the
+    threshold (`lsh_params`: its false-positive/false-negative optimum), and two signatures
     are candidates exactly when MinHashLSH.query would pair them (up to 63-bit
     band-key collisions, which only add candidates that exact Jaccard then
     rejects). Each band is an open-addressing table of (band key, rank) pairs:
@@ -344,9 +376,8 @@ class BandIndex:
 
     def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None,
                  capacity: int = 1024):
-        reference = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
-        self.bands, self.rows = reference.b, reference.r
-        self.hashranges = reference.hashranges
+        self.bands, self.rows = lsh_params(threshold, num_perm, params)
+        self.hashranges = [(i * self.rows, (i + 1) * self.rows) for i in range(self.bands)]
         self._keys = [np.zeros(capacity, dtype=np.uint64) for _ in range(self.bands)]
         self._vals = [np.zeros(capacity, dtype=np.int32) for _ in range(self.bands)]
         self.size = 0  # entries per band

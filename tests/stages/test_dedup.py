@@ -16,6 +16,7 @@ from cleanpipe.stages.dedup import (
     SimilarityGraph,
     _BucketIndex,
     _word_hashes,
+    lsh_params,
     normalize,
     pair_similarity,
     short_texts_match,
@@ -325,3 +326,21 @@ def test_word_hashes_of_a_batch_are_each_words_polynomial_hash():
         words = [w for t in texts if t for w in t.split(" ")]
         assert hashes.tolist() == [one(w) for w in words]
         assert counts.tolist() == [len(t.split(" ")) if t else 0 for t in texts]
+
+
+def test_lsh_params_equal_datasketch_minhashlsh():
+    from datasketch import MinHashLSH
+
+    def either(make):
+        try:
+            return make()
+        except ValueError:  # too few bands for the threshold: both refuse
+            return "refused"
+
+    for num_perm in (16, 64, 100, 128, 200, 256):
+        for threshold in [round(0.05 * i, 2) for i in range(1, 20)]:
+            reference = either(lambda: MinHashLSH(threshold=threshold, num_perm=num_perm))  # noqa: B023
+            expected = reference if reference == "refused" else (reference.b, reference.r)
+            assert either(lambda: lsh_params(threshold, num_perm)) == expected, (num_perm, threshold)  # noqa: B023
+    assert lsh_params(0.5, 128, (16, 8)) == (16, 8)
+
