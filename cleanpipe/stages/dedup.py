@@ -916,8 +916,10 @@ class NearDuplicateFilter:
 
     def _similar_pairs(self, norms: list[str], flat: tuple, spaces: dict, reps: list[int]
                        ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, list[tuple[int, float]]]]:
-        """Per distinct new text (slot): the kept texts of earlier batches (by rank) and the earlier
-        slots of this batch that LSH proposes and that are copies by `pair_similarity`, with it."""
+        """Per distinct new text (slot): the kept texts of earlier batches (by rank) and the other
+        slots of this batch that LSH proposes and that are copies by `pair_similarity`, with it. A
+        later slot counts for a text's repeats: a text dropped here and repeated after a similar
+        text was kept is judged against that one too, as it would be in a later batch."""
         (cv, co), (wv, wo), counts = flat
         threshold, (strict_words, strict_edits) = self.config.threshold, self._strict
         q_o, q_r, w_e, w_l = [], [], [], []
@@ -974,6 +976,8 @@ class NearDuplicateFilter:
                                    strict_words, strict_edits):
                     continue
                 target.setdefault(a, []).append((b, float(sim[k])))
+                if not kept_side:
+                    target.setdefault(b, []).append((a, float(sim[k])))
         return stored, within
 
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:

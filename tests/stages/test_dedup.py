@@ -344,3 +344,15 @@ def test_lsh_params_equal_datasketch_minhashlsh():
             assert either(lambda: lsh_params(threshold, num_perm)) == expected, (num_perm, threshold)  # noqa: B023
     assert lsh_params(0.5, 128, (16, 8)) == (16, 8)
 
+
+def test_a_dropped_text_repeated_after_a_closer_text_was_kept_points_at_that_one():
+    # the repeat is judged against the texts kept before it, whether or not they share its batch
+    long_a = ("I do not agree with the council at all, the ferry was never the problem and the noise at night "
+              "is worse than it was last year before the new timetable came in")
+    items = [long_a.replace("I do not agree with the", "tram do not agree with tram"), BASES[0], long_a,
+             long_a.replace("the new timetable", "the tram timetable"), BASES[0], long_a]
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    runs = [[(v.key, v.kept, v.duplicate_of, v.similarity, v.method)
+             for v in NearDuplicateFilter().filter(keyed, batch=b)] for b in (1, 4, 100)]
+    assert runs[0] == runs[1] == runs[2] == _plan_verdicts(DedupConfig(), keyed)
+    assert runs[0][2][2] == "k0" and runs[0][5][2] == "k3" and runs[0][5][3] > runs[0][2][3]
