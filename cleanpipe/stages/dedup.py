@@ -54,6 +54,40 @@ def normalize(text: str) -> str:
     return " ".join(_TOKEN.findall(text))
 
 
+_NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")
+# bytes -> bytes: ASCII word characters lowercased, NUL kept (it separates texts), everything else a space
+_WORD_BYTES = bytes(c + 32 if 65 <= c <= 90 else c if c == 0 or chr(c).isascii() and _ASCII_TOKEN.fullmatch(chr(c))
+                    else 32 for c in range(256))
+
+
+def normalize_batch(texts: Sequence[str]) -> list[str]:
+    """`normalize` of every text, equal to it text by text, in bulk: texts whose characters outside
+    ASCII are none of them word characters (after NFKC and case folding: most comments, whose only
+    such characters are curly quotes, dashes and emoji) are joined and mapped to words in one
+    bytes.translate, their UTF-8 bytes above 127 all becoming separators; the regex tokenizer runs
+    on the rest only."""
+    out = [""] * len(texts)
+    fast: list[int] = []
+    folded: list[str] = []
+    for i, text in enumerate(texts):
+        if not text.isascii():
+            text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).casefold()
+            if not text.isascii() and _NON_ASCII_WORD.search(text):
+                out[i] = " ".join(_TOKEN.findall(text))
+                continue
+        fast.append(i)
+        folded.append(text)
+    joined = "\0".join(folded)
+    if joined.count("\0") != len(folded) - 1:  # a text holds NUL itself: one by one
+        for i, text in zip(fast, folded, strict=True):
+            out[i] = normalize(text)
+        return out
+    pieces = joined.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split(b"\0")
+    for i, piece in zip(fast, pieces, strict=True):
+        out[i] = b" ".join(piece.split()).decode("ascii")
+    return out
+
+
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer: spreads polynomial hashes over all 64 bits."""
     x = x ^ (x >> np.uint64(30))
@@ -890,7 +924,7 @@ class NearDuplicateFilter:
         """What the filter compares, per text, for a plan that runs elsewhere (the Ray engine):
         exact digest, shingle spaces, packed sketch and LSH band keys (None when there is nothing
         to shingle: such a text only ever matches exactly)."""
-        norms = [normalize(t) for t in texts]
+        norms = normalize_batch(texts)
         digests = self._digests_of(norms, texts)
         (cv, co), (wv, wo), counts = self._shingle(norms)
         strict_words = self._strict[0]
@@ -981,7 +1015,7 @@ class NearDuplicateFilter:
         return stored, within
 
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:
-        norms = [normalize(text) for _, text in items]
+        norms = normalize_batch([text for _, text in items])
         digests = self._digests_of(norms, (t for _, t in items))
         # Shingle and sign each distinct text once; texts kept in earlier batches need nothing.
         first: dict[bytes, int] = {}  # digest -> its slot among the distinct new texts

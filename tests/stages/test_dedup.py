@@ -18,6 +18,7 @@ from cleanpipe.stages.dedup import (
     _word_hashes,
     lsh_params,
     normalize,
+    normalize_batch,
     pair_similarity,
     short_texts_match,
     sketch_buckets,
@@ -356,3 +357,19 @@ def test_a_dropped_text_repeated_after_a_closer_text_was_kept_points_at_that_one
              for v in NearDuplicateFilter().filter(keyed, batch=b)] for b in (1, 4, 100)]
     assert runs[0] == runs[1] == runs[2] == _plan_verdicts(DedupConfig(), keyed)
     assert runs[0][2][2] == "k0" and runs[0][5][2] == "k3" and runs[0][5][3] > runs[0][2][3]
+
+
+MIXED = ["Plain ASCII, with punctuation!!", "", "   ", "Zoë's café — “quoted” …", "Straße ΣΊΣΥΦΟΣ ǅ ﬁne", "ＦＵＬＬ width １２",
+         "zero\u200bwidth\u00adsoft\ufeff", "emoji 😀👍 only ❤️", "👍", "K\u212a kelvin", "nul\x00inside", "tab\tand\nnewline",
+         "a lone \ud800 surrogate", "Привет, мир", "数字１２３ and 日本語", "under_score snake_case", "x" * 300]
+
+
+@given(st.lists(st.one_of(st.sampled_from(MIXED), st.text()), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_batch_normalization_equals_one_by_one(texts):
+    assert normalize_batch(texts) == [normalize(t) for t in texts]
+
+
+def test_batch_normalization_of_the_hand_picked_texts():
+    assert normalize_batch(MIXED) == [normalize(t) for t in MIXED]
+    assert normalize_batch([t for t in MIXED if "\x00" not in t]) == [normalize(t) for t in MIXED if "\x00" not in t]
