@@ -809,21 +809,24 @@ class _BucketIndex:
 
 
 def _pairs_in_runs(buckets: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(earlier owner, later owner) for owners that share a bucket (owners ascend within a run)."""
-    order = np.argsort(buckets, kind="stable")  # owners ascend in the input, so they do within a run
+    """(earlier owner, later owner) for owners that share a bucket, each pair once per shared bucket."""
+    # an unstable sort (a fourth of the time of a stable one on random keys): members of a run come
+    # in any order, so each pair is put in order afterwards
+    order = np.argsort(buckets)
     b, o = buckets[order], owners[order]
     same = np.flatnonzero(b[1:] == b[:-1])
     if not len(same):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
     run_of = np.searchsorted(starts, same + 1, side="right") - 1  # the run of each later member
-    # every later member pairs with every earlier member of its run
+    # every member pairs with every member before it in its run
     firsts = starts[run_of]
     counts = same + 1 - firsts
-    later = np.repeat(o[same + 1], counts)
-    earlier = o[_segments(firsts, counts)]
-    keep = earlier != later
-    return earlier[keep], later[keep]
+    x = np.repeat(o[same + 1], counts)
+    y = o[_segments(firsts, counts)]
+    keep = x != y
+    x, y = x[keep], y[keep]
+    return np.minimum(x, y), np.maximum(x, y)
 
 
 def _intersections(a_vals: np.ndarray, a_start: np.ndarray, a_len: np.ndarray,

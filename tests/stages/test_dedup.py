@@ -15,6 +15,7 @@ from cleanpipe.stages.dedup import (
     SignatureBuilder,
     SimilarityGraph,
     _BucketIndex,
+    _pairs_in_runs,
     _word_hashes,
     lsh_params,
     normalize,
@@ -373,3 +374,13 @@ def test_batch_normalization_equals_one_by_one(texts):
 def test_batch_normalization_of_the_hand_picked_texts():
     assert normalize_batch(MIXED) == [normalize(t) for t in MIXED]
     assert normalize_batch([t for t in MIXED if "\x00" not in t]) == [normalize(t) for t in MIXED if "\x00" not in t]
+
+
+def test_pairs_in_runs_are_every_pair_sharing_a_bucket():
+    rng = np.random.default_rng(5)
+    buckets = rng.integers(0, 40, 600).astype(np.uint64)  # many shared buckets, runs of all lengths
+    owners = np.sort(rng.integers(0, 200, 600))
+    earlier, later = _pairs_in_runs(buckets, owners)
+    expected = sorted((int(owners[i]), int(owners[j])) for i in range(600) for j in range(i + 1, 600)
+                      if buckets[i] == buckets[j] and owners[i] != owners[j])
+    assert sorted(zip(earlier.tolist(), later.tolist(), strict=True)) == expected
