@@ -35,8 +35,8 @@ _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 _TOKEN = re.compile(r"\w+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+")
 _ANY_DIGIT = re.compile(r"\d")
-_DIGIT = re.compile(r"\d|^[ap]m$")  # a token with a digit, or a time's am/pm: part of a number
-_DIGIT_TOKENS = re.compile(r"[^ ]*\d[^ ]*|(?<![^ ])[ap]m(?![^ ])")  # the same tokens, found in a whole text
+# the tokens holding a digit, and a time's am/pm (parts of a number), found in a whole text
+_DIGIT_TOKENS = re.compile(r"[^ ]*\d[^ ]*|(?<![^ ])[ap]m(?![^ ])")
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -603,8 +603,9 @@ def short_texts_match(a: str, b: str, max_edits: int) -> bool:
     are within `max_edits` character edits ("thanks for your help" is not "... note")."""
     if not numbers_agree(a, b):
         return False
-    wa = " ".join(t for t in a.split(" ") if not _DIGIT.search(t))
-    wb = " ".join(t for t in b.split(" ") if not _DIGIT.search(t))
+    # the words without the digit tokens (which are whole tokens, so removing them joins no words)
+    wa = " ".join(_DIGIT_TOKENS.sub("", a).split())
+    wb = " ".join(_DIGIT_TOKENS.sub("", b).split())
     # below a dozen letters one edit is as often another name or word ("Martin", "Martina") as a typo
     return _within_edits(wa, wb, max_edits if min(len(wa), len(wb)) >= _EDIT_MIN_CHARS else 0)
 
@@ -612,8 +613,8 @@ def short_texts_match(a: str, b: str, max_edits: int) -> bool:
 def numbers_agree(a: str, b: str) -> bool:
     """The tokens holding digits (and a time's am/pm) of one normalized text are all among the
     other's, which may have one more: a "+1", a reply's "@7", but not a time the other lacks."""
-    na = [t for t in a.split(" ") if _DIGIT.search(t)]
-    nb = [t for t in b.split(" ") if _DIGIT.search(t)]
+    na = _DIGIT_TOKENS.findall(a)
+    nb = _DIGIT_TOKENS.findall(b)
     small, rest = (na, nb) if len(na) <= len(nb) else (nb, na)
     if len(rest) - len(small) > 1:
         return False
@@ -631,9 +632,29 @@ def strict_counts(norms: Sequence[str], counts: np.ndarray, has_char: np.ndarray
     at 2:58 pm", 10 tokens, 6 without digits) counts as the short text it is. Only texts of
     `strict_words` tokens or more can change."""
     out = counts.copy()
-    for i in np.flatnonzero(has_char & (counts >= strict_words)).tolist():
+    check = np.flatnonzero(has_char & (counts >= strict_words))
+    check = check[_may_hold_digits([norms[i] for i in check.tolist()])]
+    for i in check.tolist():
         if _ANY_DIGIT.search(norms[i]):
             out[i] = counts[i] - len(_DIGIT_TOKENS.findall(norms[i]))
+    return out
+
+
+def _may_hold_digits(texts: list[str]) -> np.ndarray:
+    """Per text, in bulk: whether it holds an ASCII digit or any character beyond ASCII (where only
+    the regex's Unicode digits can tell); the others certainly hold no digit."""
+    out = np.zeros(len(texts), dtype=bool)
+    joined = "\n".join(texts)
+    if not joined:
+        return out
+    if joined.isascii():
+        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        flag = (codes >= 48) & (codes <= 57)
+    else:
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        flag = ((codes >= 48) & (codes <= 57)) | (codes > 127)
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)  # each text and its newline
+    out[np.searchsorted(ends, np.flatnonzero(flag), side="right")] = True
     return out
 
 
@@ -1005,16 +1026,19 @@ class NearDuplicateFilter:
             inter[w] = _intersections(wv, a_ws[w], a_wn[w], b_wvals, b_ws[w], b_wn[w])
             union = la + lb - inter
             sim = np.where((char | word) & (union > 0), inter / np.maximum(union, 1), 0.0)
-            for k in np.flatnonzero(sim >= threshold).tolist():
-                a, b = int(pa[k]), int(pb[k])
-                other = self._short.get(b, "") if kept_side else norms[reps[b]]
+            hits = np.flatnonzero(sim >= threshold)
+            short = self._short
+            # plain Python values, one conversion for all the pairs rather than one per value
+            for a, b, s, words_a, words_b, in_chars in zip(
+                    pa[hits].tolist(), pb[hits].tolist(), sim[hits].tolist(), counts[pa[hits]].tolist(),
+                    b_words[hits].tolist(), char[hits].tolist(), strict=True):
+                other = short.get(b, "") if kept_side else norms[reps[b]]
                 # a full text carries its digit tokens too, so either kind of payload serves here
-                if not texts_agree(norms[reps[a]], other, int(counts[pa[k]]), int(b_words[k]), bool(char[k]),
-                                   strict_words, strict_edits):
+                if not texts_agree(norms[reps[a]], other, words_a, words_b, in_chars, strict_words, strict_edits):
                     continue
-                target.setdefault(a, []).append((b, float(sim[k])))
+                target.setdefault(a, []).append((b, s))
                 if not kept_side:
-                    target.setdefault(b, []).append((a, float(sim[k])))
+                    target.setdefault(b, []).append((a, s))
         return stored, within
 
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:
@@ -1080,8 +1104,10 @@ class NearDuplicateFilter:
         w_start = base + int(cn.sum()) + np.concatenate(([0], np.cumsum(wn)[:-1]))
         self._ranges.extend(np.stack([c_start, cn, w_start, wn, counts[slots]], axis=1).ravel())
         strict_words = self._strict[0]
+        words, has_char = counts.tolist(), (np.diff(co) > 0).tolist()
         for slot in kept_slots:
-            text = payload(norms[slot], int(counts[slot]), co[slot + 1] > co[slot], strict_words)
+            text = norms[slot] if words[slot] < strict_words else (
+                payload(norms[slot], words[slot], has_char[slot], strict_words) if has_char[slot] else "")
             if text:
                 self._short[slot_rank[slot]] = text
         is_kept = np.zeros(len(norms), dtype=bool)

@@ -20,9 +20,11 @@ from cleanpipe.stages.dedup import (
     lsh_params,
     normalize,
     normalize_batch,
+    numbers_agree,
     pair_similarity,
     short_texts_match,
     sketch_buckets,
+    strict_counts,
 )
 
 
@@ -384,3 +386,27 @@ def test_pairs_in_runs_are_every_pair_sharing_a_bucket():
     expected = sorted((int(owners[i]), int(owners[j])) for i in range(600) for j in range(i + 1, 600)
                       if buckets[i] == buckets[j] and owners[i] != owners[j])
     assert sorted(zip(earlier.tolist(), later.tolist(), strict=True)) == expected
+
+
+TOKENS = ["am", "pm", "a", "at", "10", "2:58", "10th", "user418", "martin", "martina", "thanks", "١٢", "x2y", "pmx",
+          "spam", "0"]
+
+
+def _digit_token(t: str) -> bool:  # the token-by-token rule the bulk regexes must agree with
+    return any(c.isdecimal() for c in t) or t in ("am", "pm")
+
+
+@given(st.lists(st.sampled_from(TOKENS), max_size=12), st.lists(st.sampled_from(TOKENS), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_number_and_word_checks_follow_the_token_rule(a, b):
+    ta, tb = " ".join(a), " ".join(b)
+    na, nb = [t for t in a if _digit_token(t)], [t for t in b if _digit_token(t)]
+    small, rest = sorted((na, nb), key=len)
+    agree = len(rest) - len(small) <= 1 and all(small.count(t) <= rest.count(t) for t in set(small))
+    assert numbers_agree(ta, tb) == agree
+    if agree:
+        wa, wb = (" ".join(t for t in x if not _digit_token(t)) for x in (a, b))
+        assert short_texts_match(ta, tb, 1) == short_texts_match(wa, wb, 1)
+    counts = np.array([len(a), len(b)])
+    assert strict_counts([ta, tb], counts, np.array([True, True]), 0).tolist() == [
+        len(x) - sum(map(_digit_token, x)) if any(c.isdecimal() for c in " ".join(x)) else len(x) for x in (a, b)]
