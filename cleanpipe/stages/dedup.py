@@ -568,10 +568,17 @@ def _unpack(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bytes]:
 
 def _within_edits(a: str, b: str, k: int) -> bool:
     """Optimal-string-alignment distance (edits and adjacent swaps) of a and b is at most k."""
-    while a and b and a[0] == b[0]:  # a common prefix and suffix cost nothing
-        a, b = a[1:], b[1:]
-    while a and b and a[-1] == b[-1]:
-        a, b = a[:-1], b[:-1]
+    if a == b:  # most pairs that get here: copies up to case, punctuation or an added number
+        return True
+    # a common prefix and suffix cost nothing (found by index: slicing a char at a time is quadratic)
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < n - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    a, b = a[i:len(a) - j], b[i:len(b) - j]
     if abs(len(a) - len(b)) > k:
         return False
     if not a or not b:
@@ -601,6 +608,8 @@ def short_texts_match(a: str, b: str, max_edits: int) -> bool:
     digits (numbers, times, "10th", "user418") of one are all among the other's (so "+1" may be
     added, but "10:55 pm" is not "11:01 pm" and "(1363)" is not "(1200)"), and the rest of the words
     are within `max_edits` character edits ("thanks for your help" is not "... note")."""
+    if a == b:
+        return True
     if not numbers_agree(a, b):
         return False
     # the words without the digit tokens (which are whole tokens, so removing them joins no words)

@@ -16,6 +16,7 @@ from cleanpipe.stages.dedup import (
     SimilarityGraph,
     _BucketIndex,
     _pairs_in_runs,
+    _within_edits,
     _word_hashes,
     lsh_params,
     normalize,
@@ -410,3 +411,19 @@ def test_number_and_word_checks_follow_the_token_rule(a, b):
     counts = np.array([len(a), len(b)])
     assert strict_counts([ta, tb], counts, np.array([True, True]), 0).tolist() == [
         len(x) - sum(map(_digit_token, x)) if any(c.isdecimal() for c in " ".join(x)) else len(x) for x in (a, b)]
+
+
+def _osa(a: str, b: str) -> int:  # optimal string alignment distance, the full table
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@given(st.text(alphabet="abc ", max_size=9), st.text(alphabet="abc ", max_size=9), st.integers(0, 2))
+@settings(max_examples=500, deadline=None)
+def test_within_edits_is_the_alignment_distance(a, b, k):
+    assert _within_edits(a, b, k) == (_osa(a, b) <= k)
