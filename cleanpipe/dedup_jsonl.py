@@ -84,13 +84,22 @@ def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str, bool]:
 
 def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str, bytes, bool]]:
     """(path, line number, record or None, error, the line, whether it is UTF-8) for every non-blank line."""
+    loads, refused = orjson.loads, orjson.JSONDecodeError
     for path in paths:
         with _open(path) as fh:
             for no, raw in enumerate(fh, start=1):
-                if not raw.strip():
+                if raw.isspace():  # blank (lines as read are never empty)
                     continue
-                rec, error, fast = _parse(raw)
-                yield path, no, rec, error, raw, fast or _is_utf8(raw)
+                try:  # most lines: `_parse` inlined
+                    rec = loads(raw)
+                except refused:
+                    rec, error, _ = _parse(raw)
+                    yield path, no, rec, error, raw, _is_utf8(raw)
+                    continue
+                if isinstance(rec, dict):
+                    yield path, no, rec, "", raw, True
+                else:
+                    yield path, no, None, "not a JSON object", raw, True
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -109,6 +118,16 @@ def _exact(raw: bytes) -> dict[str, Any]:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return json.loads(raw)
+
+
+def _emit(lines: list[bytes], writer: AtomicJsonl | None, stdout: IO[str] | None) -> None:
+    """Kept lines to the output file (one write) or to stdout; the list is emptied."""
+    if writer is not None:
+        writer.write_many(lines)
+    else:
+        assert stdout is not None
+        stdout.writelines(line.decode("utf-8") + "\n" for line in lines)
+    lines.clear()
 
 
 def _reject_head(path: str, no: int, key: str, duplicate_of: str | None, similarity: float | None,
@@ -151,17 +170,22 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
 
     # pending: (path, line number, key, text, whether the count can be appended to the line as read, line)
     def judge(pending: list[tuple[str, int, str, str, bool, bytes]], spool: IO[bytes]) -> None:
-        verdicts = list(flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending)))
-        tell, write = spool.tell, spool.write
+        if not pending:
+            return
+        verdicts = list(flt.filter([(p[2], p[3]) for p in pending], batch=len(pending)))
+        # the batch's kept lines in one write: whether the count may be appended in place, and the line
+        # as read (the keys of the kept lines are the filter's kept keys, in the same order)
+        offset, kept_lines = spool.tell(), []
         for (_, _, key, _, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
-                # whether the count may be appended in place, and the line as read (the keys of the
-                # kept lines are the filter's kept keys, in the same order)
-                line = (b"1\t" if in_place else b"0\t") + raw.strip() + b"\n"
-                kept_at[key] = (tell() << 32) | len(line)
-                write(line)
+                line = b"%s\t%s\n" % (b"1" if in_place else b"0", raw.strip())
+                kept_at[key] = (offset << 32) | len(line)
+                offset += len(line)
+                kept_lines.append(line)
+        spool.write(b"".join(kept_lines))
         spool.flush()
         fd = spool.fileno()
+        lines = []
         for (path, no, key, _, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
                 continue
@@ -169,17 +193,21 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
             head = _reject_head(path, no, key, verdict.duplicate_of, verdict.similarity, verdict.method,
                                 kept_text(where, fd) if where is not None else "")
             if in_place:  # the record as read (valid UTF-8), not serialized again
-                rejects_out.write_bytes(b"%s,\"record\":%s}" % (head.encode("utf-8"), raw.strip()))
+                lines.append(b'%s,"record":%s}' % (head.encode("utf-8"), raw.strip()))
             else:
                 try:
-                    rejects_out.write_line(f'{head},"record":{raw.decode("utf-8").strip()}}}')
+                    lines.append(f'{head},"record":{raw.decode("utf-8").strip()}}}'.encode())
                 except UnicodeDecodeError:
-                    rejects_out.write_line(f'{head},"record":{dumps(_exact(raw))}}}')
+                    lines.append(f'{head},"record":{dumps(_exact(raw))}}}'.encode())
+        rejects_out.write_many(lines)
         pending.clear()
 
     with tempfile.TemporaryFile("w+b") as spool:
         try:
             pending: list[tuple[str, int, str, str, bool, bytes]] = []
+            # a top-level field (most inputs) is one dict lookup
+            field_top = field_path[0] if len(field_path) == 1 else None
+            id_top = id_path[0] if id_path and len(id_path) == 1 else None
             for path, no, rec, error, raw, utf8 in _records(paths):
                 summary.records += 1
                 if rec is None:
@@ -187,27 +215,28 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                     summary.bad_lines += 1
                     rejects_out.write({"reason": "bad-json", "path": path, "line": no, "detail": error})
                     continue
-                text = _lookup(rec, field_path)
+                text = rec.get(field_top) if field_top is not None else _lookup(rec, field_path)
                 if not isinstance(text, str):
                     judge(pending, spool)  # keep output in input order
                     summary.no_field += 1
                     spool.write(b"2\t%s\n" % dumps(_exact(raw)).encode())
                     continue
-                rid = _lookup(rec, id_path) if id_path else None
-                if rid is not None and not isinstance(rid, str) and type(rid) is not int:
+                rid = rec.get(id_top) if id_top is not None else _lookup(rec, id_path) if id_path else None
+                if rid is not None and type(rid) is not str and type(rid) is not int:
                     rid = _lookup(_exact(raw), id_path)  # a float may be orjson's reading of a big integer
                 # the count is appended to the line as read, which spares serializing every kept record
                 in_place = utf8 and count_field not in rec
-                pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, in_place, raw))
+                pending.append((path, no, rid if type(rid) is str else str(rid) if rid is not None else f"{path}:{no}",
+                                text, in_place, raw))
                 if len(pending) >= batch:
                     judge(pending, spool)
-            if pending:
-                judge(pending, spool)
+            judge(pending, spool)
             spool.seek(0)
             writer = AtomicJsonl(out, "dedup") if out is not None else None
             absorbed = flt.absorbed
             count_json = json.dumps(count_field).encode()
             kept_keys = iter(flt.kept_keys)
+            done: list[bytes] = []
             for line in spool:
                 kind, raw = line[:1], line[2:].rstrip(b"\n")
                 if kind == b"2":  # a record without the field, as it was written
@@ -221,11 +250,10 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                         rec[count_field] = count
                         data = dumps(rec).encode("utf-8")
                     summary.kept += 1
-                if writer is not None:
-                    writer.write_bytes(data)
-                else:
-                    assert stdout is not None
-                    stdout.write(data.decode("utf-8") + "\n")
+                done.append(data)
+                if len(done) >= batch:
+                    _emit(done, writer, stdout)
+            _emit(done, writer, stdout)
             if writer is not None:
                 writer.commit()
             rejects_out.commit()

@@ -92,11 +92,17 @@ class AtomicJsonl:
 
     def write_bytes(self, line: bytes) -> None:
         """As `write_line`, for a line already in UTF-8 (a line as read, passed through)."""
+        self.write_many([line])
+
+    def write_many(self, lines: list[bytes]) -> None:
+        """Several UTF-8 lines (without their newlines) in one write and one digest update."""
+        if not lines:
+            return
         assert self._fh is not None
-        line += b"\n"
-        self._fh.write(line)
-        self._sha.update(line)
-        self.count += 1
+        data = b"\n".join(lines) + b"\n"
+        self._fh.write(data)
+        self._sha.update(data)
+        self.count += len(lines)
 
     def commit(self) -> dict[str, Any]:
         assert self._fh is not None
