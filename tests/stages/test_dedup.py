@@ -15,7 +15,9 @@ from cleanpipe.stages.dedup import (
     SignatureBuilder,
     SimilarityGraph,
     _BucketIndex,
+    _mix64,
     _pairs_in_runs,
+    _rolling,
     _within_edits,
     _word_hashes,
     lsh_params,
@@ -427,3 +429,25 @@ def _osa(a: str, b: str) -> int:  # optimal string alignment distance, the full 
 @settings(max_examples=500, deadline=None)
 def test_within_edits_is_the_alignment_distance(a, b, k):
     assert _within_edits(a, b, k) == (_osa(a, b) <= k)
+
+
+@given(st.lists(st.integers(0, 6), max_size=6), st.integers(1, 5))
+@settings(max_examples=200, deadline=None)
+def test_rolling_hashes_are_every_window_inside_a_sequence(lengths, n):
+    def one(units: list[int]) -> int:
+        h = 0
+        for u in units:
+            h = (h * 0x100000001B3 + u) % (1 << 64)
+        return h
+
+    vals = np.arange(1, sum(lengths) + 1, dtype=np.uint64) * np.uint64(7919)
+    owners, hashes = _rolling(vals, np.array(lengths, dtype=np.int64), n)
+    mixed = hashes.tolist()
+    expected, start = [], 0
+    for i, size in enumerate(lengths):
+        seq = vals[start:start + size].tolist()
+        expected += [(i, one(seq[j:j + n])) for j in range(size - n + 1)] if size >= n else [(i, one(seq))] * (size > 0)
+        start += size
+    # the hashes come mixed: the expected ones go through the same mixer
+    assert sorted(zip(owners.tolist(), mixed, strict=True)) == sorted(
+        (i, int(_mix64(np.array([h], dtype=np.uint64))[0])) for i, h in expected)
