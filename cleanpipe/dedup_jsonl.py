@@ -133,12 +133,12 @@ def _emit(lines: list[bytes], writer: AtomicJsonl | None, stdout: IO[str] | None
 def _reject_head(path: str, no: int, key: str, duplicate_of: str | None, similarity: float | None,
                  method: str | None, kept_text: str) -> str:
     """The reject's fields as `dumps` writes them (json's own string encoder, floats by repr), without
-    building a dict per dropped record."""
+    building a dict per dropped record; `kept_text` comes encoded already."""
     return (f'{{"reason":"duplicate","path":{encode_basestring(path)},"line":{no},"id":{encode_basestring(key)},'
             f'"duplicate_of":{"null" if duplicate_of is None else encode_basestring(duplicate_of)},'
             f'"similarity":{"null" if similarity is None else repr(similarity)},'
             f'"method":{"null" if method is None else encode_basestring(method)},'
-            f'"kept_text":{encode_basestring(kept_text)}')
+            f'"kept_text":{kept_text}')
 
 
 def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Path,
@@ -150,48 +150,50 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
     summary = DedupSummary(rejects_path=str(rejects))
     field_path = tuple(field_name.split("."))
     id_path = tuple(id_field.split(".")) if id_field else None
-    # kept key -> where its line sits in the spool (offset << 32 | length): the kept text a reject
-    # quotes is read back from there, rather than a million texts held in memory
+    # kept key -> where the start of its text sits, JSON-encoded, in the quotes spool (offset << 32 |
+    # length): read back for the rejects that quote it, rather than a million texts held in memory
     kept_at: dict[str, int] = {}
     rejects_out = AtomicJsonl(rejects, "dedup")
 
     @lru_cache(maxsize=4096)  # popular texts are quoted by many rejects
     def kept_text(where: int, fd: int) -> str:
         if hasattr(os, "pread"):
-            line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
+            quote = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
         else:  # no pread (Windows): read at the offset, then back to where the spool writes next
             end = os.lseek(fd, 0, os.SEEK_CUR)
             os.lseek(fd, where >> 32, os.SEEK_SET)
-            line = os.read(fd, where & 0xFFFFFFFF)
+            quote = os.read(fd, where & 0xFFFFFFFF)
             os.lseek(fd, end, os.SEEK_SET)
-        rec, _, _ = _parse(line[2:])
-        text = _lookup(rec, field_path) if rec is not None else None
-        return text[:500] if isinstance(text, str) else ""
+        return quote.decode("utf-8", "surrogatepass")
 
     # pending: (path, line number, key, text, whether the count can be appended to the line as read, line)
-    def judge(pending: list[tuple[str, int, str, str, bool, bytes]], spool: IO[bytes]) -> None:
+    def judge(pending: list[tuple[str, int, str, str, bool, bytes]], spool: IO[bytes], quotes: IO[bytes]) -> None:
         if not pending:
             return
         verdicts = list(flt.filter([(p[2], p[3]) for p in pending], batch=len(pending)))
         # the batch's kept lines in one write: whether the count may be appended in place, and the line
-        # as read (the keys of the kept lines are the filter's kept keys, in the same order)
-        offset, kept_lines = spool.tell(), []
-        for (_, _, key, _, in_place, raw), verdict in zip(pending, verdicts, strict=True):
+        # as read (the keys of the kept lines are the filter's kept keys, in the same order); and the
+        # start of each kept text as a reject quotes it, encoded once here
+        kept_lines, quoted = [], []
+        offset = quotes.tell()
+        for (_, _, key, text, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
-                line = b"%s\t%s\n" % (b"1" if in_place else b"0", raw.strip())
-                kept_at[key] = (offset << 32) | len(line)
-                offset += len(line)
-                kept_lines.append(line)
+                kept_lines.append(b"%s\t%s\n" % (b"1" if in_place else b"0", raw.strip()))
+                quote = encode_basestring(text[:500]).encode("utf-8", "surrogatepass")  # fails where it is quoted
+                kept_at[key] = (offset << 32) | len(quote)
+                offset += len(quote)
+                quoted.append(quote)
         spool.write(b"".join(kept_lines))
-        spool.flush()
-        fd = spool.fileno()
+        quotes.write(b"".join(quoted))
+        quotes.flush()
+        fd = quotes.fileno()
         lines = []
         for (path, no, key, _, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
                 continue
             where = kept_at.get(verdict.duplicate_of or "")
             head = _reject_head(path, no, key, verdict.duplicate_of, verdict.similarity, verdict.method,
-                                kept_text(where, fd) if where is not None else "")
+                                kept_text(where, fd) if where is not None else '""')
             if in_place:  # the record as read (valid UTF-8), not serialized again
                 lines.append(b'%s,"record":%s}' % (head.encode("utf-8"), raw.strip()))
             else:
@@ -202,7 +204,7 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
         rejects_out.write_many(lines)
         pending.clear()
 
-    with tempfile.TemporaryFile("w+b") as spool:
+    with tempfile.TemporaryFile("w+b") as spool, tempfile.TemporaryFile("w+b") as quotes:
         try:
             pending: list[tuple[str, int, str, str, bool, bytes]] = []
             # a top-level field (most inputs) is one dict lookup
@@ -211,13 +213,13 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
             for path, no, rec, error, raw, utf8 in _records(paths):
                 summary.records += 1
                 if rec is None:
-                    judge(pending, spool)  # rejects, too, stay in input order
+                    judge(pending, spool, quotes)  # rejects, too, stay in input order
                     summary.bad_lines += 1
                     rejects_out.write({"reason": "bad-json", "path": path, "line": no, "detail": error})
                     continue
                 text = rec.get(field_top) if field_top is not None else _lookup(rec, field_path)
                 if not isinstance(text, str):
-                    judge(pending, spool)  # keep output in input order
+                    judge(pending, spool, quotes)  # keep output in input order
                     summary.no_field += 1
                     spool.write(b"2\t%s\n" % dumps(_exact(raw)).encode())
                     continue
@@ -229,8 +231,8 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
                 pending.append((path, no, rid if type(rid) is str else str(rid) if rid is not None else f"{path}:{no}",
                                 text, in_place, raw))
                 if len(pending) >= batch:
-                    judge(pending, spool)
-            judge(pending, spool)
+                    judge(pending, spool, quotes)
+            judge(pending, spool, quotes)
             spool.seek(0)
             writer = AtomicJsonl(out, "dedup") if out is not None else None
             absorbed = flt.absorbed
