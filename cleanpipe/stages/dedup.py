@@ -35,8 +35,9 @@ _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 _TOKEN = re.compile(r"\w+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+")
 _ANY_DIGIT = re.compile(r"\d")
-# the tokens holding a digit, and a time's am/pm (parts of a number), found in a whole text
-_DIGIT_TOKENS = re.compile(r"[^ ]*\d[^ ]*|(?<![^ ])[ap]m(?![^ ])")
+# the tokens holding a digit, and a time's am/pm (parts of a number), found in a whole text; anchored
+# at a token's start, so that each token is scanned once
+_DIGIT_TOKENS = re.compile(r"(?<![^ ])(?:[^ \d]*\d[^ ]*|[ap]m(?![^ ]))")
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -620,18 +621,29 @@ def short_texts_match(a: str, b: str, max_edits: int) -> bool:
         return True
     if not numbers_agree(a, b):
         return False
-    # the words without the digit tokens (which are whole tokens, so removing them joins no words)
-    wa = " ".join(_DIGIT_TOKENS.sub("", a).split())
-    wb = " ".join(_DIGIT_TOKENS.sub("", b).split())
+    wa, wb = _words_without_digits(a), _words_without_digits(b)
     # below a dozen letters one edit is as often another name or word ("Martin", "Martina") as a typo
     return _within_edits(wa, wb, max_edits if min(len(wa), len(wb)) >= _EDIT_MIN_CHARS else 0)
+
+
+def _digit_tokens(text: str) -> list[str]:
+    """The tokens of a normalized text that hold a digit, and its "am"/"pm" tokens, in order."""
+    if not _ANY_DIGIT.search(text) and "am" not in text and "pm" not in text:  # most texts: no regex scan
+        return []
+    return _DIGIT_TOKENS.findall(text)
+
+
+def _words_without_digits(text: str) -> str:
+    """A normalized text without the tokens `_digit_tokens` finds (whole tokens: no words are joined)."""
+    if not _ANY_DIGIT.search(text) and "am" not in text and "pm" not in text:
+        return text
+    return " ".join(_DIGIT_TOKENS.sub("", text).split())
 
 
 def numbers_agree(a: str, b: str) -> bool:
     """The tokens holding digits (and a time's am/pm) of one normalized text are all among the
     other's, which may have one more: a "+1", a reply's "@7", but not a time the other lacks."""
-    na = _DIGIT_TOKENS.findall(a)
-    nb = _DIGIT_TOKENS.findall(b)
+    na, nb = _digit_tokens(a), _digit_tokens(b)
     small, rest = (na, nb) if len(na) <= len(nb) else (nb, na)
     if len(rest) - len(small) > 1:
         return False
