@@ -284,7 +284,7 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="*", default=[22000])
     ap.add_argument("--systems", nargs="*", default=None,
                     help="default: all at 22000; cleanpipe, datasketch bulk and rensa above 100000; "
-                         "cleanpipe and rensa at 10^6")
+                         "cleanpipe (command and class) and rensa at 10^6")
     ap.add_argument("--short", action="store_true")
     ap.add_argument("--labels", type=Path, default=None)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -308,7 +308,7 @@ def main() -> int:
         systems = args.systems or (
             ["cleanpipe-cli", "cleanpipe-class", "datasketch-update", "datasketch-bulk", "rensa"] if n <= 100_000
             else ["cleanpipe-cli", "cleanpipe-class", "datasketch-bulk", "rensa"] if n <= 300_000
-            else ["cleanpipe-cli", "rensa"])
+            else ["cleanpipe-cli", "cleanpipe-class", "rensa"])
         for system in systems:
             result = run_system(system, data, args.work)
             drops = result.pop("drops", [])

@@ -7,25 +7,20 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cleanpipe import __version__
 from cleanpipe.config import Config, ConfigError, load_config
-from cleanpipe.engines.pipeline import (
-    EXIT_LOCKED,
-    EXIT_NOTHING_READ,
-    EXIT_OK,
-    EXIT_OUTPUT,
-    EXIT_REJECTS,
-    EXIT_USAGE,
-    Pipeline,
-    RunSummary,
-)
-from cleanpipe.io.write import OutputError, OutputLocked
+from cleanpipe.exitcodes import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_OK, EXIT_OUTPUT, EXIT_REJECTS, EXIT_USAGE
 from cleanpipe.log import ProgressEvents, event, setup_logging
-from cleanpipe.state import StateError
+
+if TYPE_CHECKING:
+    from cleanpipe.engines.pipeline import Pipeline
+
+# the pipeline (and everything it imports) is imported by the commands that run it, so that
+# `cleanpipe dedup` and `--help` start without it
 
 EPILOG_EXIT = (
     "\b\nExit codes:\n"
@@ -241,6 +236,10 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         raise click.UsageError("--engine ray writes one part per write task: no --shard-size")
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
+    from cleanpipe.engines.pipeline import Pipeline, RunSummary
+    from cleanpipe.io.write import OutputError, OutputLocked
+    from cleanpipe.state import StateError
+
     try:
         pipeline = Pipeline(config) if engine == "local" else _ray_pipeline(config)
     except ConfigError as exc:
@@ -440,6 +439,8 @@ def names_suggest(inputs: tuple[str, ...], config_file: str | None, workers: int
     from cleanpipe.stages.names import find_variants, render_alias_file
 
     config = _config_from({"workers": workers}, config_file)
+    from cleanpipe.engines.pipeline import Pipeline
+
     stats, docs = Pipeline(config).name_stats(list(inputs))
     refused: list = []
     merges = find_variants(stats, config.names, refused)

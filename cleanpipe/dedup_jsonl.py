@@ -17,8 +17,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from cleanpipe.config import DedupConfig
 from cleanpipe.io.write import AtomicJsonl, dumps
@@ -49,46 +52,93 @@ def _open(path: str) -> IO[bytes]:
     return fh
 
 
-def _lookup(record: dict[str, Any], dotted: str) -> Any:
+def _lookup(record: dict[str, Any], dotted: str | tuple[str, ...]) -> Any:
     cur: Any = record
-    for part in dotted.split("."):
+    for part in dotted.split(".") if isinstance(dotted, str) else dotted:
         if not isinstance(cur, dict):
             return None
         cur = cur.get(part)
     return cur
 
 
-def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str, bytes]]:
-    """(path, line number, record or None, error, the line) for every non-blank line."""
+def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str, bool]:
+    """(record or None, error, whether orjson read it). orjson reads valid UTF-8 JSON several times
+    faster; anything it refuses (NaN, a lone surrogate escape, UTF-16) is read by the json module,
+    which decides what counts as JSON, as it always did."""
+    try:
+        rec = orjson.loads(raw)
+        fast = True
+    except orjson.JSONDecodeError:
+        fast = False
+        try:
+            try:  # JSONL is UTF-8: decoding first spares json its encoding detection
+                rec = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                rec = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return None, f"not JSON: {exc}", False
+    if not isinstance(rec, dict):
+        return None, "not a JSON object", False
+    return rec, "", fast
+
+
+def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str, bytes, bool]]:
+    """(path, line number, record or None, error, the line, whether it is UTF-8) for every non-blank line."""
+    loads, refused = orjson.loads, orjson.JSONDecodeError
     for path in paths:
         with _open(path) as fh:
             for no, raw in enumerate(fh, start=1):
-                if not raw.strip():
+                if raw.isspace():  # blank (lines as read are never empty)
                     continue
-                try:
-                    try:  # JSONL is UTF-8: decoding first spares json its encoding detection
-                        rec = json.loads(raw.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        rec = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    yield path, no, None, f"not JSON: {exc}", raw
+                try:  # most lines: `_parse` inlined
+                    rec = loads(raw)
+                except refused:
+                    rec, error, _ = _parse(raw)
+                    yield path, no, rec, error, raw, _is_utf8(raw)
                     continue
-                if not isinstance(rec, dict):
-                    yield path, no, None, "not a JSON object", raw
-                    continue
-                yield path, no, rec, "", raw
+                if isinstance(rec, dict):
+                    yield path, no, rec, "", raw, True
+                else:
+                    yield path, no, None, "not a JSON object", raw, True
 
 
-def _in_place(raw: bytes, rec: dict[str, Any], count_field: str) -> bool:
-    """Whether the count can be added to the line as read (UTF-8, no such field yet), which spares
-    re-serializing every kept record."""
-    if count_field in rec:
-        return False
+def _is_utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _exact(raw: bytes) -> dict[str, Any]:
+    """The record as the json module reads it: orjson turns an integer beyond 64 bits into a float,
+    so a record that is written out again, or whose id is not a plain string or integer, is read
+    this way (rare: most ids are strings and most records are passed through as read)."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return json.loads(raw)
+
+
+def _emit(lines: list[bytes], writer: AtomicJsonl | None, stdout: IO[str] | None) -> None:
+    """Kept lines to the output file (one write) or to stdout; the list is emptied."""
+    if writer is not None:
+        writer.write_many(lines)
+    else:
+        assert stdout is not None
+        stdout.writelines(line.decode("utf-8") + "\n" for line in lines)
+    lines.clear()
+
+
+def _reject_head(path: str, no: int, key: str, duplicate_of: str | None, similarity: float | None,
+                 method: str | None, kept_text: str) -> str:
+    """The reject's fields as `dumps` writes them (json's own string encoder, floats by repr), without
+    building a dict per dropped record; `kept_text` comes encoded already."""
+    return (f'{{"reason":"duplicate","path":{encode_basestring(path)},"line":{no},"id":{encode_basestring(key)},'
+            f'"duplicate_of":{"null" if duplicate_of is None else encode_basestring(duplicate_of)},'
+            f'"similarity":{"null" if similarity is None else repr(similarity)},'
+            f'"method":{"null" if method is None else encode_basestring(method)},'
+            f'"kept_text":{kept_text}')
 
 
 def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Path,
@@ -98,91 +148,114 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
     """Filter records; kept ones to `out` (or `stdout`), dropped and unreadable ones to `rejects`."""
     flt = NearDuplicateFilter(config or DedupConfig())
     summary = DedupSummary(rejects_path=str(rejects))
-    # kept key -> where its line sits in the spool (offset << 32 | length): the kept text a reject
-    # quotes is read back from there, rather than a million texts held in memory
+    field_path = tuple(field_name.split("."))
+    id_path = tuple(id_field.split(".")) if id_field else None
+    # kept key -> where the start of its text sits, JSON-encoded, in the quotes spool (offset << 32 |
+    # length): read back for the rejects that quote it, rather than a million texts held in memory
     kept_at: dict[str, int] = {}
     rejects_out = AtomicJsonl(rejects, "dedup")
 
     @lru_cache(maxsize=4096)  # popular texts are quoted by many rejects
     def kept_text(where: int, fd: int) -> str:
         if hasattr(os, "pread"):
-            line = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
+            quote = os.pread(fd, where & 0xFFFFFFFF, where >> 32)
         else:  # no pread (Windows): read at the offset, then back to where the spool writes next
             end = os.lseek(fd, 0, os.SEEK_CUR)
             os.lseek(fd, where >> 32, os.SEEK_SET)
-            line = os.read(fd, where & 0xFFFFFFFF)
+            quote = os.read(fd, where & 0xFFFFFFFF)
             os.lseek(fd, end, os.SEEK_SET)
-        text = _lookup(json.loads(line[2:]), field_name)
-        return text[:500] if isinstance(text, str) else ""
+        return quote.decode("utf-8", "surrogatepass")
 
-    def judge(pending: list[tuple[str, int, str, str, dict[str, Any], bytes]], spool: IO[bytes]) -> None:
-        verdicts = list(flt.filter([(key, text) for _, _, key, text, _, _ in pending], batch=len(pending)))
-        for (_, _, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
+    # pending: (path, line number, key, text, whether the count can be appended to the line as read, line)
+    def judge(pending: list[tuple[str, int, str, str, bool, bytes]], spool: IO[bytes], quotes: IO[bytes]) -> None:
+        if not pending:
+            return
+        verdicts = list(flt.filter([(p[2], p[3]) for p in pending], batch=len(pending)))
+        # the batch's kept lines in one write: whether the count may be appended in place, and the line
+        # as read (the keys of the kept lines are the filter's kept keys, in the same order); and the
+        # start of each kept text as a reject quotes it, encoded once here
+        kept_lines, quoted = [], []
+        offset = quotes.tell()
+        for (_, _, key, text, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
-                # whether the count may be appended in place, and the line as read (the keys of the
-                # kept lines are the filter's kept keys, in the same order)
-                line = b"%d\t%s\n" % (_in_place(raw, rec, count_field), raw.strip())
-                kept_at[key] = (spool.tell() << 32) | len(line)
-                spool.write(line)
-        spool.flush()
-        for (path, no, key, _, rec, raw), verdict in zip(pending, verdicts, strict=True):
+                kept_lines.append(b"%s\t%s\n" % (b"1" if in_place else b"0", raw.strip()))
+                quote = encode_basestring(text[:500]).encode("utf-8", "surrogatepass")  # fails where it is quoted
+                kept_at[key] = (offset << 32) | len(quote)
+                offset += len(quote)
+                quoted.append(quote)
+        spool.write(b"".join(kept_lines))
+        quotes.write(b"".join(quoted))
+        quotes.flush()
+        fd = quotes.fileno()
+        lines = []
+        for (path, no, key, _, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
                 continue
             where = kept_at.get(verdict.duplicate_of or "")
-            head = dumps({"reason": "duplicate", "path": path, "line": no, "id": key,
-                          "duplicate_of": verdict.duplicate_of, "similarity": verdict.similarity,
-                          "method": verdict.method,
-                          "kept_text": kept_text(where, spool.fileno()) if where is not None else ""})
-            try:  # the record as read, not serialized again
-                rejects_out.write_line(f'{head[:-1]},"record":{raw.decode("utf-8").strip()}}}')
-            except UnicodeDecodeError:
-                rejects_out.write_line(f'{head[:-1]},"record":{dumps(rec)}}}')
+            head = _reject_head(path, no, key, verdict.duplicate_of, verdict.similarity, verdict.method,
+                                kept_text(where, fd) if where is not None else '""')
+            if in_place:  # the record as read (valid UTF-8), not serialized again
+                lines.append(b'%s,"record":%s}' % (head.encode("utf-8"), raw.strip()))
+            else:
+                try:
+                    lines.append(f'{head},"record":{raw.decode("utf-8").strip()}}}'.encode())
+                except UnicodeDecodeError:
+                    lines.append(f'{head},"record":{dumps(_exact(raw))}}}'.encode())
+        rejects_out.write_many(lines)
         pending.clear()
 
-    with tempfile.TemporaryFile("w+b") as spool:
+    with tempfile.TemporaryFile("w+b") as spool, tempfile.TemporaryFile("w+b") as quotes:
         try:
-            pending: list[tuple[str, int, str, str, dict[str, Any], bytes]] = []
-            for path, no, rec, error, raw in _records(paths):
+            pending: list[tuple[str, int, str, str, bool, bytes]] = []
+            # a top-level field (most inputs) is one dict lookup
+            field_top = field_path[0] if len(field_path) == 1 else None
+            id_top = id_path[0] if id_path and len(id_path) == 1 else None
+            for path, no, rec, error, raw, utf8 in _records(paths):
                 summary.records += 1
                 if rec is None:
-                    judge(pending, spool)  # rejects, too, stay in input order
+                    judge(pending, spool, quotes)  # rejects, too, stay in input order
                     summary.bad_lines += 1
                     rejects_out.write({"reason": "bad-json", "path": path, "line": no, "detail": error})
                     continue
-                text = _lookup(rec, field_name)
+                text = rec.get(field_top) if field_top is not None else _lookup(rec, field_path)
                 if not isinstance(text, str):
-                    judge(pending, spool)  # keep output in input order
+                    judge(pending, spool, quotes)  # keep output in input order
                     summary.no_field += 1
-                    spool.write(b"2\t%s\n" % dumps(rec).encode())
+                    spool.write(b"2\t%s\n" % dumps(_exact(raw)).encode())
                     continue
-                rid = _lookup(rec, id_field) if id_field else None
-                pending.append((path, no, str(rid) if rid is not None else f"{path}:{no}", text, rec, raw))
+                rid = rec.get(id_top) if id_top is not None else _lookup(rec, id_path) if id_path else None
+                if rid is not None and type(rid) is not str and type(rid) is not int:
+                    rid = _lookup(_exact(raw), id_path)  # a float may be orjson's reading of a big integer
+                # the count is appended to the line as read, which spares serializing every kept record
+                in_place = utf8 and count_field not in rec
+                pending.append((path, no, rid if type(rid) is str else str(rid) if rid is not None else f"{path}:{no}",
+                                text, in_place, raw))
                 if len(pending) >= batch:
-                    judge(pending, spool)
-            if pending:
-                judge(pending, spool)
+                    judge(pending, spool, quotes)
+            judge(pending, spool, quotes)
             spool.seek(0)
             writer = AtomicJsonl(out, "dedup") if out is not None else None
-            absorbed, count_json = flt.absorbed, json.dumps(count_field)
+            absorbed = flt.absorbed
+            count_json = json.dumps(count_field).encode()
             kept_keys = iter(flt.kept_keys)
+            done: list[bytes] = []
             for line in spool:
                 kind, raw = line[:1], line[2:].rstrip(b"\n")
                 if kind == b"2":  # a record without the field, as it was written
-                    text_line = raw.decode("utf-8")
+                    data = raw
                 else:
                     count = absorbed.get(next(kept_keys), 0)
                     if kind == b"1":
-                        text_line = f"{raw.decode('utf-8')[:-1]},{count_json}:{count}}}"
+                        data = b"%s,%s:%d}" % (raw[:-1], count_json, count)
                     else:
-                        rec = json.loads(raw)
+                        rec = _exact(raw)
                         rec[count_field] = count
-                        text_line = dumps(rec)
+                        data = dumps(rec).encode("utf-8")
                     summary.kept += 1
-                if writer is not None:
-                    writer.write_line(text_line)
-                else:
-                    assert stdout is not None
-                    stdout.write(text_line + "\n")
+                done.append(data)
+                if len(done) >= batch:
+                    _emit(done, writer, stdout)
+            _emit(done, writer, stdout)
             if writer is not None:
                 writer.commit()
             rejects_out.commit()

@@ -38,6 +38,14 @@ from cleanpipe import __version__
 from cleanpipe.config import Config, ConfigError
 from cleanpipe.engines.memory import pin_mmap_threshold
 from cleanpipe.engines.workers import SupervisedPool
+from cleanpipe.exitcodes import (  # noqa: F401 - importable from here as before
+    EXIT_LOCKED,
+    EXIT_NOTHING_READ,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_REJECTS,
+    EXIT_USAGE,
+)
 from cleanpipe.io.read import Reader
 from cleanpipe.io.schema import SCHEMA_VERSION, reject_record
 from cleanpipe.io.write import (
@@ -62,12 +70,6 @@ from cleanpipe.stages.strip import Stripper
 from cleanpipe.state import StateStore
 
 STATE_DIR = ".cleanpipe-state"
-EXIT_OK = 0
-EXIT_REJECTS = 3  # finished; some inputs, records or documents could not be processed
-EXIT_NOTHING_READ = 4  # no document could be read at all
-EXIT_USAGE = 2  # bad options or config (click's own code for usage errors)
-EXIT_LOCKED = 5  # another run holds the output folder
-EXIT_OUTPUT = 6  # the output or state could not be written (disk full, read-only, permissions)
 
 ProgressCallback = Callable[[str, int], None]
 

@@ -78,7 +78,8 @@ class AtomicJsonl:
     def __init__(self, path: Path, tag: str):
         self.path = path
         self.tmp = path.with_name(f".{path.name}.{tag}.tmp")
-        self._fh: IO[str] | None = open(_open_new(self.tmp), "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by commit/abort
+        # binary: a line is encoded once, for the file and the digest alike
+        self._fh: IO[bytes] | None = open(_open_new(self.tmp), "wb")  # noqa: SIM115 - closed by commit/abort
         self.count = 0
         self._sha = hashlib.sha256()
 
@@ -87,11 +88,21 @@ class AtomicJsonl:
 
     def write_line(self, line: str) -> None:
         """A record already serialized as one JSON line (without its newline)."""
+        self.write_bytes(line.encode("utf-8"))
+
+    def write_bytes(self, line: bytes) -> None:
+        """As `write_line`, for a line already in UTF-8 (a line as read, passed through)."""
+        self.write_many([line])
+
+    def write_many(self, lines: list[bytes]) -> None:
+        """Several UTF-8 lines (without their newlines) in one write and one digest update."""
+        if not lines:
+            return
         assert self._fh is not None
-        line += "\n"
-        self._fh.write(line)
-        self._sha.update(line.encode("utf-8"))
-        self.count += 1
+        data = b"\n".join(lines) + b"\n"
+        self._fh.write(data)
+        self._sha.update(data)
+        self.count += len(lines)
 
     def commit(self) -> dict[str, Any]:
         assert self._fh is not None

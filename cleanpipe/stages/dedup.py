@@ -28,7 +28,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from cleanpipe.config import DedupConfig
 
@@ -36,8 +35,9 @@ _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 _TOKEN = re.compile(r"\w+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+")
 _ANY_DIGIT = re.compile(r"\d")
-_DIGIT = re.compile(r"\d|^[ap]m$")  # a token with a digit, or a time's am/pm: part of a number
-_DIGIT_TOKENS = re.compile(r"[^ ]*\d[^ ]*|(?<![^ ])[ap]m(?![^ ])")  # the same tokens, found in a whole text
+# the tokens holding a digit, and a time's am/pm (parts of a number), found in a whole text; anchored
+# at a token's start, so that each token is scanned once
+_DIGIT_TOKENS = re.compile(r"(?<![^ ])(?:[^ \d]*\d[^ ]*|[ap]m(?![^ ]))")
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -55,6 +55,40 @@ def normalize(text: str) -> str:
     return " ".join(_TOKEN.findall(text))
 
 
+_NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")
+# bytes -> bytes: ASCII word characters lowercased, NUL kept (it separates texts), everything else a space
+_WORD_BYTES = bytes(c + 32 if 65 <= c <= 90 else c if c == 0 or chr(c).isascii() and _ASCII_TOKEN.fullmatch(chr(c))
+                    else 32 for c in range(256))
+
+
+def normalize_batch(texts: Sequence[str]) -> list[str]:
+    """`normalize` of every text, equal to it text by text, in bulk: texts whose characters outside
+    ASCII are none of them word characters (after NFKC and case folding: most comments, whose only
+    such characters are curly quotes, dashes and emoji) are joined and mapped to words in one
+    bytes.translate, their UTF-8 bytes above 127 all becoming separators; the regex tokenizer runs
+    on the rest only."""
+    out = [""] * len(texts)
+    fast: list[int] = []
+    folded: list[str] = []
+    for i, text in enumerate(texts):
+        if not text.isascii():
+            text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).casefold()
+            if not text.isascii() and _NON_ASCII_WORD.search(text):
+                out[i] = " ".join(_TOKEN.findall(text))
+                continue
+        fast.append(i)
+        folded.append(text)
+    joined = "\0".join(folded)
+    if joined.count("\0") != len(folded) - 1:  # a text holds NUL itself: one by one
+        for i, text in zip(fast, folded, strict=True):
+            out[i] = normalize(text)
+        return out
+    pieces = joined.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split(b"\0")
+    for i, piece in zip(fast, pieces, strict=True):
+        out[i] = b" ".join(piece.split()).decode("ascii")
+    return out
+
+
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer: spreads polynomial hashes over all 64 bits."""
     x = x ^ (x >> np.uint64(30))
@@ -65,31 +99,60 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 def _codes(texts: list[str]) -> np.ndarray:
-    return np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    joined = "".join(texts)
+    if joined.isascii():  # a byte a character: a quarter of the encoding work
+        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8).astype(np.uint64)
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    """base**0 .. base**(n-1) mod 2**64."""
+    out = np.full(n, base, dtype=np.uint64)
+    out[0] = 1
+    with np.errstate(over="ignore"):
+        return np.cumprod(out, dtype=np.uint64)
+
+
+# Word hashes are polynomial (sum of c_i * POLY^(len-1-i) mod 2**64). POLY is odd, so it has an inverse
+# mod 2**64: with prefix sums S of c_k * POLY^-k over the whole batch a word [s, e) hashes to
+# POLY^(e-1) * (S[e-1] - S[s-1]), the same value in a few passes over the characters. Exponents are
+# split into block and offset so the power tables stay small whatever the batch's length.
+_BLOCK_BITS = 16
+_BLOCK = 1 << _BLOCK_BITS
+_POLY_INV = pow(int(_POLY), -1, 1 << 64)
+_P_OFFSET, _Q_OFFSET = _powers(int(_POLY), _BLOCK), _powers(_POLY_INV, _BLOCK)
+_P_PER_BLOCK, _Q_PER_BLOCK = pow(int(_POLY), _BLOCK, 1 << 64), pow(_POLY_INV, _BLOCK, 1 << 64)
 
 
 def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Every word of every normalized text as a 64-bit hash, computed for all texts at once, and the
     number of words per text (texts are words separated by single spaces)."""
-    counts = np.array([t.count(" ") + 1 if t else 0 for t in texts], dtype=np.int64)
-    joined = " ".join(t for t in texts if t)
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    counts = np.zeros(len(texts), dtype=np.int64)
+    joined = "\n".join([t for t in texts if t])  # a newline between texts: no normalized text holds one
     if not joined:
         return np.empty(0, dtype=np.uint64), counts
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    is_char = codes != _SPACE
-    pos = np.flatnonzero(is_char)
-    starts = np.flatnonzero(is_char & np.concatenate(([True], ~is_char[:-1])))
-    ends = np.flatnonzero(is_char & np.concatenate((~is_char[1:], [True]))) + 1
-    lengths = ends - starts
-    # polynomial hash of each word: sum of c_i * POLY^(len-1-i), with the powers from a table
-    power = np.ones(int(lengths.max()), dtype=np.uint64)
+    codes = (np.frombuffer(joined.encode("ascii"), dtype=np.uint8) if joined.isascii()
+             else np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+    n = len(codes)
+    newlines = np.flatnonzero(codes == 10)
+    seps = np.flatnonzero((codes == _SPACE) | (codes == 10))
+    starts = np.concatenate(([0], seps + 1))
+    ends = np.concatenate((seps, [n]))
+    # words per text: separators between its newlines, plus one
+    counts[sizes > 0] = np.diff(np.concatenate(([-1], np.searchsorted(seps, newlines), [len(seps)])))
+    blocks = -(-n // _BLOCK)
+    x = np.zeros(blocks * _BLOCK, dtype=np.uint64)
+    x[:n] = codes
     with np.errstate(over="ignore"):
-        for k in range(1, len(power)):
-            power[k] = power[k - 1] * _POLY
-        word_of = np.repeat(np.arange(len(starts)), lengths)
-        exps = ends[word_of] - 1 - pos
-        h = np.add.reduceat(codes[pos] * power[exps], np.concatenate(([0], np.cumsum(lengths)[:-1])))
-        return _mix64(h ^ lengths.astype(np.uint64)), counts
+        x2 = x.reshape(blocks, _BLOCK)
+        x2 *= _Q_OFFSET[None, :]
+        x2 *= _powers(_Q_PER_BLOCK, blocks)[:, None]
+        prefix = np.cumsum(x, dtype=np.uint64)
+        last = ends - 1
+        seg = prefix[last] - np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
+        h = seg * _P_OFFSET[last & (_BLOCK - 1)] * _powers(_P_PER_BLOCK, blocks)[last >> _BLOCK_BITS]
+        return _mix64(h ^ (ends - starts).astype(np.uint64)), counts
 
 
 def _rolling(vals: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,13 +163,18 @@ def _rolling(vals: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray,
     if full.any():
         total = len(vals)
         if total >= n:
-            acc = np.zeros(total - n + 1, dtype=np.uint64)
+            windows = total - n + 1
+            acc = vals[:windows].astype(np.uint64)  # a copy: updated in place, no temporaries
             with np.errstate(over="ignore"):
-                for j in range(n):
-                    acc = acc * _POLY + vals[j: total - n + 1 + j]
-            owner = np.repeat(np.arange(len(lengths)), lengths)[: total - n + 1]
-            offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-            valid = (np.arange(total - n + 1) - offsets[owner]) <= (lengths[owner] - n)
+                for j in range(1, n):
+                    acc *= _POLY
+                    acc += vals[j: windows + j]
+            owner = np.repeat(np.arange(len(lengths)), lengths)[:windows]
+            # a window starting in the last n - 1 units of a sequence runs into the next one
+            ends = np.cumsum(lengths)
+            crossing = (ends[:, None] - np.arange(1, n)[None, :]).ravel()
+            valid = np.ones(windows, dtype=bool)
+            valid[crossing[(crossing >= 0) & (crossing < windows)]] = False
             owners.append(owner[valid])
             hashes.append(_mix64(acc[valid]))
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
@@ -247,6 +315,8 @@ class SignatureBuilder:
             raise ValueError(f"unknown signature family {family!r}")
         self.num_perm, self.seed, self.family = num_perm, seed, family
         if family == "datasketch":
+            from datasketch import MinHash  # only for this family: datasketch imports scipy, ~0.7 s
+
             self.a, self.b = MinHash(num_perm=num_perm, seed=seed).permutations
         else:
             rng = np.random.RandomState(seed)
@@ -302,11 +372,42 @@ class SignatureBuilder:
         return out
 
 
+def lsh_params(threshold: float, num_perm: int, params: tuple[int, int] | None = None) -> tuple[int, int]:
+    """(bands, rows) as datasketch's `MinHashLSH` chooses them: the pair with b * r <= num_perm that
+    minimizes the false-positive probability mass below `threshold` plus the false-negative mass
+    above it (equal weights), the first such pair in (b, r) order on a tie. Computed here, without
+    datasketch (whose import takes scipy along: most of the start-up of `cleanpipe dedup`): the
+    integrands are polynomials of degree b * r, which Gauss-Legendre quadrature with
+    num_perm // 2 + 1 nodes integrates exactly (tests compare with datasketch over a grid)."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("threshold must be in [0.0, 1.0]")
+    if num_perm < 2:
+        raise ValueError("Too few permutation functions")
+    if params is not None:
+        b, r = params
+        if b * r > num_perm:
+            raise ValueError(f"bands * rows = {b} * {r} exceeds num_perm {num_perm}")
+    else:
+        nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+        pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+        bs = np.array([p[0] for p in pairs], dtype=np.float64)[:, None]
+        rs = np.array([p[1] for p in pairs], dtype=np.float64)[:, None]
+        # nodes mapped from [-1, 1] onto [0, threshold] and [threshold, 1]
+        low = (nodes + 1) * threshold / 2
+        high = threshold + (nodes + 1) * (1 - threshold) / 2
+        false_pos = (1 - (1 - low[None, :] ** rs) ** bs) @ weights * threshold / 2
+        false_neg = ((1 - high[None, :] ** rs) ** bs) @ weights * (1 - threshold) / 2
+        b, r = pairs[int(np.argmin(false_pos * 0.5 + false_neg * 0.5))]
+    if b < 2:
+        raise ValueError("The number of bands are too small (b < 2)")
+    return b, r
+
+
 class BandIndex:
     """Banded LSH over MinHash signatures with datasketch's banding, in numpy hash tables.
 
-    The number of bands and rows comes from datasketch's MinHashLSH for the
-    threshold (its false-positive/false-negative optimum), and two signatures
+    The number of bands and rows is datasketch's MinHashLSH's for the
+    threshold (`lsh_params`: its false-positive/false-negative optimum), and two signatures
     are candidates exactly when MinHashLSH.query would pair them (up to 63-bit
     band-key collisions, which only add candidates that exact Jaccard then
     rejects). Each band is an open-addressing table of (band key, rank) pairs:
@@ -318,9 +419,8 @@ class BandIndex:
 
     def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None,
                  capacity: int = 1024):
-        reference = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
-        self.bands, self.rows = reference.b, reference.r
-        self.hashranges = reference.hashranges
+        self.bands, self.rows = lsh_params(threshold, num_perm, params)
+        self.hashranges = [(i * self.rows, (i + 1) * self.rows) for i in range(self.bands)]
         self._keys = [np.zeros(capacity, dtype=np.uint64) for _ in range(self.bands)]
         self._vals = [np.zeros(capacity, dtype=np.int32) for _ in range(self.bands)]
         self.size = 0  # entries per band
@@ -477,10 +577,17 @@ def _unpack(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bytes]:
 
 def _within_edits(a: str, b: str, k: int) -> bool:
     """Optimal-string-alignment distance (edits and adjacent swaps) of a and b is at most k."""
-    while a and b and a[0] == b[0]:  # a common prefix and suffix cost nothing
-        a, b = a[1:], b[1:]
-    while a and b and a[-1] == b[-1]:
-        a, b = a[:-1], b[:-1]
+    if a == b:  # most pairs that get here: copies up to case, punctuation or an added number
+        return True
+    # a common prefix and suffix cost nothing (found by index: slicing a char at a time is quadratic)
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < n - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    a, b = a[i:len(a) - j], b[i:len(b) - j]
     if abs(len(a) - len(b)) > k:
         return False
     if not a or not b:
@@ -510,19 +617,33 @@ def short_texts_match(a: str, b: str, max_edits: int) -> bool:
     digits (numbers, times, "10th", "user418") of one are all among the other's (so "+1" may be
     added, but "10:55 pm" is not "11:01 pm" and "(1363)" is not "(1200)"), and the rest of the words
     are within `max_edits` character edits ("thanks for your help" is not "... note")."""
+    if a == b:
+        return True
     if not numbers_agree(a, b):
         return False
-    wa = " ".join(t for t in a.split(" ") if not _DIGIT.search(t))
-    wb = " ".join(t for t in b.split(" ") if not _DIGIT.search(t))
+    wa, wb = _words_without_digits(a), _words_without_digits(b)
     # below a dozen letters one edit is as often another name or word ("Martin", "Martina") as a typo
     return _within_edits(wa, wb, max_edits if min(len(wa), len(wb)) >= _EDIT_MIN_CHARS else 0)
+
+
+def _digit_tokens(text: str) -> list[str]:
+    """The tokens of a normalized text that hold a digit, and its "am"/"pm" tokens, in order."""
+    if not _ANY_DIGIT.search(text) and "am" not in text and "pm" not in text:  # most texts: no regex scan
+        return []
+    return _DIGIT_TOKENS.findall(text)
+
+
+def _words_without_digits(text: str) -> str:
+    """A normalized text without the tokens `_digit_tokens` finds (whole tokens: no words are joined)."""
+    if not _ANY_DIGIT.search(text) and "am" not in text and "pm" not in text:
+        return text
+    return " ".join(_DIGIT_TOKENS.sub("", text).split())
 
 
 def numbers_agree(a: str, b: str) -> bool:
     """The tokens holding digits (and a time's am/pm) of one normalized text are all among the
     other's, which may have one more: a "+1", a reply's "@7", but not a time the other lacks."""
-    na = [t for t in a.split(" ") if _DIGIT.search(t)]
-    nb = [t for t in b.split(" ") if _DIGIT.search(t)]
+    na, nb = _digit_tokens(a), _digit_tokens(b)
     small, rest = (na, nb) if len(na) <= len(nb) else (nb, na)
     if len(rest) - len(small) > 1:
         return False
@@ -540,9 +661,29 @@ def strict_counts(norms: Sequence[str], counts: np.ndarray, has_char: np.ndarray
     at 2:58 pm", 10 tokens, 6 without digits) counts as the short text it is. Only texts of
     `strict_words` tokens or more can change."""
     out = counts.copy()
-    for i in np.flatnonzero(has_char & (counts >= strict_words)).tolist():
+    check = np.flatnonzero(has_char & (counts >= strict_words))
+    check = check[_may_hold_digits([norms[i] for i in check.tolist()])]
+    for i in check.tolist():
         if _ANY_DIGIT.search(norms[i]):
             out[i] = counts[i] - len(_DIGIT_TOKENS.findall(norms[i]))
+    return out
+
+
+def _may_hold_digits(texts: list[str]) -> np.ndarray:
+    """Per text, in bulk: whether it holds an ASCII digit or any character beyond ASCII (where only
+    the regex's Unicode digits can tell); the others certainly hold no digit."""
+    out = np.zeros(len(texts), dtype=bool)
+    joined = "\n".join(texts)
+    if not joined:
+        return out
+    if joined.isascii():
+        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        flag = (codes >= 48) & (codes <= 57)
+    else:
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        flag = ((codes >= 48) & (codes <= 57)) | (codes > 127)
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)  # each text and its newline
+    out[np.searchsorted(ends, np.flatnonzero(flag), side="right")] = True
     return out
 
 
@@ -621,9 +762,14 @@ class _Arena:
         start, need = self.size, self.size + len(values)
         if need > len(self.data):
             # a quarter more each time: less slack at 10^6 texts than doubling, still amortized
-            grown = np.zeros(max(need, len(self.data) + len(self.data) // 4), dtype=self.data.dtype)
-            grown[:start] = self.data[:start]
-            self.data = grown
+            capacity = max(need, len(self.data) + len(self.data) // 4)
+            try:
+                # in place (realloc; a large block is remapped, not copied): no second copy in memory
+                self.data.resize(capacity, refcheck=True)
+            except ValueError:  # a view of the data is alive somewhere: it must stay valid, so copy
+                grown = np.zeros(capacity, dtype=self.data.dtype)
+                grown[:start] = self.data[:start]
+                self.data = grown
         self.data[start:need] = values
         self.size = need
         return start
@@ -634,62 +780,103 @@ class _Arena:
 
 class _BucketIndex:
     """LSH buckets of the kept texts (`lsh_buckets` numbers: kind, band and band key in one uint64)
-    as sorted arrays, queried for a whole batch with one searchsorted. New entries go to a small
-    sorted delta that is folded into the main array when it grows past a share of it, so inserts
-    cost O(delta) per batch and memory is 12 bytes an entry with no hash-table slack."""
+    as a chained hash table in numpy arrays: per slot (the top bits of a bucket number, which are
+    well mixed) the last entry linked there, and per entry its bucket, rank and the next entry of
+    its slot. A batch is inserted and queried in bulk, each touching only its own entries: nothing
+    stored is re-sorted (the sorted arrays this replaces merged a growing delta every batch, about a
+    sixth of the filter's time at 10^6 texts). When there are more than twice as many entries as
+    slots the table grows fourfold and its entries are linked again. 16 bytes an entry and
+    0.5-2 bytes of slot; entries are numbered in int32, so up to 2^31 (some 75 million kept texts)."""
 
-    def __init__(self) -> None:
-        self.keys = [np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)]  # main, delta
-        self.ranks = [np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)]
+    _MAX_LOAD = 2
+    _STEP = 1 << 18  # entries linked per pass: their slot numbers stay small next to the table
+
+    def __init__(self, bits: int = 12) -> None:
+        self.bits = bits
+        self.head = np.full(1 << bits, -1, dtype=np.int32)
+        self.keys = _Arena(np.uint64)
+        self.ranks = _Arena(np.int32)
+        self.next = _Arena(np.int32)
+
+    def __len__(self) -> int:
+        return self.keys.size
+
+    def _slots(self, buckets: np.ndarray) -> np.ndarray:
+        return (buckets >> np.uint64(64 - self.bits)).astype(np.intp)
 
     def query(self, buckets: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(owner, rank) for every stored entry sharing a bucket with a query (may repeat)."""
+        """(owner, rank) for every stored entry sharing a bucket with a query, each once per query
+        entry (so a rank may repeat for an owner that queries several buckets)."""
+        if not len(self) or not len(buckets):
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        keys, nxt, ranks = self.keys.view(), self.next.view(), self.ranks.view()
+        cur = self.head[self._slots(buckets)]
+        live = np.flatnonzero(cur >= 0)
+        cur = cur[live]
         out_o, out_r = [], []
-        order = np.argsort(buckets)  # sorted needles: searchsorted walks the table forward, cache-friendly
-        buckets, owners = buckets[order], owners[order]
-        for keys, ranks in zip(self.keys, self.ranks, strict=True):
-            if not len(keys) or not len(buckets):
-                continue
-            lo = np.searchsorted(keys, buckets, side="left")
-            hit = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == buckets)
-            if len(hit):
-                n = np.searchsorted(keys, buckets[hit], side="right") - lo[hit]
-                out_o.append(np.repeat(owners[hit], n))
-                out_r.append(ranks[_segments(lo[hit], n)])
+        while len(live):  # one step along every chain at once; chains are short but for popular buckets
+            hit = keys[cur] == buckets[live]
+            if hit.any():
+                out_o.append(owners[live[hit]])
+                out_r.append(ranks[cur[hit]])
+            cur = nxt[cur]
+            go = cur >= 0
+            live, cur = live[go], cur[go]
         if not out_o:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(out_o).astype(np.int64), np.concatenate(out_r).astype(np.int64)
 
     def insert(self, buckets: np.ndarray, ranks: np.ndarray) -> None:
-        new = np.argsort(buckets, kind="stable")  # two sorted runs: the stable sort below merges them
-        keys = np.concatenate((self.keys[1], buckets[new]))
-        vals = np.concatenate((self.ranks[1], ranks.astype(np.int32)[new]))
-        order = np.argsort(keys, kind="stable")
-        self.keys[1], self.ranks[1] = keys[order], vals[order]
-        if len(self.keys[1]) > max(1 << 18, len(self.keys[0]) // 4):
-            keys = np.concatenate(self.keys)
-            vals = np.concatenate(self.ranks)
-            order = np.argsort(keys, kind="stable")
-            self.keys = [keys[order], np.empty(0, dtype=np.uint64)]
-            self.ranks = [vals[order], np.empty(0, dtype=np.int32)]
+        if not len(buckets):
+            return
+        if len(self) + len(buckets) >= 1 << 31:
+            raise OverflowError("the LSH bucket index holds at most 2**31 entries")
+        start = self.keys.extend(buckets)
+        self.ranks.extend(ranks.astype(np.int32))
+        self.next.extend(np.empty(len(buckets), dtype=np.int32))
+        if len(self) > self._MAX_LOAD << self.bits:
+            while len(self) > self._MAX_LOAD << self.bits:
+                self.bits += 2
+            self.head = np.full(1 << self.bits, -1, dtype=np.int32)
+            start = 0
+        self._link(start, len(self))
+
+    def _link(self, lo: int, hi: int) -> None:
+        """Link entries lo..hi-1 at the front of their slots' chains: all of a pass write their slot
+        at once, those whose write stuck are linked, the rest (a slot shared in the pass) go again."""
+        keys, nxt, head = self.keys.view(), self.next.view(), self.head
+        for a in range(lo, hi, self._STEP):
+            b = min(hi, a + self._STEP)
+            slots = self._slots(keys[a:b])
+            ids = np.arange(a, b, dtype=np.int32)
+            while len(ids):
+                s = slots[ids - a]
+                before = head[s]
+                head[s] = ids
+                won = head[s] == ids
+                nxt[ids[won]] = before[won]
+                ids = ids[~won]
 
 
 def _pairs_in_runs(buckets: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(earlier owner, later owner) for owners that share a bucket (owners ascend within a run)."""
-    order = np.argsort(buckets, kind="stable")  # owners ascend in the input, so they do within a run
+    """(earlier owner, later owner) for owners that share a bucket, each pair once per shared bucket."""
+    # an unstable sort (a fourth of the time of a stable one on random keys): members of a run come
+    # in any order, so each pair is put in order afterwards
+    order = np.argsort(buckets)
     b, o = buckets[order], owners[order]
     same = np.flatnonzero(b[1:] == b[:-1])
     if not len(same):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
     run_of = np.searchsorted(starts, same + 1, side="right") - 1  # the run of each later member
-    # every later member pairs with every earlier member of its run
+    # every member pairs with every member before it in its run
     firsts = starts[run_of]
     counts = same + 1 - firsts
-    later = np.repeat(o[same + 1], counts)
-    earlier = o[_segments(firsts, counts)]
-    keep = earlier != later
-    return earlier[keep], later[keep]
+    x = np.repeat(o[same + 1], counts)
+    y = o[_segments(firsts, counts)]
+    keep = x != y
+    x, y = x[keep], y[keep]
+    return np.minimum(x, y), np.maximum(x, y)
 
 
 def _intersections(a_vals: np.ndarray, a_start: np.ndarray, a_len: np.ndarray,
@@ -790,7 +977,7 @@ class NearDuplicateFilter:
         """What the filter compares, per text, for a plan that runs elsewhere (the Ray engine):
         exact digest, shingle spaces, packed sketch and LSH band keys (None when there is nothing
         to shingle: such a text only ever matches exactly)."""
-        norms = [normalize(t) for t in texts]
+        norms = normalize_batch(texts)
         digests = self._digests_of(norms, texts)
         (cv, co), (wv, wo), counts = self._shingle(norms)
         strict_words = self._strict[0]
@@ -816,8 +1003,10 @@ class NearDuplicateFilter:
 
     def _similar_pairs(self, norms: list[str], flat: tuple, spaces: dict, reps: list[int]
                        ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, list[tuple[int, float]]]]:
-        """Per distinct new text (slot): the kept texts of earlier batches (by rank) and the earlier
-        slots of this batch that LSH proposes and that are copies by `pair_similarity`, with it."""
+        """Per distinct new text (slot): the kept texts of earlier batches (by rank) and the other
+        slots of this batch that LSH proposes and that are copies by `pair_similarity`, with it. A
+        later slot counts for a text's repeats: a text dropped here and repeated after a similar
+        text was kept is judged against that one too, as it would be in a later batch."""
         (cv, co), (wv, wo), counts = flat
         threshold, (strict_words, strict_edits) = self.config.threshold, self._strict
         q_o, q_r, w_e, w_l = [], [], [], []
@@ -866,18 +1055,23 @@ class NearDuplicateFilter:
             inter[w] = _intersections(wv, a_ws[w], a_wn[w], b_wvals, b_ws[w], b_wn[w])
             union = la + lb - inter
             sim = np.where((char | word) & (union > 0), inter / np.maximum(union, 1), 0.0)
-            for k in np.flatnonzero(sim >= threshold).tolist():
-                a, b = int(pa[k]), int(pb[k])
-                other = self._short.get(b, "") if kept_side else norms[reps[b]]
+            hits = np.flatnonzero(sim >= threshold)
+            short = self._short
+            # plain Python values, one conversion for all the pairs rather than one per value
+            for a, b, s, words_a, words_b, in_chars in zip(
+                    pa[hits].tolist(), pb[hits].tolist(), sim[hits].tolist(), counts[pa[hits]].tolist(),
+                    b_words[hits].tolist(), char[hits].tolist(), strict=True):
+                other = short.get(b, "") if kept_side else norms[reps[b]]
                 # a full text carries its digit tokens too, so either kind of payload serves here
-                if not texts_agree(norms[reps[a]], other, int(counts[pa[k]]), int(b_words[k]), bool(char[k]),
-                                   strict_words, strict_edits):
+                if not texts_agree(norms[reps[a]], other, words_a, words_b, in_chars, strict_words, strict_edits):
                     continue
-                target.setdefault(a, []).append((b, float(sim[k])))
+                target.setdefault(a, []).append((b, s))
+                if not kept_side:
+                    target.setdefault(b, []).append((a, s))
         return stored, within
 
     def _run_batch(self, items: list[tuple[str, str]]) -> Iterator[Verdict]:
-        norms = [normalize(text) for _, text in items]
+        norms = normalize_batch([text for _, text in items])
         digests = self._digests_of(norms, (t for _, t in items))
         # Shingle and sign each distinct text once; texts kept in earlier batches need nothing.
         first: dict[bytes, int] = {}  # digest -> its slot among the distinct new texts
@@ -939,8 +1133,10 @@ class NearDuplicateFilter:
         w_start = base + int(cn.sum()) + np.concatenate(([0], np.cumsum(wn)[:-1]))
         self._ranges.extend(np.stack([c_start, cn, w_start, wn, counts[slots]], axis=1).ravel())
         strict_words = self._strict[0]
+        words, has_char = counts.tolist(), (np.diff(co) > 0).tolist()
         for slot in kept_slots:
-            text = payload(norms[slot], int(counts[slot]), co[slot + 1] > co[slot], strict_words)
+            text = norms[slot] if words[slot] < strict_words else (
+                payload(norms[slot], words[slot], has_char[slot], strict_words) if has_char[slot] else "")
             if text:
                 self._short[slot_rank[slot]] = text
         is_kept = np.zeros(len(norms), dtype=bool)

@@ -14,10 +14,20 @@ from cleanpipe.stages.dedup import (
     Shingler,
     SignatureBuilder,
     SimilarityGraph,
+    _BucketIndex,
+    _mix64,
+    _pairs_in_runs,
+    _rolling,
+    _within_edits,
+    _word_hashes,
+    lsh_params,
     normalize,
+    normalize_batch,
+    numbers_agree,
     pair_similarity,
     short_texts_match,
     sketch_buckets,
+    strict_counts,
 )
 
 
@@ -278,3 +288,166 @@ def test_short_texts_differing_in_numbers_or_a_word_are_different():
                                                   ("c", "Very nice article, thanks for this!"),
                                                   ("d", "very nice article thanks for this 😀 +1")]))
     assert [v.kept for v in verdicts] == [True, True, True, False]
+
+
+def test_bucket_index_gives_the_candidates_of_a_plain_lookup():
+    # popular buckets (long chains), a bucket shared within one insert, and growth of the table
+    rng = np.random.default_rng(3)
+    index, plain = _BucketIndex(bits=4), {}
+    popular = rng.integers(1, 2**63, 40, dtype=np.uint64)
+    rank = 0
+    for size in (5, 60, 700, 3000, 9000):
+        fresh = rng.integers(1, 2**63, size, dtype=np.uint64)
+        buckets = np.concatenate((fresh, popular[rng.integers(0, 40, size // 2)]))
+        stored = np.array(list(plain), dtype=np.uint64)
+        needles = np.concatenate((rng.integers(1, 2**63, 500, dtype=np.uint64), popular, stored[:300]))
+        owners = np.arange(len(needles))
+        o, r = index.query(needles, owners)
+        expected = sorted((i, rk) for i, b in enumerate(needles.tolist()) for rk in plain.get(b, ()))
+        assert sorted(zip(o.tolist(), r.tolist(), strict=True)) == expected
+        ranks = np.arange(rank, rank + len(buckets))
+        index.insert(buckets, ranks)
+        for b, rk in zip(buckets.tolist(), ranks.tolist(), strict=True):
+            plain.setdefault(b, []).append(rk)
+        rank += len(buckets)
+    assert len(index) == rank and index.bits > 4
+
+
+def test_word_hashes_of_a_batch_are_each_words_polynomial_hash():
+    # prefix sums over the batch give every word its own polynomial hash: ASCII and wider batches, empty
+    # texts, words longer than the power tables' block
+    def one(word: str) -> int:
+        h = 0
+        for c in word:
+            h = (h * 0x100000001B3 + ord(c)) % (1 << 64)
+        x = h ^ len(word)
+        x ^= x >> 30
+        x = x * 0xBF58476D1CE4E5B9 % (1 << 64)
+        x ^= x >> 27
+        x = x * 0x94D049BB133111EB % (1 << 64)
+        return x ^ (x >> 31)
+
+    for texts in (["", "a b", "", "hello world again"], ["zoë 😀 ok", "", "x"], ["é" * 70000 + " b", "y " * 3 + "z"],
+                  [""], ["q" * 65537, "r s"]):
+        hashes, counts = _word_hashes(texts)
+        words = [w for t in texts if t for w in t.split(" ")]
+        assert hashes.tolist() == [one(w) for w in words]
+        assert counts.tolist() == [len(t.split(" ")) if t else 0 for t in texts]
+
+
+def test_lsh_params_equal_datasketch_minhashlsh():
+    from datasketch import MinHashLSH
+
+    def either(make):
+        try:
+            return make()
+        except ValueError:  # too few bands for the threshold: both refuse
+            return "refused"
+
+    for num_perm in (16, 64, 100, 128, 200, 256):
+        for threshold in [round(0.05 * i, 2) for i in range(1, 20)]:
+            reference = either(lambda: MinHashLSH(threshold=threshold, num_perm=num_perm))  # noqa: B023
+            expected = reference if reference == "refused" else (reference.b, reference.r)
+            assert either(lambda: lsh_params(threshold, num_perm)) == expected, (num_perm, threshold)  # noqa: B023
+    assert lsh_params(0.5, 128, (16, 8)) == (16, 8)
+
+
+def test_a_dropped_text_repeated_after_a_closer_text_was_kept_points_at_that_one():
+    # the repeat is judged against the texts kept before it, whether or not they share its batch
+    long_a = ("I do not agree with the council at all, the ferry was never the problem and the noise at night "
+              "is worse than it was last year before the new timetable came in")
+    items = [long_a.replace("I do not agree with the", "tram do not agree with tram"), BASES[0], long_a,
+             long_a.replace("the new timetable", "the tram timetable"), BASES[0], long_a]
+    keyed = [(f"k{i}", t) for i, t in enumerate(items)]
+    runs = [[(v.key, v.kept, v.duplicate_of, v.similarity, v.method)
+             for v in NearDuplicateFilter().filter(keyed, batch=b)] for b in (1, 4, 100)]
+    assert runs[0] == runs[1] == runs[2] == _plan_verdicts(DedupConfig(), keyed)
+    assert runs[0][2][2] == "k0" and runs[0][5][2] == "k3" and runs[0][5][3] > runs[0][2][3]
+
+
+MIXED = ["Plain ASCII, with punctuation!!", "", "   ", "Zoë's café — “quoted” …", "Straße ΣΊΣΥΦΟΣ ǅ ﬁne", "ＦＵＬＬ width １２",
+         "zero\u200bwidth\u00adsoft\ufeff", "emoji 😀👍 only ❤️", "👍", "K\u212a kelvin", "nul\x00inside", "tab\tand\nnewline",
+         "a lone \ud800 surrogate", "Привет, мир", "数字１２３ and 日本語", "under_score snake_case", "x" * 300]
+
+
+@given(st.lists(st.one_of(st.sampled_from(MIXED), st.text()), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_batch_normalization_equals_one_by_one(texts):
+    assert normalize_batch(texts) == [normalize(t) for t in texts]
+
+
+def test_batch_normalization_of_the_hand_picked_texts():
+    assert normalize_batch(MIXED) == [normalize(t) for t in MIXED]
+    assert normalize_batch([t for t in MIXED if "\x00" not in t]) == [normalize(t) for t in MIXED if "\x00" not in t]
+
+
+def test_pairs_in_runs_are_every_pair_sharing_a_bucket():
+    rng = np.random.default_rng(5)
+    buckets = rng.integers(0, 40, 600).astype(np.uint64)  # many shared buckets, runs of all lengths
+    owners = np.sort(rng.integers(0, 200, 600))
+    earlier, later = _pairs_in_runs(buckets, owners)
+    expected = sorted((int(owners[i]), int(owners[j])) for i in range(600) for j in range(i + 1, 600)
+                      if buckets[i] == buckets[j] and owners[i] != owners[j])
+    assert sorted(zip(earlier.tolist(), later.tolist(), strict=True)) == expected
+
+
+TOKENS = ["am", "pm", "a", "at", "10", "2:58", "10th", "user418", "martin", "martina", "thanks", "١٢", "x2y", "pmx",
+          "spam", "0"]
+
+
+def _digit_token(t: str) -> bool:  # the token-by-token rule the bulk regexes must agree with
+    return any(c.isdecimal() for c in t) or t in ("am", "pm")
+
+
+@given(st.lists(st.sampled_from(TOKENS), max_size=12), st.lists(st.sampled_from(TOKENS), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_number_and_word_checks_follow_the_token_rule(a, b):
+    ta, tb = " ".join(a), " ".join(b)
+    na, nb = [t for t in a if _digit_token(t)], [t for t in b if _digit_token(t)]
+    small, rest = sorted((na, nb), key=len)
+    agree = len(rest) - len(small) <= 1 and all(small.count(t) <= rest.count(t) for t in set(small))
+    assert numbers_agree(ta, tb) == agree
+    if agree:
+        wa, wb = (" ".join(t for t in x if not _digit_token(t)) for x in (a, b))
+        assert short_texts_match(ta, tb, 1) == short_texts_match(wa, wb, 1)
+    counts = np.array([len(a), len(b)])
+    assert strict_counts([ta, tb], counts, np.array([True, True]), 0).tolist() == [
+        len(x) - sum(map(_digit_token, x)) if any(c.isdecimal() for c in " ".join(x)) else len(x) for x in (a, b)]
+
+
+def _osa(a: str, b: str) -> int:  # optimal string alignment distance, the full table
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@given(st.text(alphabet="abc ", max_size=9), st.text(alphabet="abc ", max_size=9), st.integers(0, 2))
+@settings(max_examples=500, deadline=None)
+def test_within_edits_is_the_alignment_distance(a, b, k):
+    assert _within_edits(a, b, k) == (_osa(a, b) <= k)
+
+
+@given(st.lists(st.integers(0, 6), max_size=6), st.integers(1, 5))
+@settings(max_examples=200, deadline=None)
+def test_rolling_hashes_are_every_window_inside_a_sequence(lengths, n):
+    def one(units: list[int]) -> int:
+        h = 0
+        for u in units:
+            h = (h * 0x100000001B3 + u) % (1 << 64)
+        return h
+
+    vals = np.arange(1, sum(lengths) + 1, dtype=np.uint64) * np.uint64(7919)
+    owners, hashes = _rolling(vals, np.array(lengths, dtype=np.int64), n)
+    mixed = hashes.tolist()
+    expected, start = [], 0
+    for i, size in enumerate(lengths):
+        seq = vals[start:start + size].tolist()
+        expected += [(i, one(seq[j:j + n])) for j in range(size - n + 1)] if size >= n else [(i, one(seq))] * (size > 0)
+        start += size
+    # the hashes come mixed: the expected ones go through the same mixer
+    assert sorted(zip(owners.tolist(), mixed, strict=True)) == sorted(
+        (i, int(_mix64(np.array([h], dtype=np.uint64))[0])) for i, h in expected)
