@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +41,17 @@ class DedupSummary:
         return (f"cleanpipe dedup: {self.records} records, {self.kept} kept, {self.dropped} duplicates dropped, "
                 f"{self.no_field} without the field (kept), {self.bad_lines} unreadable lines "
                 f"(rejects: {self.rejects_path})")
+
+
+def _json_str(text: str) -> str:
+    """`text` as a JSON string; a lone surrogate (from a "\\ud800" escape in the input) is written
+    as the same escape, since UTF-8 cannot hold it."""
+    quoted = encode_basestring(text)
+    try:
+        quoted.encode("utf-8")
+    except UnicodeEncodeError:
+        return encode_basestring_ascii(text)
+    return quoted
 
 
 def _open(path: str) -> IO[bytes]:
@@ -134,10 +145,10 @@ def _reject_head(path: str, no: int, key: str, duplicate_of: str | None, similar
                  method: str | None, kept_text: str) -> str:
     """The reject's fields as `dumps` writes them (json's own string encoder, floats by repr), without
     building a dict per dropped record; `kept_text` comes encoded already."""
-    return (f'{{"reason":"duplicate","path":{encode_basestring(path)},"line":{no},"id":{encode_basestring(key)},'
-            f'"duplicate_of":{"null" if duplicate_of is None else encode_basestring(duplicate_of)},'
+    return (f'{{"reason":"duplicate","path":{_json_str(path)},"line":{no},"id":{_json_str(key)},'
+            f'"duplicate_of":{"null" if duplicate_of is None else _json_str(duplicate_of)},'
             f'"similarity":{"null" if similarity is None else repr(similarity)},'
-            f'"method":{"null" if method is None else encode_basestring(method)},'
+            f'"method":{"null" if method is None else _json_str(method)},'
             f'"kept_text":{kept_text}')
 
 
@@ -179,7 +190,7 @@ def dedup_jsonl(paths: list[str], field_name: str, out: Path | None, rejects: Pa
         for (_, _, key, text, in_place, raw), verdict in zip(pending, verdicts, strict=True):
             if verdict.kept:
                 kept_lines.append(b"%s\t%s\n" % (b"1" if in_place else b"0", raw.strip()))
-                quote = encode_basestring(text[:500]).encode("utf-8", "surrogatepass")  # fails where it is quoted
+                quote = _json_str(text[:500]).encode("utf-8")
                 kept_at[key] = (offset << 32) | len(quote)
                 offset += len(quote)
                 quoted.append(quote)

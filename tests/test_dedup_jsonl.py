@@ -62,3 +62,18 @@ def test_reject_lines_are_what_json_dumps_writes(tmp_path):
     head = json.dumps({k: v for k, v in rec.items() if k != "record"}, ensure_ascii=False, separators=(",", ":"))
     assert line.startswith(head[:-1] + ',"record":{"id": "k1')  # the record itself as read
     assert rec["kept_text"] == json.loads(f'"{texts[0]}"') and rec["id"] == "k1é" and 0.6 <= rec["similarity"] < 1
+
+
+def test_a_kept_text_or_id_holding_a_lone_surrogate_is_quoted_by_its_rejects(tmp_path):
+    """UTF-8 cannot hold a lone surrogate: the reject writes it as the escape it was read from."""
+    src = tmp_path / "c.jsonl"
+    lines = ['{"id": "a\\udc80", "text": "Great article \\ud800 thanks a lot for this"}',
+             '{"id": "b\\ud801", "text": "Great article \\ud800 thanks a lot for this!"}']
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, rejects = tmp_path / "u.jsonl", tmp_path / "r.jsonl"
+    summary = dedup_jsonl([str(src)], "text", out, rejects)
+    assert (summary.kept, summary.dropped) == (1, 1)
+    (rec,) = [json.loads(r) for r in rejects.read_text(encoding="utf-8").splitlines()]
+    assert (rec["id"], rec["duplicate_of"]) == ("b\ud801", "a\udc80")
+    assert rec["kept_text"] == "Great article \ud800 thanks a lot for this"
+    assert rec["record"] == json.loads(lines[1])
