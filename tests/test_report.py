@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from cleanpipe.cli import main
-from cleanpipe.report import REPORT_FILE, write_report
+from cleanpipe.report import REPORT_FILE, build_report, write_report
 from cleanpipe.report.collect import collect
 from cleanpipe.report.page import script_json
 
@@ -133,6 +134,24 @@ def test_hostile_text_is_escaped(corpus_run):
     data = _data(page)
     assert any(HOSTILE in line for v in data["views"] for line in v["raw"]["lines"])
     assert "</script" not in script_json({"x": "</script><!--"})
+
+
+def test_the_streamed_page_is_the_built_page_and_placeholders_in_a_document_stay_text(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    trap = "Templates write {{sections}} and {{data}} where the page goes, the editor said."
+    (src / "a.txt").write_text(NEWS_DUMP.replace("The committee now wants", trap + " The committee now wants"),
+                               encoding="utf-8")
+    out = tmp_path / "out"
+    _run([str(src)], out, "--no-report")
+    written = write_report(out).read_text(encoding="utf-8")
+    built = build_report(out)
+    generated = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    assert generated.sub("", written) == generated.sub("", built)
+    assert written.count('id="cp-data"') == 1 and written.count("<section id=\"summary\"") <= 1
+    data = _data(written)
+    assert any(trap in line for v in data["views"] for line in v["raw"]["lines"])
+    assert data["palette"] and len(data["views"]) == 1
 
 
 def test_gone_and_changed_inputs_are_said(tmp_path):
@@ -331,3 +350,16 @@ def test_raw_inputs_read_again_are_an_even_sample_of_a_large_run(tmp_path, monke
     got = collect(out, max_docs=0, max_raw_reads=10)
     assert got.documents == 30 and got.raw_read == 10
     assert asked == list(range(0, 30, 3))  # every third document, not the first ten
+
+
+def test_numeric_fields_are_charted_from_a_bounded_even_sample(raw_run, monkeypatch):
+    collect_module = importlib.import_module("cleanpipe.report.collect")  # the package's `collect` is the function
+    full = collect(raw_run)
+    numeric = [k for k, n in full.extra_seen.items() if n == 5]
+    assert numeric, "the quality stage gives every document numbers"
+    monkeypatch.setattr(collect_module, "MAX_NUMBERS", 3)
+    sampled = collect(raw_run)
+    for key in numeric:
+        assert len(sampled.extra_numbers[key]) == 3 and sampled.extra_seen[key] == 5
+        assert set(sampled.extra_numbers[key]) <= set(full.extra_numbers[key])
+    assert f"{numeric[0]} (documents per bin, a uniform sample of 3 of 5)" in build_report(raw_run)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .collect import collect
-from .page import render
+from .page import render, render_parts
 
 REPORT_FILE = "report.html"
 
@@ -25,8 +25,10 @@ def write_report(out_dir: str | Path, to: str | Path | None = None, max_docs: in
     The file is written under a temporary name and renamed, so a reader never sees half a page.
     """
     target = Path(to) if to is not None else Path(out_dir) / REPORT_FILE
-    page = build_report(out_dir, max_docs=max_docs, include=include)
+    collected = collect(out_dir, max_docs=max_docs, include=frozenset(include))
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for part in render_parts(collected):  # streamed: the page is never one string in memory
+            fh.write(part)
     tmp.replace(target)
     return target

@@ -5,6 +5,7 @@ duplicate clusters, plus the embedded documents (at most `max_docs`)."""
 from __future__ import annotations
 
 import random
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ MAX_RAW_LINES = 4000
 MAX_RAW_CHARS = 200_000  # one document's raw text in its view ...
 RAW_BUDGET = 4_000_000  # ... and all views' together, so 500 views keep the page under ~10 MB
 MIN_RAW_CHARS = 8_000
+MAX_NUMBERS = 50_000  # values kept per numeric field for its histogram
 MAX_DISTINCT = 10_000  # values counted per extra field (a free-text field must not grow without bound)
 CONTEXT = 60
 
@@ -55,7 +57,10 @@ class Collected:
     cluster_text: dict[str, str] = field(default_factory=dict)
     merges: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     extra_fields: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    extra_numbers: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # per numeric field: a uniform sample of at most MAX_NUMBERS values, and how many were seen
+    extra_numbers: dict[str, array] = field(default_factory=lambda: defaultdict(lambda: array("d")))
+    extra_seen: Counter = field(default_factory=Counter)
+    sample_rng: random.Random = field(default_factory=lambda: random.Random(7))
     extra_stages: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     rejects: Counter = field(default_factory=Counter)
     reject_rows: list[dict[str, Any]] = field(default_factory=list)
@@ -239,8 +244,13 @@ def _count_field(out: Collected, key: str, value: Any, depth: int = 0) -> None:
         if str(value)[:60] in counts or len(counts) < MAX_DISTINCT:
             counts[str(value)[:60]] += 1
     elif isinstance(value, (int, float)):
-        if len(out.extra_numbers[key]) < 200_000:
-            out.extra_numbers[key].append(float(value))
+        # a reservoir: the histogram of a million-page run from a fixed, even sample
+        values = out.extra_numbers[key]
+        out.extra_seen[key] += 1
+        if len(values) < MAX_NUMBERS:
+            values.append(float(value))
+        elif (slot := out.sample_rng.randrange(out.extra_seen[key])) < MAX_NUMBERS:
+            values[slot] = float(value)
     elif isinstance(value, dict) and depth < 1:
         for sub, v in value.items():
             _count_field(out, f"{key}.{sub}", v, depth + 1)

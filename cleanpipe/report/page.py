@@ -4,6 +4,8 @@ script) plus the embedded before/after data that report.js renders on demand."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from html import escape
 from importlib import resources
@@ -15,6 +17,7 @@ from .charts import PALETTE, grouped_columns, hbars
 from .collect import LENGTH_BINS, SHARE_BINS, Collected
 
 MAX_MERGE_ROWS = 500
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
 
 
 def _e(value: Any) -> str:
@@ -59,6 +62,14 @@ def _doc_link(doc_id: str | None, embedded: set[str]) -> str:
 
 
 def render(c: Collected) -> str:
+    """The whole page as one string (`render_parts` joined)."""
+    return "".join(render_parts(c))
+
+
+def render_parts(c: Collected) -> Iterator[str]:
+    """The page in pieces, in order: a writer streams them to disk without ever holding the page,
+    whose embedded documents are tens of MB on a large run (one string of them, copied by each
+    escape and placeholder, was what set the peak memory of a 1 GB crawl's run)."""
     m = c.manifest
     summary = m.get("summary") if isinstance(m.get("summary"), dict) else {}
     embedded = {v["id"] for v in c.views}
@@ -73,21 +84,33 @@ def render(c: Collected) -> str:
         _rejects(c, embedded),
         _before_after(c),
     ]
-    data = {"views": c.views, "palette": PALETTE}
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    page = _asset("template.html")
-    replacements = {
-        "{{title}}": _e(f"cleanpipe report: {m.get('run_id') or 'run'}"),
-        "{{css}}": _asset("report.css"),
-        "{{js}}": _asset("report.js"),
-        "{{data}}": script_json(data),
-        "{{run_id}}": _e(m.get("run_id") or "unknown run"),
-        "{{generated}}": _e(f"generated {generated} by cleanpipe {__version__}"),
-        "{{sections}}": "\n".join(sections),
+    values = {
+        "title": _e(f"cleanpipe report: {m.get('run_id') or 'run'}"),
+        "css": _asset("report.css"),
+        "js": _asset("report.js"),
+        "run_id": _e(m.get("run_id") or "unknown run"),
+        "generated": _e(f"generated {generated} by cleanpipe {__version__}"),
+        "sections": "\n".join(sections),
     }
-    for key, value in replacements.items():
-        page = page.replace(key, value)
-    return page
+    template = _asset("template.html")
+    at = 0
+    for slot in _SLOT.finditer(template):  # each placeholder once, never inside what was put in
+        yield template[at:slot.start()]
+        if slot.group(1) == "data":
+            yield from _data_parts(c.views)
+        else:
+            yield values[slot.group(1)]
+        at = slot.end()
+    yield template[at:]
+
+
+def _data_parts(views: list[dict[str, Any]]) -> Iterator[str]:
+    """`script_json({"views": views, "palette": PALETTE})`, a view at a time."""
+    yield '{"views":['
+    for i, view in enumerate(views):
+        yield ("," if i else "") + script_json(view)
+    yield '],"palette":' + script_json(PALETTE) + "}"
 
 
 def _summary(c: Collected, m: dict[str, Any], s: dict[str, Any]) -> str:
@@ -204,7 +227,10 @@ def _extras(c: Collected) -> str:
         for v in values:
             bins[min(9, int((v - lo) / step))] += 1
         labels = [f"{lo + i * step:.3g}–{lo + (i + 1) * step:.3g}" for i in range(10)]
-        parts.append(grouped_columns(labels, [("documents", bins)], f"{key} (documents per bin)"))
+        seen = c.extra_seen.get(key, len(values))
+        title = f"{key} (documents per bin" + (f", a uniform sample of {len(values):,} of {seen:,})"
+                                               if seen > len(values) else ")")
+        parts.append(grouped_columns(labels, [("documents", bins)], title))
     for stage in sorted(c.extra_stages):
         counts = c.extra_stages[stage]
         parts.append(hbars([(k, n) for k, n in counts.most_common(20)], f"stage {stage}", color=PALETTE[6]))
