@@ -201,7 +201,7 @@ def test_loader_reads_schema_shaped_and_sharded_output(tmp_path):
     assert c.documents == 1 and c.removed[("strip", "chrome")].lines == 2
     assert c.clusters == {"d1-c0": 1} and c.comments_dropped == 1
     assert c.merges[("Ann Leee", "Ann Lee", "edit-distance")]["context"][1] == "Ann Lee"
-    assert c.extra_fields["language"] == {"en": 1} and c.extra_numbers["quality.score"] == [0.5]
+    assert c.extra_fields["language"] == {"en": 1} and list(c.extra_numbers["quality.score"]) == [0.5]
     assert c.extra_stages["pii"]["redactions: email"] == 2 and c.extra_stages["pii"]["mode = redact"] == 1
     assert c.views[0]["raw"]["status"] == "gone"
     page = write_report(tmp_path).read_text(encoding="utf-8")
