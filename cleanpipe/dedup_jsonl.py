@@ -72,25 +72,16 @@ def _lookup(record: dict[str, Any], dotted: str | tuple[str, ...]) -> Any:
     return cur
 
 
-def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str, bool]:
-    """(record or None, error, whether orjson read it). orjson reads valid UTF-8 JSON several times
-    faster; anything it refuses (NaN, a lone surrogate escape, UTF-16) is read by the json module,
-    which decides what counts as JSON, as it always did."""
+def _parse_refused(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """(record or None, error) of a line orjson refused (NaN, a lone surrogate escape, UTF-16):
+    the json module reads it, and decides what counts as JSON, as it always did."""
     try:
-        rec = orjson.loads(raw)
-        fast = True
-    except orjson.JSONDecodeError:
-        fast = False
-        try:
-            try:  # JSONL is UTF-8: decoding first spares json its encoding detection
-                rec = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                rec = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return None, f"not JSON: {exc}", False
+        rec = _exact(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, f"not JSON: {exc}"
     if not isinstance(rec, dict):
-        return None, "not a JSON object", False
-    return rec, "", fast
+        return None, "not a JSON object"
+    return rec, ""
 
 
 def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | None, str, bytes, bool]]:
@@ -101,10 +92,10 @@ def _records(paths: Iterable[str]) -> Iterator[tuple[str, int, dict[str, Any] | 
             for no, raw in enumerate(fh, start=1):
                 if raw.isspace():  # blank (lines as read are never empty)
                     continue
-                try:  # most lines: `_parse` inlined
+                try:  # orjson reads valid UTF-8 JSON several times faster than json
                     rec = loads(raw)
                 except refused:
-                    rec, error, _ = _parse(raw)
+                    rec, error = _parse_refused(raw)
                     yield path, no, rec, error, raw, _is_utf8(raw)
                     continue
                 if isinstance(rec, dict):

@@ -138,8 +138,12 @@ class StateStore:
         """Before a run: what a killed run staged becomes `partial` progress of its inputs."""
         with self.db:
             self._keep_partial(self.db.execute("SELECT run_id, path, sha256 FROM begun").fetchall())
-            for table in ("staged", "staged_inputs", "begun"):
-                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._clear_run_tables()
+
+    def _clear_run_tables(self) -> None:
+        """A run's own tables, emptied (inside a transaction) once its items are kept or moved."""
+        for table in ("staged", "staged_inputs", "begun"):
+            self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     def _keep_partial(self, begun: list[tuple[str, str, str]]) -> None:
         """Merge the staged items of inputs begun and not finished into `partial` (inside a transaction):
@@ -216,8 +220,7 @@ class StateStore:
                             "ON s.run_id = f.run_id AND s.path = f.path WHERE s.run_id = ?", (run_id,))
             self.db.execute("INSERT OR REPLACE INTO inputs SELECT path, sha256, run_id FROM staged_inputs "
                             "WHERE run_id = ?", (run_id,))
-            for table in ("staged", "staged_inputs", "begun"):
-                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._clear_run_tables()
 
 
 class _PartialItems(Mapping[int, list[Document | Reject]]):

@@ -271,11 +271,10 @@ def _edge_schema() -> Any:
     return _schema(a=pa.binary(), b=pa.binary(), sim=pa.float64(), a_meta=pa.string(), b_meta=pa.string())
 
 
-def verify_pairs(rows: list[dict[str, Any]], threshold: float, dedup: DedupConfig | None = None
-                 ) -> list[dict[str, Any]]:
+def verify_pairs(rows: list[dict[str, Any]], dedup: DedupConfig) -> list[dict[str, Any]]:
     """Step 7b: pairs keyed by b meet b's row; the filter's own pair test (`dedup.pair_similarity`:
     exact Jaccard, and the short-text check) decides which are edges."""
-    dedup = dedup or DedupConfig(threshold=threshold)
+    threshold = dedup.threshold
     text = next(r for r in rows if r["other"] is None)
     mine = np.frombuffer(text["shingles"], dtype=np.uint64)
     edges = []
@@ -617,7 +616,7 @@ class RayPipeline(Pipeline):
         keyed_by_b = group_by(pairs.map_batches(join_rows_of_pairs, batch_format="pyarrow").union(text_rows),
                               "key", attach_first_side, _join_schema(), shuffle)
         edges = group_by(keyed_by_b.union(text_rows), "key", verify_pairs, _edge_schema(), shuffle,
-                         threshold=dedup.threshold, dedup=dedup).take_all()
+                         dedup=dedup).take_all()
         step(f"{prefix}candidates", None)
         order: dict[bytes, tuple] = {}
         kept_meta: dict[bytes, tuple[str, str]] = {}

@@ -709,8 +709,9 @@ class Reader:
         try:
             for index, rec in enumerate(iterator):
                 if index in replay:  # done by an interrupted run: its body is not even decoded
-                    produced += len(replay[index])
-                    yield from (Replayed(item) for item in replay[index])
+                    done = replay[index]  # read from the state store: once
+                    produced += len(done)
+                    yield from (Replayed(item) for item in done)
                     continue
                 item = self._warc_record(shown, opened.sha, index, rec)
                 # what the record's header promised and the file did not hold: cut off by the file's end

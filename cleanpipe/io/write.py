@@ -84,15 +84,7 @@ class AtomicJsonl:
         self._sha = hashlib.sha256()
 
     def write(self, record: dict[str, Any]) -> None:
-        self.write_line(dumps(record))
-
-    def write_line(self, line: str) -> None:
-        """A record already serialized as one JSON line (without its newline)."""
-        self.write_bytes(line.encode("utf-8"))
-
-    def write_bytes(self, line: bytes) -> None:
-        """As `write_line`, for a line already in UTF-8 (a line as read, passed through)."""
-        self.write_many([line])
+        self.write_many([dumps(record).encode("utf-8")])
 
     def write_many(self, lines: list[bytes]) -> None:
         """Several UTF-8 lines (without their newlines) in one write and one digest update."""
