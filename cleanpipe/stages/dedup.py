@@ -778,7 +778,7 @@ class _Arena:
         return self.data[: self.size]
 
 
-class _BucketIndex:
+class BucketIndex:
     """LSH buckets of the kept texts (`lsh_buckets` numbers: kind, band and band key in one uint64)
     as a chained hash table in numpy arrays: per slot (the top bits of a bucket number, which are
     well mixed) the last entry linked there, and per entry its bucket, rank and the next entry of
@@ -915,7 +915,7 @@ class NearDuplicateFilter:
         if c.bands:
             params = (c.bands, c.num_perm // c.bands)
         self._lsh = {kind: BandIndex(lsh_threshold, c.num_perm, params, capacity=2) for kind in SPACES}
-        self._buckets = _BucketIndex()
+        self._buckets = BucketIndex()
         # Kept texts are numbered in input order; the stores below are indexed by that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []

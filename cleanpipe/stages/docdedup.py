@@ -35,9 +35,18 @@ import numpy as np
 
 from cleanpipe.config import DedupConfig
 from cleanpipe.model import Document, Reject
-from cleanpipe.stages.dedup import NearDuplicateFilter, SimilarityGraph, jaccard, lsh_buckets, sketch_shingles
+from cleanpipe.stages.dedup import (
+    BucketIndex,
+    NearDuplicateFilter,
+    SimilarityGraph,
+    jaccard,
+    lsh_buckets,
+    sketch_shingles,
+)
 
 REASON = "near-duplicate-document"
+
+BUCKET_BITS = 12  # the LSH bucket index starts with 2**12 slots and grows with the kept documents
 
 
 class DocumentSketcher:
@@ -96,51 +105,6 @@ def near_duplicate_reject(doc: Document, duplicate_of: str, similarity: float, m
                          "url": doc.source.url, "duplicate_of_url": kept_url, "duplicate_of_path": kept_path})
 
 
-class _BucketIndex:
-    """Bucket number -> ranks of the kept documents in it, as sorted numpy arrays (12 bytes an
-    entry) plus a small dict of recent entries merged in now and then."""
-
-    MERGE_AT = 65_536
-
-    def __init__(self) -> None:
-        self._keys = np.empty(0, dtype=np.uint64)
-        self._ranks = np.empty(0, dtype=np.int32)
-        self._recent: dict[int, list[int]] = {}
-        self._recent_entries = 0
-
-    def lookup(self, buckets: np.ndarray) -> set[int]:
-        found: set[int] = set()
-        if len(self._keys):
-            lo = np.searchsorted(self._keys, buckets, side="left")
-            hi = np.searchsorted(self._keys, buckets, side="right")
-            for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True):
-                found.update(self._ranks[a:b].tolist())
-        for bucket in buckets.tolist():
-            found.update(self._recent.get(bucket, ()))
-        return found
-
-    def add(self, buckets: np.ndarray, rank: int) -> None:
-        for bucket in buckets.tolist():
-            self._recent.setdefault(bucket, []).append(rank)
-        self._recent_entries += len(buckets)
-        if self._recent_entries >= self.MERGE_AT:
-            self._merge()
-
-    def _merge(self) -> None:
-        keys = np.fromiter((k for k, ranks in self._recent.items() for _ in ranks), dtype=np.uint64,
-                           count=self._recent_entries)
-        ranks = np.fromiter((r for rs in self._recent.values() for r in rs), dtype=np.int32,
-                            count=self._recent_entries)
-        order = np.argsort(keys)
-        keys, ranks = keys[order], ranks[order]
-        # insert the sorted new entries into the sorted arrays: one new array at a time, so the
-        # peak is the index plus one copy of its keys (an argsort of everything took three)
-        at = np.searchsorted(self._keys, keys)
-        self._keys = np.insert(self._keys, at, keys)
-        self._ranks = np.insert(self._ranks, at, ranks)
-        self._recent, self._recent_entries = {}, 0
-
-
 class _KeptSpill:
     """Kept documents' shingle sets and what a reject names of them (id, path, URL), in an anonymous
     temporary file: read back only for LSH candidates and duplicates; memory keeps 16 bytes a document."""
@@ -192,7 +156,7 @@ class DocumentDeduper:
         self._spill_dir = spill_dir
         self._spill: _KeptSpill | None = None
         self._exact: dict[bytes, int] = {}  # digest -> rank of the kept document
-        self._buckets = _BucketIndex()
+        self._buckets = BucketIndex(BUCKET_BITS)  # the comment filter's index of kept texts' buckets
 
     def run(self, items: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
         """Items in the same order, a near-duplicate document replaced by its Reject."""
@@ -222,7 +186,8 @@ class DocumentDeduper:
         here = (len(kept),)  # after every kept document so far
         order: dict[bytes, tuple] = {digest: here}
         edges = []
-        for cand in sorted(self._buckets.lookup(buckets)):
+        _, found = self._buckets.query(buckets, np.zeros(len(buckets), dtype=np.int64))
+        for cand in sorted(set(found.tolist())):
             similarity = jaccard(shingles, kept.shingles(cand))
             if similarity >= self.config.threshold:
                 cand_digest, _ = kept.digest_and_label(cand)
@@ -235,7 +200,7 @@ class DocumentDeduper:
         rank = len(kept)
         kept.append(shingles, digest, (doc.id, doc.source.path, doc.source.url))
         self._exact[digest] = rank
-        self._buckets.add(buckets, rank)
+        self._buckets.insert(buckets, np.full(len(buckets), rank, dtype=np.int32))
         return doc
 
     def _kept(self) -> _KeptSpill:

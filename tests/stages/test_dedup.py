@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from cleanpipe.config import DedupConfig
 from cleanpipe.stages.dedup import (
+    BucketIndex,
     NearDuplicateFilter,
     Shingler,
     SignatureBuilder,
     SimilarityGraph,
-    _BucketIndex,
     _mix64,
     _pairs_in_runs,
     _rolling,
@@ -293,7 +293,7 @@ def test_short_texts_differing_in_numbers_or_a_word_are_different():
 def test_bucket_index_gives_the_candidates_of_a_plain_lookup():
     # popular buckets (long chains), a bucket shared within one insert, and growth of the table
     rng = np.random.default_rng(3)
-    index, plain = _BucketIndex(bits=4), {}
+    index, plain = BucketIndex(bits=4), {}
     popular = rng.integers(1, 2**63, 40, dtype=np.uint64)
     rank = 0
     for size in (5, 60, 700, 3000, 9000):
