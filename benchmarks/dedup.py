@@ -118,7 +118,7 @@ def run_one(n: int, overrides: dict) -> dict:
     correct = [a for a, b in drops if family[a] == family[b]]
     planted = np.bincount(kind_of, minlength=len(EDITS) + 1)[1:]
     caught = np.bincount(kind_of[correct], minlength=len(EDITS) + 1)[1:] if correct else np.zeros(len(EDITS))
-    lsh = flt._lsh["word"]
+    lsh = flt._banding
     return {"n": n, "bands_rows": [lsh.bands, lsh.rows], "seconds": round(secs, 2),
             "generator_seconds": round(gen_secs, 2),
             "comments_per_s": round(n / secs),

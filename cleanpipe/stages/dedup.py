@@ -403,27 +403,16 @@ def lsh_params(threshold: float, num_perm: int, params: tuple[int, int] | None =
     return b, r
 
 
-class BandIndex:
-    """Banded LSH over MinHash signatures with datasketch's banding, in numpy hash tables.
+class Banding:
+    """How MinHash signatures are cut into LSH bands: datasketch's MinHashLSH's bands and rows for the
+    threshold (`lsh_params`: its false-positive/false-negative optimum), and one 64-bit key a band.
 
-    The number of bands and rows is datasketch's MinHashLSH's for the
-    threshold (`lsh_params`: its false-positive/false-negative optimum), and two signatures
-    are candidates exactly when MinHashLSH.query would pair them (up to 63-bit
-    band-key collisions, which only add candidates that exact Jaccard then
-    rejects). Each band is an open-addressing table of (band key, rank) pairs:
-    12 bytes a slot instead of a Python set and dict entry, which is what makes
-    10^6 comments fit in memory; lookups and inserts run for a whole batch at once.
-    """
+    Two signatures are LSH candidates exactly when MinHashLSH.query would pair them: when they
+    share a band key (up to 64-bit collisions, which only add candidates that exact Jaccard then
+    rejects). The keys become bucket numbers (`lsh_buckets`) stored in a `BucketIndex`."""
 
-    _EMPTY = np.uint64(0)
-
-    def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None,
-                 capacity: int = 1024):
+    def __init__(self, threshold: float, num_perm: int, params: tuple[int, int] | None = None):
         self.bands, self.rows = lsh_params(threshold, num_perm, params)
-        self.hashranges = [(i * self.rows, (i + 1) * self.rows) for i in range(self.bands)]
-        self._keys = [np.zeros(capacity, dtype=np.uint64) for _ in range(self.bands)]
-        self._vals = [np.zeros(capacity, dtype=np.int32) for _ in range(self.bands)]
-        self.size = 0  # entries per band
 
     def band_keys(self, sigs: np.ndarray) -> np.ndarray:
         """(n, num_perm) signatures -> (n, bands) nonzero 64-bit keys, one per band."""
@@ -432,91 +421,7 @@ class BandIndex:
         with np.errstate(over="ignore"):
             for i in range(self.rows):
                 acc = _mix64(acc * np.uint64(0x9E3779B97F4A7C15) + used[:, :, i])
-        return acc | np.uint64(1)  # 0 marks an empty slot
-
-    @staticmethod
-    def _start(keys: np.ndarray, mask: int) -> np.ndarray:
-        return (keys >> np.uint64(1)) & np.uint64(mask)
-
-    def query(self, bkeys: np.ndarray) -> list[np.ndarray]:
-        """For each row of `bkeys`, the sorted ranks stored under any of its band keys."""
-        m = len(bkeys)
-        if m == 0 or self.size == 0:
-            return [np.empty(0, dtype=np.int32) for _ in range(m)]
-        hit_q, hit_r = [], []
-        for band in range(self.bands):
-            tkeys, tvals = self._keys[band], self._vals[band]
-            mask = len(tkeys) - 1
-            q = np.arange(m)
-            k = bkeys[:, band]
-            pos = self._start(k, mask)
-            while len(q):
-                slot = tkeys[pos]
-                hit = slot == k
-                if hit.any():
-                    hit_q.append(q[hit])
-                    hit_r.append(tvals[pos[hit]])
-                go = slot != self._EMPTY
-                q, k, pos = q[go], k[go], (pos[go] + np.uint64(1)) & np.uint64(mask)
-        out = [np.empty(0, dtype=np.int32) for _ in range(m)]
-        if hit_q:
-            qs, rs = np.concatenate(hit_q), np.concatenate(hit_r)
-            pairs = np.unique(np.stack([qs, rs.astype(np.int64)], axis=1), axis=0)
-            bounds = np.searchsorted(pairs[:, 0], np.arange(m + 1))
-            for i in np.nonzero(np.diff(bounds))[0]:
-                out[i] = pairs[bounds[i]:bounds[i + 1], 1].astype(np.int32)
-        return out
-
-    def insert(self, bkeys: np.ndarray, ranks: np.ndarray) -> None:
-        if len(bkeys) == 0:
-            return
-        if (self.size + len(bkeys)) * 2 > len(self._keys[0]):
-            self._grow(2 * (self.size + len(bkeys)))
-        for band in range(self.bands):
-            self._place(self._keys[band], self._vals[band], bkeys[:, band], ranks.astype(np.int32))
-        self.size += len(bkeys)
-
-    def _place(self, tkeys: np.ndarray, tvals: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
-        mask = np.uint64(len(tkeys) - 1)
-        pos = self._start(k, int(mask))
-        while len(k):
-            free = np.nonzero(tkeys[pos] == self._EMPTY)[0]
-            placed = np.zeros(len(k), dtype=bool)
-            if len(free):
-                # write all, then read back: where two items aim at one slot, one write sticks
-                tkeys[pos[free]] = k[free]
-                tvals[pos[free]] = v[free]
-                placed[free] = (tkeys[pos[free]] == k[free]) & (tvals[pos[free]] == v[free])
-            keep = ~placed
-            k, v, pos = k[keep], v[keep], (pos[keep] + np.uint64(1)) & mask
-
-    def _grow(self, need: int) -> None:
-        capacity = len(self._keys[0])
-        while capacity < need:
-            capacity *= 2
-        for band in range(self.bands):
-            old_k, old_v = self._keys[band], self._vals[band]
-            live = old_k != self._EMPTY
-            self._keys[band] = np.zeros(capacity, dtype=np.uint64)
-            self._vals[band] = np.zeros(capacity, dtype=np.int32)
-            self._place(self._keys[band], self._vals[band], old_k[live], old_v[live])
-
-    @staticmethod
-    def pairs_within(bkeys: np.ndarray) -> list[list[int]]:
-        """For each row, the earlier rows of the same batch that share a band key with it."""
-        earlier: list[list[int]] = [[] for _ in range(len(bkeys))]
-        for band in range(bkeys.shape[1]):
-            col = bkeys[:, band]
-            order = np.argsort(col, kind="stable")
-            sorted_keys = col[order]
-            change = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1], [True]))
-            starts = np.flatnonzero(change[:-1])
-            ends = np.flatnonzero(change[1:]) + 1
-            for a, b in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=True):
-                members = sorted(order[a:b].tolist())  # runs of equal keys are rare and short
-                for pos, later in enumerate(members[1:], start=1):
-                    earlier[later].extend(members[:pos])
-        return [sorted(set(e)) if len(e) > 1 else e for e in earlier]
+        return acc | np.uint64(1)  # kept nonzero, as the keys always were (bucket numbers depend on them)
 
 
 def lsh_buckets(band_keys: np.ndarray, word: np.ndarray) -> np.ndarray:
@@ -914,7 +819,7 @@ class NearDuplicateFilter:
         params = None
         if c.bands:
             params = (c.bands, c.num_perm // c.bands)
-        self._lsh = {kind: BandIndex(lsh_threshold, c.num_perm, params, capacity=2) for kind in SPACES}
+        self._banding = Banding(lsh_threshold, c.num_perm, params)  # the same for both shingle spaces
         self._buckets = BucketIndex()
         # Kept texts are numbered in input order; the stores below are indexed by that rank.
         self._exact: dict[bytes, int] = {}
@@ -967,10 +872,10 @@ class NearDuplicateFilter:
             sigs = self.signer.signatures_flat(vals, offs) if len(rows) else None
             if sigs is not None:
                 sigs = sigs[rows]
-                keys = self._lsh[space].band_keys(sigs)
+                keys = self._banding.band_keys(sigs)
                 spaces[space] = (rows, lsh_buckets(keys, np.full(len(rows), space == "word")))
             else:
-                spaces[space] = (rows, np.empty((0, self._lsh[space].bands), dtype=np.uint64))
+                spaces[space] = (rows, np.empty((0, self._banding.bands), dtype=np.uint64))
         return flat, spaces
 
     def sketch(self, texts: list[str]) -> list[Sketch]:
@@ -987,7 +892,7 @@ class NearDuplicateFilter:
             rows = np.flatnonzero(np.diff(offs)).tolist()
             if rows:
                 sets = np.split(vals, offs[1:-1])
-                bkeys = self._lsh[space].band_keys(self.signer.signatures([sets[i] for i in rows]))
+                bkeys = self._banding.band_keys(self.signer.signatures([sets[i] for i in rows]))
                 for r, i in enumerate(rows):
                     keys[i].append(bkeys[r])
                     names[i].append(space)

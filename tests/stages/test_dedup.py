@@ -123,38 +123,46 @@ class Signature:
         return len(self.hashvalues)
 
 
-def test_band_index_candidates_equal_datasketch_minhashlsh():
+def test_banding_and_bucket_index_candidates_equal_datasketch_minhashlsh():
     from datasketch import MinHashLSH
 
-    from cleanpipe.stages.dedup import BandIndex
+    from cleanpipe.stages.dedup import Banding, BucketIndex, lsh_buckets
 
     rng = np.random.default_rng(5)
     sigs = rng.integers(0, 2**32, size=(400, 64), dtype=np.uint64)
     sigs[200:] = sigs[:200]        # every signature has a twin ...
     sigs[200:300, :10] += 1        # ... some differing in the first band(s) only
     sigs[300:, ::2] += 1           # ... some differing in every band
-    ours, ref = BandIndex(0.5, 64), MinHashLSH(threshold=0.5, num_perm=64)
-    assert (ours.bands, ours.rows) == (ref.b, ref.r)
-    keys = ours.band_keys(sigs)
-    ours.insert(keys[:200], np.arange(200))
+    banding, ref = Banding(0.5, 64), MinHashLSH(threshold=0.5, num_perm=64)
+    assert (banding.bands, banding.rows) == (ref.b, ref.r)
+    buckets = lsh_buckets(banding.band_keys(sigs), np.ones(400, dtype=bool))
+    index = BucketIndex(bits=2)  # small, so inserting 200 texts grows it several times
+    index.insert(buckets[:200].ravel(), np.repeat(np.arange(200), banding.bands))
     for i in range(200):
         ref.insert(i, Signature(sigs[i]), check_duplication=False)
-    found = ours.query(keys)
+    owners, ranks = index.query(buckets.ravel(), np.repeat(np.arange(400), banding.bands))
+    found: dict[int, set[int]] = {}
+    for owner, rank in zip(owners.tolist(), ranks.tolist(), strict=True):
+        found.setdefault(owner, set()).add(rank)
+    expected_pairs = 0
     for i in range(400):
-        assert set(found[i].tolist()) == set(ref.query(Signature(sigs[i])))
+        expected = set(ref.query(Signature(sigs[i])))
+        expected_pairs += len(expected)
+        assert found.get(i, set()) == expected
+    # each stored signature finds itself and the twins differing in the first bands only find theirs;
+    # those differing in every band find nothing
+    assert expected_pairs == 200 + 100
 
 
-def test_band_index_grows_and_finds_pairs_within_a_batch():
-    from cleanpipe.stages.dedup import BandIndex
+def test_bucket_numbers_differ_by_shingle_space():
+    from cleanpipe.stages.dedup import Banding, lsh_buckets
 
-    rng = np.random.default_rng(1)
-    index = BandIndex(0.5, 32, capacity=4)
-    sigs = rng.integers(0, 2**32, size=(100, 32), dtype=np.uint64)
-    keys = index.band_keys(sigs)
-    index.insert(keys, np.arange(100))  # forces several doublings
-    assert all(found.tolist() == [i] for i, found in enumerate(index.query(keys)))
-    twins = np.concatenate([keys[:3], keys[:3]])
-    assert index.pairs_within(twins) == [[], [], [], [0], [1], [2]]
+    banding = Banding(0.5, 32)
+    keys = banding.band_keys(np.random.default_rng(1).integers(0, 2**32, size=(3, 32), dtype=np.uint64))
+    as_words = lsh_buckets(keys, np.ones(3, dtype=bool))
+    as_chars = lsh_buckets(keys, np.zeros(3, dtype=bool))
+    assert not set(as_words.ravel().tolist()) & set(as_chars.ravel().tolist())
+    assert as_words.shape == (3, banding.bands)
 
 
 def test_texts_without_word_characters_are_not_all_one_duplicate():
