@@ -29,6 +29,7 @@ import numpy as np
 from cleanpipe.config import StripConfig
 from cleanpipe.model import COMMENT_BREAK, PREVIEW_CHARS, Document, Paragraph
 from cleanpipe.stages import html_fast, langid
+from cleanpipe.stages.flattened import Cut
 from cleanpipe.stages.linemodel import (
     FEATURE_NAMES,
     HTML_FEATURE_NAMES,
@@ -283,9 +284,19 @@ def _previous_nonblank(lines: list[LineInfo], idx: int) -> int:
 
 
 def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
-    """Clean a plain-text page dump. Pure function: text in, StripResult out."""
+    """Clean a plain-text page dump. Pure function: text in, StripResult out.
+
+    Lines too long to judge whole (a page flattened onto one line) are judged sentence by
+    sentence; line numbers in the result are the dump's own (flattened.Cut)."""
     config = config or StripConfig()
-    return _clean(text, config, config.line_model)[0]
+    cut = Cut(text)
+    result = _clean(cut.text, config, config.line_model)[0]
+    if cut.cut:
+        result.paragraphs = cut.paragraphs(result.paragraphs)
+        result.removed = [{**span, "lines": cut.lines(span.get("lines"))} if "lines" in span else span
+                          for span in result.removed]
+        result.comment_lines = [(cut.line(no) if no > 0 else no, line) for no, line in result.comment_lines]
+    return result
 
 
 def line_table(text: str, config: StripConfig | None = None, html_rows: np.ndarray | None = None,

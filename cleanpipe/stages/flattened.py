@@ -1,0 +1,100 @@
+"""Flattened page text: a line too long to judge whole is cut where its sentences end.
+
+Some crawlers and tools write a page's text on one line (BeautifulSoup's
+`get_text(" ")`, JSON lines whose "text" lost its newlines): menus, article and
+footer together. The text cleaner judges lines, so on such a page it can only keep
+or drop everything (on the dev set's pages flattened this way it kept the menus
+with the article, token precision 0.49, and dropped six pages whole). Cutting the
+overlong lines at sentence ends gives it lines to judge again: a menu is one long
+run of words without a full stop, the story a series of sentences.
+
+The cut is undone in what the cleaner returns: its line numbers are those of the
+text it was given, and the kept pieces of one line form one paragraph again (the
+line itself where nothing of it was dropped), so a page whose long lines are all
+prose comes out as it would uncut.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import groupby
+
+from cleanpipe.model import Paragraph
+
+# Longer than this, a line is cut. Paragraphs of a story rarely reach it (and one that is cut comes back
+# whole when all of it is kept); a flattened page's single line is hundreds of words long.
+MAX_LINE_WORDS = 150
+# ... on a page with this share of its words on such lines. Pages written line by line can have their story on
+# one long line (two of the dev set's 181 pages: 51% and 61% of their words) beside a hundred lines of menus;
+# cut, the story's sentences pulled the menus into the region the cleaner keeps.
+FLATTENED_SHARE = 0.8
+
+# A sentence ends at . ! ? or an ellipsis (closing quotes and brackets may follow) before a space, where what
+# follows is not a lowercase letter ("e.g. this" goes on); at a CJK full stop, ! or ? whatever follows.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]?[ \t]+|[\u3002\uff01\uff1f][ \t]*")
+
+
+class Cut:
+    """A text with its overlong lines cut into sentences, and the way back to the text's own lines."""
+
+    def __init__(self, text: str, max_words: int = MAX_LINE_WORDS):
+        self.original = text
+        pieces: list[str] = []
+        self.line_of: list[int] = []  # 1-based line of `text` for each line of `self.text`
+        self.cut = False
+        lines = text.split("\n")
+        flattened = _flattened(lines, max_words)
+        for no, line in enumerate(lines, start=1):
+            parts = _sentences(line) if no in flattened else [line]
+            self.cut |= len(parts) > 1
+            pieces.extend(parts)
+            self.line_of.extend([no] * len(parts))
+        self.text = "\n".join(pieces) if self.cut else text
+
+    def line(self, no: int) -> int:
+        """The line of the original text that line `no` (1-based) of the cut text is part of."""
+        return self.line_of[no - 1] if self.cut else no
+
+    def lines(self, span: list[int] | None) -> list[int] | None:
+        return None if span is None else [self.line(span[0]), self.line(span[1])]
+
+    def paragraphs(self, paragraphs: list[Paragraph]) -> list[Paragraph]:
+        """The cleaner's paragraphs in the original's lines; the kept pieces of one line joined again."""
+        if not self.cut:
+            return paragraphs
+        lines = self.original.split("\n")
+        out: list[Paragraph] = []
+        for span, group in groupby(paragraphs, key=lambda p: tuple(self.lines(p.source_lines) or ())):
+            kept = list(group)
+            if len(kept) == 1 or not span or span[0] != span[1]:
+                out.extend(Paragraph(p.text, self.lines(p.source_lines), p.kind) for p in kept)
+                continue
+            whole = lines[span[0] - 1].strip()
+            text = " ".join(p.text for p in kept)
+            # all of the line kept: the line as it was (its own spacing between the sentences)
+            same = " ".join(whole.split()) == " ".join(text.split())
+            out.append(Paragraph(whole if same else text, list(span), kept[0].kind))
+        return out
+
+
+def _flattened(lines: list[str], max_words: int) -> set[int]:
+    """Lines (1-based) to cut: those over `max_words` words, on a page that has nearly all of its words on
+    such lines (FLATTENED_SHARE). A page written line by line keeps its long lines whole."""
+    if all(len(line) <= max_words for line in lines):  # a word takes at least a character and a space
+        return set()
+    words = [len(line.split()) for line in lines]
+    long = {no for no, count in enumerate(words, start=1) if count > max_words}
+    in_long = sum(words[no - 1] for no in long)
+    return long if long and in_long >= FLATTENED_SHARE * sum(words) else set()
+
+
+def _sentences(line: str) -> list[str]:
+    parts, start = [], 0
+    for end in _SENTENCE_END.finditer(line):
+        after = line[end.end():end.end() + 1]
+        if after and not after.islower():
+            parts.append(line[start:end.end()].rstrip(" \t"))
+            start = end.end()
+    parts.append(line[start:])
+    parts = [part for part in parts if part.strip()]
+    return parts or [line]
