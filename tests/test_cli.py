@@ -193,3 +193,18 @@ def test_a_held_lock_is_a_json_error_line(tmp_path):
     assert res.exit_code == 5
     line = json.loads(res.stderr.strip().splitlines()[-1])
     assert line["event"] == "error" and line["error"] == "locked" and line["exit_code"] == 5
+
+
+def test_crawler_jsonl_with_flattened_text_on_stdin(tmp_path):
+    from tests.stages.test_flattened import FOOTER, MENU, STORY
+
+    records = [{"id": f"p{i}", "url": f"https://news.example/{i}",
+                "text": " ".join([MENU, *STORY[i:], *STORY[:i], FOOTER])} for i in range(3)]
+    stdin = "".join(json.dumps(r) + "\n" for r in records)
+    res = CliRunner().invoke(main, ["run", "-", "--out", str(tmp_path / "o"), "--no-state"], input=stdin)
+    assert res.exit_code == 0, res.output
+    docs = [json.loads(line) for line in (tmp_path / "o" / "documents.jsonl").read_text().splitlines()]
+    assert len(docs) == 3
+    for doc in docs:
+        assert "Newsletters Subscribe" not in doc["text"] and "Cookie Settings" not in doc["text"]
+        assert STORY[5] in doc["text"] and doc["paragraphs"][0]["source_lines"] == [1, 1]

@@ -93,8 +93,28 @@ def _sentences(line: str) -> list[str]:
     for end in _SENTENCE_END.finditer(line):
         after = line[end.end():end.end() + 1]
         if after and not after.islower():
-            parts.append(line[start:end.end()].rstrip(" \t"))
+            parts.extend(_menu_first(line[start:end.end()].rstrip(" \t")))
             start = end.end()
-    parts.append(line[start:])
+    parts.extend(_menu_first(line[start:]))
     parts = [part for part in parts if part.strip()]
     return parts or [line]
+
+
+# A piece that opens with this many capitalised words in a row opens with a menu: a sentence has its verbs and
+# function words in lower case within a few words.
+MENU_RUN = 8
+
+
+def _menu_first(piece: str) -> list[str]:
+    """A menu run together with the sentence after it (nothing ends a menu item with a full stop) as two
+    pieces: the run of capitalised words, then the sentence from the last of them on."""
+    words = piece.split(" ")
+    run = 0
+    for word in words:
+        if word and not word[0].isupper() and word[0].isalpha():
+            break
+        run += 1
+    if run < MENU_RUN or run >= len(words):
+        return [piece]
+    cut = run - 1  # the capital that starts the sentence
+    return [" ".join(words[:cut]), " ".join(words[cut:])]

@@ -22,6 +22,13 @@ FOOTER = ("Privacy Policy Terms of Use Cookie Settings Accessibility Site Map Ab
           "Copyright 2024 Example Media Group All rights reserved")
 
 
+def test_a_menu_run_together_with_a_sentence_is_cut_where_the_sentence_starts():
+    assert _sentences("Home News Sport Weather Business Culture Travel Video Police said on Monday that it is over.") == [
+        "Home News Sport Weather Business Culture Travel Video", "Police said on Monday that it is over."]
+    assert _sentences("The Prime Minister of the United Kingdom said so.") == [
+        "The Prime Minister of the United Kingdom said so."]  # capitals, but not eight in a row
+
+
 def test_sentences_are_cut_at_their_ends_only():
     assert _sentences('He left. "Why?" she asked. See e.g. this one. It costs 3.50 dollars! 东京很大。大阪也是。') == [
         "He left.", '"Why?" she asked.', "See e.g. this one.", "It costs 3.50 dollars!", "东京很大。", "大阪也是。"]
@@ -41,9 +48,7 @@ def test_a_flattened_page_is_judged_sentence_by_sentence():
     page = " ".join([MENU, *STORY, FOOTER])
     result = clean_dump("Bridge to close for repairs\n" + page)
     kept = result.text()
-    # the first sentence is in one piece with the menu before it (no full stop between them): it goes too
-    assert STORY[0] not in kept
-    for sentence in STORY[1:]:
+    for sentence in STORY:  # the first one too: no full stop ends the menu before it, its capitals do
         assert sentence in kept
     assert "Newsletters Subscribe" not in kept and "Cookie Settings" not in kept
     # one paragraph of the flattened line, its line number the input's
