@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from itertools import groupby
+from typing import Any
 
-from cleanpipe.model import Paragraph
+from cleanpipe.model import PREVIEW_CHARS, Paragraph
 
 # Longer than this, a line is cut. Paragraphs of a story rarely reach it (and one that is cut comes back
 # whole when all of it is kept); a flattened page's single line is hundreds of words long.
@@ -57,6 +58,50 @@ class Cut:
 
     def lines(self, span: list[int] | None) -> list[int] | None:
         return None if span is None else [self.line(span[0]), self.line(span[1])]
+
+    def restore_sentences(self, paragraphs: list[Paragraph], removed: list[dict[str, Any]],
+                          ) -> tuple[list[Paragraph], list[dict[str, Any]]]:
+        """Pieces of a cut line that the cleaner dropped by position or by the line model alone, but
+        that end a sentence and stand next to a kept piece of the same line, kept again (and then
+        their neighbours, and so on); in the cut text's numbering, before `paragraphs` and `lines`
+        map it back.
+
+        The cleaner judges a page's lines by their neighbours, and a story cut into its sentences
+        has sentences at its ends that it takes for the page's edges: on 1,225 single-line
+        paragraphs of over 150 words (the Leipzig corpora's sentences, 75 languages) 139 lost more
+        than a tenth of their words; grown back, 2 (1 judged uncut). A menu or footer is not a
+        sentence and stops the growth, so the teasers beyond it stay dropped."""
+        if not self.cut:
+            return paragraphs, removed
+        pieces = self.text.split("\n")
+        kept = {p.source_lines[0] for p in paragraphs if p.source_lines and p.source_lines[0] == p.source_lines[1]}
+        candidates = {no for span in removed if span.get("reason") in RESTORABLE and span.get("lines")
+                      for no in range(span["lines"][0], span["lines"][1] + 1) if _is_sentence(pieces[no - 1])}
+        restored: set[int] = set()
+        grew = True
+        while grew:
+            grew = False
+            for no in sorted(candidates - restored):
+                if any(near in kept | restored and self.line_of[near - 1] == self.line_of[no - 1]
+                       for near in (no - 1, no + 1) if 0 < near <= len(pieces)):
+                    restored.add(no)
+                    grew = True
+        if not restored:
+            return paragraphs, removed
+        spans: list[dict[str, Any]] = []
+        for span in removed:
+            lines = span.get("lines")
+            if not lines or not restored & set(range(lines[0], lines[1] + 1)):
+                spans.append(span)
+                continue
+            rest = [no for no in range(lines[0], lines[1] + 1) if no not in restored]
+            for _, run in groupby(enumerate(rest), key=lambda pair: pair[1] - pair[0]):
+                nos = [no for _, no in run]
+                preview = span.get("preview") if nos[0] == lines[0] else pieces[nos[0] - 1].strip()[:PREVIEW_CHARS]
+                spans.append({**span, "lines": [nos[0], nos[-1]], "preview": preview})
+        back = [Paragraph(pieces[no - 1].strip(), [no, no]) for no in sorted(restored)]
+        return (sorted(paragraphs + back, key=lambda p: (p.source_lines or [0])[0]),
+                sorted(spans, key=lambda sp: (sp.get("lines") or [0])[0]))
 
     def paragraphs(self, paragraphs: list[Paragraph]) -> list[Paragraph]:
         """The cleaner's paragraphs in the original's lines; the kept pieces of one line joined again."""
@@ -98,6 +143,16 @@ def _sentences(line: str) -> list[str]:
     parts.extend(_menu_first(line[start:]))
     parts = [part for part in parts if part.strip()]
     return parts or [line]
+
+
+# Dropped pieces of a cut line that are kept again when they are whole sentences (restore_sentences): those the
+# cleaner dropped for where they stand or by the line model's say alone, not for a chrome cue.
+RESTORABLE = ("outside-article", "line-model")
+_ENDS_SENTENCE = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]]?$")
+
+
+def _is_sentence(piece: str) -> bool:
+    return _ENDS_SENTENCE.search(piece.rstrip()) is not None
 
 
 # A piece that opens with this many capitalised words in a row opens with a menu: a sentence has its verbs and

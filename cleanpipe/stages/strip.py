@@ -292,6 +292,7 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     cut = Cut(text)
     result = _clean(cut.text, config, config.line_model)[0]
     if cut.cut:
+        result.paragraphs, result.removed = cut.restore_sentences(result.paragraphs, result.removed)
         result.paragraphs = cut.paragraphs(result.paragraphs)
         result.removed = [{**span, "lines": cut.lines(span.get("lines"))} if "lines" in span else span
                           for span in result.removed]

@@ -1,3 +1,4 @@
+from cleanpipe.model import Paragraph
 from cleanpipe.stages.flattened import MAX_LINE_WORDS, Cut, _sentences
 from cleanpipe.stages.strip import clean_dump
 
@@ -71,3 +72,29 @@ def test_flattened_text_without_sentences_is_one_line_as_before():
     text = " ".join([MENU] * 5)
     cut = Cut(text)
     assert not cut.cut and cut.text == text
+
+
+def test_dropped_sentences_next_to_kept_ones_of_their_line_come_back():
+    menu = "Home News Sport Weather Business Culture Travel Video"
+    cut = Cut("Title line\n" + " ".join([menu, *STORY, "Privacy Policy Terms of Use"]))
+    pieces = cut.text.split("\n")
+    assert pieces[1] == menu and pieces[2:14] == STORY and pieces[14] == "Privacy Policy Terms of Use"
+    paragraphs = [Paragraph(STORY[5], [8, 8])]  # the cleaner kept one sentence, dropped the rest by position
+    removed = [{"lines": [1, 7], "reason": "outside-article", "preview": "Title line"},
+               {"lines": [9, 15], "reason": "line-model", "preview": STORY[6]}]
+    kept, spans = cut.restore_sentences(paragraphs, removed)
+    # grown from the kept sentence over its neighbours, up to the menu and the footer (not sentences)
+    assert [p.source_lines for p in kept] == [[no, no] for no in range(3, 15)]
+    assert [(s["lines"], s["reason"], s["preview"]) for s in spans] == [
+        ([1, 2], "outside-article", "Title line"), ([15, 15], "line-model", "Privacy Policy Terms of Use")]
+    # mapped back: one paragraph of line 2, the story as the line has it
+    (para,) = cut.paragraphs(kept)
+    assert para.text == " ".join(STORY) and para.source_lines == [2, 2]
+
+
+def test_chrome_cues_are_not_grown_over():
+    line = " ".join(STORY * 2)
+    cut = Cut(line)
+    removed = [{"lines": [2, 2], "reason": "chrome:subscribe", "preview": STORY[1]}]
+    kept, spans = cut.restore_sentences([Paragraph(STORY[0], [1, 1])], removed)
+    assert spans == removed and [p.source_lines for p in kept] == [[1, 1]]
