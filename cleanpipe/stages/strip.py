@@ -287,8 +287,11 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     """Clean a plain-text page dump. Pure function: text in, StripResult out.
 
     Lines too long to judge whole (a page flattened onto one line) are judged sentence by
-    sentence; line numbers in the result are the dump's own (flattened.Cut)."""
+    sentence (unless `config.cut_flattened` is off); line numbers in the result are the dump's
+    own (flattened.Cut)."""
     config = config or StripConfig()
+    if not config.cut_flattened:
+        return _clean(text, config, config.line_model)[0]
     cut = Cut(text)
     result = _clean(cut.text, config, config.line_model)[0]
     if cut.cut:
