@@ -102,17 +102,20 @@ def render(html: str, prune: bool = True) -> Rendering:
     declared = root.getattr("lang") if root is not None else None
     language = (declared.split("-")[0].strip().lower() or None) if declared else None
     comments = _take_comment_sections(tree.body)
+    skip = None
     if prune:  # counted by tag and attribute in C; reading the elements themselves would cost more
         body = tree.body
-        removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, tag, role, what in _CHROME
-                   if len(body.get_elements_by_tag_name(tag)) or len(body.get_elements_by_attr("role", role))]
+        present = [kind for kind in _CHROME
+                   if len(body.get_elements_by_tag_name(kind[2])) or len(body.get_elements_by_attr("role", kind[3]))]
+        removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, _, _, what in present]
         removed.append(dict(MAIN_CONTENT_SPAN))
+        skip = [selector for selector, *_ in present]  # the converter tests each selector on every element
     if prune:
         _keep_embedded_posts(tree.body)
         _unname_title_ancestors(tree.body)
     _mark_articles(tree)
     markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=False, list_bullets=True,
-                                main_content=prune, comments=False, skip_elements=CHROME_SELECTORS if prune else None)
+                                main_content=prune, comments=False, skip_elements=skip)
     text, rows = _lines_of(markup)
     return Rendering(text, rows, comments, removed, language)
 
