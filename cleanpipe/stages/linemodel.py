@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from cleanpipe.stages.lines import END_CUES, LineInfo, word_char_flags
+from cleanpipe.stages.lines import END_CUES, LineInfo, code_points, word_char_flags
 
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
 # The fast HTML mode's model: trained on pages rendered by its converter, with HTML_FEATURE_NAMES added.
@@ -84,19 +84,24 @@ def html_line_features(rows: np.ndarray) -> np.ndarray:
         table[1:, k:2 * k] = rows[:-1]
         table[:-1, 2 * k:3 * k] = rows[1:]
     column = 3 * k
-    windowed = rows[:, [HTML_OWN_FEATURES.index(name) for name in _HTML_WINDOWED]]
-    for w in WINDOWS:
-        table[:, column:column + len(_HTML_WINDOWED)] = _window_sums(windowed, w) / (2 * w + 1)
+    windowed = rows[:, _HTML_WINDOWED_COLUMNS]
+    for w, sums in zip(WINDOWS, _window_sums(windowed, WINDOWS), strict=True):
+        table[:, column:column + len(_HTML_WINDOWED)] = sums / (2 * w + 1)
         column += len(_HTML_WINDOWED)
     return table
 
 
-def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
-    """Sum of values[i - w .. i + w] for every i (clipped at the ends); of each column for a 2-D `values`."""
-    cumulative = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
+_HTML_WINDOWED_COLUMNS = [HTML_OWN_FEATURES.index(name) for name in _HTML_WINDOWED]
+
+
+def _window_sums(values: np.ndarray, half_widths: tuple[int, ...]) -> list[np.ndarray]:
+    """For each w of `half_widths`: the sum of values[i - w .. i + w] for every i (clipped at the ends), of
+    each column of a 2-D `values`. One running sum serves all widths."""
     n = len(values)
+    cumulative = np.zeros((n + 1, *values.shape[1:]))
+    np.cumsum(values, axis=0, out=cumulative[1:])
     i = np.arange(n)
-    return cumulative[np.minimum(n, i + half_width + 1)] - cumulative[np.maximum(0, i - half_width)]
+    return [cumulative[np.minimum(n, i + w + 1)] - cumulative[np.maximum(0, i - w)] for w in half_widths]
 
 
 def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarray:
@@ -104,7 +109,7 @@ def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarra
 
     Counted as the flagged characters' offsets that fall between the two lines' start offsets
     (two binary searches a line), not per character."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    codes = code_points(text)
     line_starts = np.concatenate([[0], np.flatnonzero(codes == 10) + 1, [len(codes) + 1]])
     capital = (codes >= 65) & (codes <= 90)
     capital[1:] &= ~word_char_flags(codes[:-1])
@@ -173,8 +178,7 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
     prose = own[:, 6]
     words = np.expm1(own[:, 0])  # as the model was trained: a round trip through log1p, not the exact counts
     windowed = np.stack([prose, words * prose, own[:, 4]], axis=1)  # the three columns' windows at once
-    for w in WINDOWS:
-        sums = _window_sums(windowed, w)
+    for w, sums in zip(WINDOWS, _window_sums(windowed, WINDOWS), strict=True):
         table[:, column] = sums[:, 0] / (2 * w + 1)
         table[:, column + 1] = np.log1p(sums[:, 1])
         table[:, column + 2] = sums[:, 2] / (2 * w + 1)

@@ -150,3 +150,19 @@ def test_a_retrained_model_changes_the_config_fingerprint(tmp_path):
     assert Pipeline(Config(strip=StripConfig(line_model_path=str(MODEL_PATH)))).config_sha256 == \
         Pipeline(Config(strip=StripConfig(line_model_path=str(MODEL_PATH)))).config_sha256
     assert Pipeline(Config(strip=StripConfig(line_model_path=str(other)))).config_sha256 != bundled
+
+
+@pytest.mark.parametrize("text", ["Ann Lee, 42 | McDonald\nsecond Line 7, x|y\n\nEnd", "🎉 Ann 𝔘X, 42 | Lee\nnext 7, A|B"])
+def test_character_counts_by_span_match_the_regexes(text):
+    import re
+
+    from cleanpipe.stages.linemodel import _counts_by_span
+
+    physical = text.split("\n")
+    spans = [(0, 0), (0, 1), (1, len(physical) - 1)]
+    counts = _counts_by_span(text, np.array([a for a, _ in spans]), np.array([b for _, b in spans]))
+    for k, (a, b) in enumerate(spans):
+        chunk = "\n".join(physical[a:b + 1])
+        expected = [len(re.findall(r"(?<!\w)[A-Z]", chunk)), len(re.findall("[0-9]", chunk)), chunk.count(","),
+                    chunk.count("|")]
+        assert counts[:, k].tolist() == expected
