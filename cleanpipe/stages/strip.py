@@ -448,7 +448,7 @@ def _second_opinion(verdicts: dict[int, str | None], positions: list[int], model
     article from a page the rules found text in is the costlier mistake.
     """
     revised = dict(verdicts)
-    for idx, p in zip(positions, model.probabilities(features), strict=True):
+    for idx, p in zip(positions, model.probabilities(features).tolist(), strict=True):  # floats: cheaper to compare
         if idx not in revised:
             continue
         if p >= model.threshold:
