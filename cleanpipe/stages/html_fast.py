@@ -143,10 +143,10 @@ def _unname_title_ancestors(body: Any) -> None:
     to them. The elements around the title hold the story or the whole page; the chrome inside
     them is left to the cleaner. Of the stories the main-content rendering lost on 200 dragnet
     pages (not the dev set), this kept 10 of 12; held out on the dev set (5-fold), F1 the same."""
-    found = body.get_elements_by_tag_name("h1")
-    if not len(found):
+    h1 = body.query_selector("h1")  # stops at the first; indexing a collection walks the tree again, slowly
+    if h1 is None:
         return
-    element = found[0].parent
+    element = h1.parent
     while element is not None and element.tag not in ("body", "html"):
         element.delattr("class")  # a no-op where there is none
         element.delattr("id")
@@ -166,10 +166,13 @@ def _mark_articles(tree: Any, body: Any) -> None:
     block, and _lines_of takes them out again. Only the first of each: a listing's hundred
     <article> teasers would cost a millisecond (inserting a node costs 20 us), and the story is
     the first article on nearly every page that has one."""
-    for found in (body.get_elements_by_tag_name("article"), body.get_elements_by_attr("itemprop", "articleBody")):
-        if not len(found):
+    # The first <article> by a query that stops at it (a page has one on most sites, often near the top;
+    # indexing a collection walks the tree again, slowly); articleBody by attribute, which few pages have
+    # (a query would walk the whole tree in lexbor's slower selector engine, a collection is empty at once).
+    bodies = body.get_elements_by_attr("itemprop", "articleBody")
+    for element in (body.query_selector("article"), bodies[0] if len(bodies) else None):
+        if element is None:
             continue
-        element = found[0]
         first = element.first_child
         if first is not None:
             element.insert_before(tree.create_text_node(ARTICLE_START), first)
