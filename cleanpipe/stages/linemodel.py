@@ -74,10 +74,12 @@ HTML_FEATURE_NAMES = (
 )
 
 
-def html_line_features(rows: np.ndarray) -> np.ndarray:
-    """HTML_FEATURE_NAMES for each line, from the HTML_OWN_FEATURES `rows` of the non-blank lines in order."""
+def html_line_features(rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """HTML_FEATURE_NAMES for each line, from the HTML_OWN_FEATURES `rows` of the non-blank lines in order.
+
+    `out`: a table of zeros to write them into (line_features' extra columns), else a new one."""
     n = len(rows)
-    table = np.zeros((n, len(HTML_FEATURE_NAMES)), order="F")
+    table = np.zeros((n, len(HTML_FEATURE_NAMES)), order="F") if out is None else out
     k = len(HTML_OWN_FEATURES)
     table[:, :k] = rows
     if n > 1:
@@ -121,17 +123,18 @@ def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarra
     return np.stack(counts)
 
 
-def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarray:
+def line_features(lines: list[LineInfo], text: str, rules: RuleView, extra_columns: int = 0) -> np.ndarray:
     """One row of FEATURE_NAMES per line; `lines` are the non-blank logical lines of `text`, in order.
 
     Written into one preallocated table a block of columns at a time: character counts
     come from one numpy pass over the page (by physical line, summed over the span of
     each logical line), the line records are read in one pass, neighbours and windows
-    are shifted copies and running sums of the line's own columns.
+    are shifted copies and running sums of the line's own columns. `extra_columns` of
+    zeros follow, for the caller's features (the HTML ones: no copy to join them).
     """
     n = len(lines)
     # column-major: filled a column at a time, and the model reads it a feature (column) at a time
-    table = np.zeros((n, len(FEATURE_NAMES)), order="F")
+    table = np.zeros((n, len(FEATURE_NAMES) + extra_columns), order="F")
     if n == 0:
         return table
     texts = [line.text for line in lines]
@@ -186,7 +189,7 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
     position = np.arange(n)
     start, end = rules.region if rules.region else (n, -1)
     total_words = max(1.0, float(words.sum()))
-    page = table[:, column:]
+    page = table[:, column:len(FEATURE_NAMES)]
     page[:, 0] = position / n
     page[:, 1] = np.cumsum(words) / total_words
     page[:, 2] = (position >= start) & (position <= end)
