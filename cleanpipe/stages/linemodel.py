@@ -98,12 +98,23 @@ _HTML_WINDOWED_COLUMNS = [HTML_OWN_FEATURES.index(name) for name in _HTML_WINDOW
 
 def _window_sums(values: np.ndarray, half_widths: tuple[int, ...]) -> list[np.ndarray]:
     """For each w of `half_widths`: the sum of values[i - w .. i + w] for every i (clipped at the ends), of
-    each column of a 2-D `values`. One running sum serves all widths."""
+    each column of a 2-D `values`.
+
+    One running sum serves all widths; a window's sum is the difference of two of its rows,
+    read by slices (numpy's fancy indexing would cost twice as much on a page's few lines)."""
     n = len(values)
     cumulative = np.zeros((n + 1, *values.shape[1:]))
     np.cumsum(values, axis=0, out=cumulative[1:])
-    i = np.arange(n)
-    return [cumulative[np.minimum(n, i + w + 1)] - cumulative[np.maximum(0, i - w)] for w in half_widths]
+    sums = []
+    for w in half_widths:
+        # line i: cumulative[min(n, i + w + 1)] - cumulative[max(0, i - w)]
+        upper, lower = np.empty(cumulative[1:].shape), np.zeros(cumulative[1:].shape)
+        inside = max(0, n - w)  # lines whose window ends before the page does
+        upper[:inside] = cumulative[w + 1:w + 1 + inside]
+        upper[inside:] = cumulative[n]
+        lower[w + 1:] = cumulative[1:max(1, n - w)]  # lines whose window starts after the page's first line
+        sums.append(upper - lower)
+    return sums
 
 
 def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarray:

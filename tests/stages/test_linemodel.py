@@ -166,3 +166,13 @@ def test_character_counts_by_span_match_the_regexes(text):
         expected = [len(re.findall(r"(?<!\w)[A-Z]", chunk)), len(re.findall("[0-9]", chunk)), chunk.count(","),
                     chunk.count("|")]
         assert counts[:, k].tolist() == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 6, 7, 16, 17, 40])
+def test_window_sums_add_up_each_lines_window_clipped_at_the_page_ends(n):
+    from cleanpipe.stages.linemodel import WINDOWS, _window_sums
+
+    values = np.arange(3 * n, dtype=np.float64).reshape(n, 3) % 7
+    for w, sums in zip(WINDOWS, _window_sums(values, WINDOWS), strict=True):
+        expected = [values[max(0, i - w):i + w + 1].sum(axis=0).tolist() for i in range(n)]
+        assert sums.tolist() == expected
