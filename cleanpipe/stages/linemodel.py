@@ -121,16 +121,19 @@ def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarra
     """Capitals that start a word (\\b[A-Z]), ASCII digits, commas and pipes in physical lines first..last of `text`.
 
     Counted as the flagged characters' offsets that fall between the two lines' start offsets
-    (two binary searches a line), not per character."""
+    (binary searches, both ends of every line in one call a kind), not per character."""
     codes = code_points(text)
     line_starts = np.concatenate([[0], np.flatnonzero(codes == 10) + 1, [len(codes) + 1]])
-    capital = (codes >= 65) & (codes <= 90)
-    capital[1:] &= ~word_char_flags(codes[:-1])
-    span_start, span_end = line_starts[first], line_starts[last + 1]
+    bounds = np.concatenate([line_starts[first], line_starts[last + 1]])
+    n = len(first)
+    capitals = np.flatnonzero((codes >= 65) & (codes <= 90))
+    # a capital starts a word unless a word character is before it (only the capitals' neighbours are looked up)
+    capitals = capitals[(capitals == 0) | ~word_char_flags(codes[np.maximum(capitals - 1, 0)])]
     counts = []
-    for mask in (capital, (codes >= 48) & (codes <= 57), codes == 44, codes == 124):
-        at = np.flatnonzero(mask)
-        counts.append(np.searchsorted(at, span_end) - np.searchsorted(at, span_start))
+    for at in (capitals, np.flatnonzero((codes >= 48) & (codes <= 57)), np.flatnonzero(codes == 44),
+               np.flatnonzero(codes == 124)):
+        found = np.searchsorted(at, bounds)
+        counts.append(found[n:] - found[:n])
     return np.stack(counts)
 
 
