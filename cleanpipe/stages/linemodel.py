@@ -240,7 +240,9 @@ class LineModel:
         Slot s has children 2s+1 and 2s+2; a leaf above the last level fills the slots below
         it (its split is always true). All splits of all trees are then one gather and one
         comparison, and a tree's outcome is a table lookup by the pattern of its split bits:
-        no walk level by level, which costs numpy a fancy-index per level and tree."""
+        no walk level by level, which costs numpy a fancy-index per level and tree. Trees share
+        splits (and leaves fill slots with the same always-true one): each distinct (feature,
+        threshold) pair is compared once, a third of the slots, and the slots read its outcome."""
         inner = 2 ** self.depth - 1
         feature, split, leaf_of_pattern = [], [], []
         for root in self.roots.tolist():
@@ -256,8 +258,11 @@ class LineModel:
                 leaf_of_pattern.append(self.value[slots[slot]])
         bit_weights = (1 << np.arange(inner - 1, -1, -1)).astype(np.uint8)
         table_start = np.arange(len(self.roots)) << inner  # where each tree's patterns begin
-        return (np.asarray(feature, dtype=np.int64), np.asarray(split)[:, None], bit_weights, table_start,
-                np.asarray(leaf_of_pattern))
+        pairs = sorted(set(zip(feature, split)))
+        pair_of_slot = {pair: k for k, pair in enumerate(pairs)}
+        return (np.asarray([f for f, _ in pairs], dtype=np.int64), np.asarray([t for _, t in pairs])[:, None],
+                np.asarray([pair_of_slot[pair] for pair in zip(feature, split)], dtype=np.int64), bit_weights,
+                table_start, np.asarray(leaf_of_pattern))
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH, features: list[str] | None = None) -> LineModel:
@@ -273,8 +278,8 @@ class LineModel:
         return 1.0 / (1.0 + np.exp(-raw))
 
     def _by_patterns(self, features: np.ndarray) -> np.ndarray:
-        slot_feature, slot_split, bit_weights, table_start, leaf_of_pattern = self.patterns
-        goes_left = np.ascontiguousarray(features.T)[slot_feature] <= slot_split
+        pair_feature, pair_split, pair_of_slot, bit_weights, table_start, leaf_of_pattern = self.patterns
+        goes_left = (np.ascontiguousarray(features.T)[pair_feature] <= pair_split)[pair_of_slot]
         bits = goes_left.reshape(len(table_start), len(bit_weights), len(features)).view(np.uint8)
         pattern = np.einsum("s,tsn->nt", bit_weights, bits)  # (lines, trees)
         return np.take(leaf_of_pattern, table_start + pattern).sum(axis=1)
