@@ -258,11 +258,12 @@ class LineModel:
                 leaf_of_pattern.append(self.value[slots[slot]])
         bit_weights = (1 << np.arange(inner - 1, -1, -1)).astype(np.uint8)
         table_start = np.arange(len(self.roots)) << inner  # where each tree's patterns begin
-        pairs = sorted(set(zip(feature, split)))
-        pair_of_slot = {pair: k for k, pair in enumerate(pairs)}
+        slot_pairs = list(zip(feature, split, strict=True))
+        pairs = sorted(set(slot_pairs))
+        pair_index = {pair: k for k, pair in enumerate(pairs)}
         return (np.asarray([f for f, _ in pairs], dtype=np.int64), np.asarray([t for _, t in pairs])[:, None],
-                np.asarray([pair_of_slot[pair] for pair in zip(feature, split)], dtype=np.int64), bit_weights,
-                table_start, np.asarray(leaf_of_pattern))
+                np.asarray([pair_index[pair] for pair in slot_pairs], dtype=np.int64), bit_weights, table_start,
+                np.asarray(leaf_of_pattern))
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH, features: list[str] | None = None) -> LineModel:
