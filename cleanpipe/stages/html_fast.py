@@ -105,11 +105,9 @@ def render(html: str, prune: bool = True) -> Rendering:
     language = (declared.split("-")[0].strip().lower() or None) if declared else None
     comments = _take_comment_sections(body)
     skip = None
-    if prune:  # found in C; reading the elements themselves would cost more
-        # A tag by a query that stops at the first (these sit near the top of most pages); a role, which fewer
-        # pages have, by attribute (a query for it would walk the whole page in the slower selector engine).
+    if prune:  # counted by tag and attribute in C; reading the elements themselves would cost more
         present = [kind for kind in _CHROME
-                   if body.query_selector(kind[2]) is not None or len(body.get_elements_by_attr("role", kind[3]))]
+                   if len(body.get_elements_by_tag_name(kind[2])) or len(body.get_elements_by_attr("role", kind[3]))]
         removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, _, _, what in present]
         removed.append(dict(MAIN_CONTENT_SPAN))
         skip = [selector for selector, *_ in present]  # the converter tests each selector on every element
