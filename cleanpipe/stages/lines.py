@@ -478,7 +478,11 @@ class _PageScan:
         at = np.minimum(first[:, None] + np.arange(_STOPWORD_CHARS_MAX), len(digits) - 1)
         spelled = digits[at] * (np.arange(_STOPWORD_CHARS_MAX) < lengths[:, None])
         code = spelled.astype(np.int64) @ _PLACE_VALUES
-        found = np.minimum(np.searchsorted(known, code), len(known) - 1)
+        # searched in sorted order: numpy's binary search starts each where the last ended (twice as fast here)
+        order = np.argsort(code)
+        found = np.empty(len(code), dtype=np.intp)
+        found[order] = np.searchsorted(known, code[order])
+        found = np.minimum(found, len(known) - 1)
         hit = known[found] == code
         bits = np.zeros(len(starts), dtype=np.int64)
         bits[candidates[hit]] = languages[found[hit]]
