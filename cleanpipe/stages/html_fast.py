@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from itertools import chain
 from typing import Any, NamedTuple
 
 import lxml.html
@@ -95,24 +96,26 @@ def render(html: str, prune: bool = True) -> Rendering:
     rendering has this line" as a line feature (BoW F1 0.952 both), for one rendering
     instead of two and a third of the lines to clean."""
     tree = HTMLTree.parse(html)
+    body = tree.body  # each `tree.body` is a look-up of lexbor's (3 us): read once
     removed: list[dict[str, Any]] = []
-    if tree.body is None:
+    if body is None:
         return Rendering("", np.zeros((0, len(HTML_OWN_FEATURES))), [], removed, None)
-    root = tree.body.parent
+    root = body.parent
     declared = root.getattr("lang") if root is not None else None
     language = (declared.split("-")[0].strip().lower() or None) if declared else None
-    comments = _take_comment_sections(tree.body)
+    comments = _take_comment_sections(body)
+    skip = None
     if prune:  # counted by tag and attribute in C; reading the elements themselves would cost more
-        body = tree.body
-        removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, tag, role, what in _CHROME
-                   if len(body.get_elements_by_tag_name(tag)) or len(body.get_elements_by_attr("role", role))]
+        present = [kind for kind in _CHROME
+                   if len(body.get_elements_by_tag_name(kind[2])) or len(body.get_elements_by_attr("role", kind[3]))]
+        removed = [{"lines": None, "reason": reason, "preview": what} for _, reason, _, _, what in present]
         removed.append(dict(MAIN_CONTENT_SPAN))
-    if prune:
-        _keep_embedded_posts(tree.body)
-        _unname_title_ancestors(tree.body)
-    _mark_articles(tree)
+        skip = [selector for selector, *_ in present]  # the converter tests each selector on every element
+        _keep_embedded_posts(body)
+        _unname_title_ancestors(body)
+    _mark_articles(tree, body)
     markup = extract_plain_text(tree, preserve_formatting="minimal_html", links=False, list_bullets=True,
-                                main_content=prune, comments=False, skip_elements=CHROME_SELECTORS if prune else None)
+                                main_content=prune, comments=False, skip_elements=skip)
     text, rows = _lines_of(markup)
     return Rendering(text, rows, comments, removed, language)
 
@@ -120,12 +123,15 @@ def render(html: str, prune: bool = True) -> Rendering:
 # Posts of social networks an article quotes, embedded by the networks' own markup. Their class names
 # ("twitter-...") make the main-content rules take them for share buttons; the article quotes them.
 EMBEDDED_POSTS = ("twitter-tweet", "twitter-video", "instagram-media", "tiktok-embed")
+_EMBEDDED_SELECTOR = ", ".join(f".{name}" for name in EMBEDDED_POSTS)  # matches classes as the look-up by name does
 
 
 def _keep_embedded_posts(body: Any) -> None:
     """Renames the class of embedded posts, so the main-content rendering keeps them (the cleaner then
     judges their lines). Held out, this took the dev set's recall from 0.968 to 0.978: four of its
     pages quote tweets, which the main-content rules dropped inside a <div>."""
+    if body.query_selector(_EMBEDDED_SELECTOR) is None:  # one walk for the four names: most pages have none
+        return
     for name in EMBEDDED_POSTS:
         found = body.get_elements_by_class_name(name)
         for element in [found[i] for i in range(len(found))]:  # a copy: the collection follows the renaming
@@ -140,14 +146,13 @@ def _unname_title_ancestors(body: Any) -> None:
     to them. The elements around the title hold the story or the whole page; the chrome inside
     them is left to the cleaner. Of the stories the main-content rendering lost on 200 dragnet
     pages (not the dev set), this kept 10 of 12; held out on the dev set (5-fold), F1 the same."""
-    found = body.get_elements_by_tag_name("h1")
-    if not len(found):
+    h1 = body.query_selector("h1")  # stops at the first; indexing a collection walks the tree again, slowly
+    if h1 is None:
         return
-    element = found[0].parent
+    element = h1.parent
     while element is not None and element.tag not in ("body", "html"):
-        for name in ("class", "id"):
-            if element.hasattr(name):
-                element.delattr(name)
+        element.delattr("class")  # a no-op where there is none
+        element.delattr("id")
         element = element.parent
 
 
@@ -155,7 +160,7 @@ def _unname_title_ancestors(body: Any) -> None:
 ARTICLE_START, ARTICLE_END = "\x02", "\x03"
 
 
-def _mark_articles(tree: Any) -> None:
+def _mark_articles(tree: Any, body: Any) -> None:
     """A text node at the start and the end of the page's first `<article>` and first schema.org
     articleBody element.
 
@@ -164,11 +169,13 @@ def _mark_articles(tree: Any) -> None:
     block, and _lines_of takes them out again. Only the first of each: a listing's hundred
     <article> teasers would cost a millisecond (inserting a node costs 20 us), and the story is
     the first article on nearly every page that has one."""
-    body = tree.body
-    for found in (body.get_elements_by_tag_name("article"), body.get_elements_by_attr("itemprop", "articleBody")):
-        if not len(found):
+    # The first <article> by a query that stops at it (a page has one on most sites, often near the top;
+    # indexing a collection walks the tree again, slowly); articleBody by attribute, which few pages have
+    # (a query would walk the whole tree in lexbor's slower selector engine, a collection is empty at once).
+    bodies = body.get_elements_by_attr("itemprop", "articleBody")
+    for element in (body.query_selector("article"), bodies[0] if len(bodies) else None):
+        if element is None:
             continue
-        element = found[0]
         first = element.first_child
         if first is not None:
             element.insert_before(tree.create_text_node(ARTICLE_START), first)
@@ -213,7 +220,9 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
         rows.append((block == "p", block == "h", block == "li", "\t" in raw, after_h1, in_article))
         if line.endswith(("</p>", "</li>")) or line[-5:-2] == "</h":
             block = ""
-    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(HTML_OWN_FEATURES))
+    # fromiter over the flattened rows: np.array reads nested tuples an element at a time, several times slower
+    table = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * len(HTML_OWN_FEATURES)).reshape(
+        len(rows), len(HTML_OWN_FEATURES))
     if markers_only:
         keep = np.ones(len(plain), dtype=bool)
         keep[markers_only] = False

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from cleanpipe.stages.lines import END_CUES, LineInfo, word_char_flags
+from cleanpipe.stages.lines import END_CUES, LineInfo, code_points, word_char_flags
 
 MODEL_PATH = Path(__file__).with_name("models") / "line_model.json"
 # The fast HTML mode's model: trained on pages rendered by its converter, with HTML_FEATURE_NAMES added.
@@ -74,59 +74,81 @@ HTML_FEATURE_NAMES = (
 )
 
 
-def html_line_features(rows: np.ndarray) -> np.ndarray:
-    """HTML_FEATURE_NAMES for each line, from the HTML_OWN_FEATURES `rows` of the non-blank lines in order."""
+def html_line_features(rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """HTML_FEATURE_NAMES for each line, from the HTML_OWN_FEATURES `rows` of the non-blank lines in order.
+
+    `out`: a table of zeros to write them into (line_features' extra columns), else a new one."""
     n = len(rows)
-    table = np.zeros((n, len(HTML_FEATURE_NAMES)), order="F")
+    table = np.zeros((n, len(HTML_FEATURE_NAMES)), order="F") if out is None else out
     k = len(HTML_OWN_FEATURES)
     table[:, :k] = rows
     if n > 1:
         table[1:, k:2 * k] = rows[:-1]
         table[:-1, 2 * k:3 * k] = rows[1:]
     column = 3 * k
-    windowed = rows[:, [HTML_OWN_FEATURES.index(name) for name in _HTML_WINDOWED]]
-    for w in WINDOWS:
-        table[:, column:column + len(_HTML_WINDOWED)] = _window_sums(windowed, w) / (2 * w + 1)
+    windowed = rows[:, _HTML_WINDOWED_COLUMNS]
+    for w, sums in zip(WINDOWS, _window_sums(windowed, WINDOWS), strict=True):
+        table[:, column:column + len(_HTML_WINDOWED)] = sums / (2 * w + 1)
         column += len(_HTML_WINDOWED)
     return table
 
 
-def _window_sums(values: np.ndarray, half_width: int) -> np.ndarray:
-    """Sum of values[i - w .. i + w] for every i (clipped at the ends); of each column for a 2-D `values`."""
-    cumulative = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
+_HTML_WINDOWED_COLUMNS = [HTML_OWN_FEATURES.index(name) for name in _HTML_WINDOWED]
+
+
+def _window_sums(values: np.ndarray, half_widths: tuple[int, ...]) -> list[np.ndarray]:
+    """For each w of `half_widths`: the sum of values[i - w .. i + w] for every i (clipped at the ends), of
+    each column of a 2-D `values`.
+
+    One running sum serves all widths; a window's sum is the difference of two of its rows,
+    read by slices (numpy's fancy indexing would cost twice as much on a page's few lines)."""
     n = len(values)
-    i = np.arange(n)
-    return cumulative[np.minimum(n, i + half_width + 1)] - cumulative[np.maximum(0, i - half_width)]
+    cumulative = np.zeros((n + 1, *values.shape[1:]))
+    np.cumsum(values, axis=0, out=cumulative[1:])
+    sums = []
+    for w in half_widths:
+        # line i: cumulative[min(n, i + w + 1)] - cumulative[max(0, i - w)]
+        upper, lower = np.empty(cumulative[1:].shape), np.zeros(cumulative[1:].shape)
+        inside = max(0, n - w)  # lines whose window ends before the page does
+        upper[:inside] = cumulative[w + 1:w + 1 + inside]
+        upper[inside:] = cumulative[n]
+        lower[w + 1:] = cumulative[1:max(1, n - w)]  # lines whose window starts after the page's first line
+        sums.append(upper - lower)
+    return sums
 
 
 def _counts_by_span(text: str, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Capitals that start a word (\\b[A-Z]), ASCII digits, commas and pipes in physical lines first..last of `text`.
 
     Counted as the flagged characters' offsets that fall between the two lines' start offsets
-    (two binary searches a line), not per character."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    (binary searches, both ends of every line in one call a kind), not per character."""
+    codes = code_points(text)
     line_starts = np.concatenate([[0], np.flatnonzero(codes == 10) + 1, [len(codes) + 1]])
-    capital = (codes >= 65) & (codes <= 90)
-    capital[1:] &= ~word_char_flags(codes[:-1])
-    span_start, span_end = line_starts[first], line_starts[last + 1]
+    bounds = np.concatenate([line_starts[first], line_starts[last + 1]])
+    n = len(first)
+    capitals = np.flatnonzero((codes >= 65) & (codes <= 90))
+    # a capital starts a word unless a word character is before it (only the capitals' neighbours are looked up)
+    capitals = capitals[(capitals == 0) | ~word_char_flags(codes[np.maximum(capitals - 1, 0)])]
     counts = []
-    for mask in (capital, (codes >= 48) & (codes <= 57), codes == 44, codes == 124):
-        at = np.flatnonzero(mask)
-        counts.append(np.searchsorted(at, span_end) - np.searchsorted(at, span_start))
+    for at in (capitals, np.flatnonzero((codes >= 48) & (codes <= 57)), np.flatnonzero(codes == 44),
+               np.flatnonzero(codes == 124)):
+        found = np.searchsorted(at, bounds)
+        counts.append(found[n:] - found[:n])
     return np.stack(counts)
 
 
-def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarray:
+def line_features(lines: list[LineInfo], text: str, rules: RuleView, extra_columns: int = 0) -> np.ndarray:
     """One row of FEATURE_NAMES per line; `lines` are the non-blank logical lines of `text`, in order.
 
     Written into one preallocated table a block of columns at a time: character counts
     come from one numpy pass over the page (by physical line, summed over the span of
     each logical line), the line records are read in one pass, neighbours and windows
-    are shifted copies and running sums of the line's own columns.
+    are shifted copies and running sums of the line's own columns. `extra_columns` of
+    zeros follow, for the caller's features (the HTML ones: no copy to join them).
     """
     n = len(lines)
     # column-major: filled a column at a time, and the model reads it a feature (column) at a time
-    table = np.zeros((n, len(FEATURE_NAMES)), order="F")
+    table = np.zeros((n, len(FEATURE_NAMES) + extra_columns), order="F")
     if n == 0:
         return table
     texts = [line.text for line in lines]
@@ -173,8 +195,7 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
     prose = own[:, 6]
     words = np.expm1(own[:, 0])  # as the model was trained: a round trip through log1p, not the exact counts
     windowed = np.stack([prose, words * prose, own[:, 4]], axis=1)  # the three columns' windows at once
-    for w in WINDOWS:
-        sums = _window_sums(windowed, w)
+    for w, sums in zip(WINDOWS, _window_sums(windowed, WINDOWS), strict=True):
         table[:, column] = sums[:, 0] / (2 * w + 1)
         table[:, column + 1] = np.log1p(sums[:, 1])
         table[:, column + 2] = sums[:, 2] / (2 * w + 1)
@@ -182,7 +203,7 @@ def line_features(lines: list[LineInfo], text: str, rules: RuleView) -> np.ndarr
     position = np.arange(n)
     start, end = rules.region if rules.region else (n, -1)
     total_words = max(1.0, float(words.sum()))
-    page = table[:, column:]
+    page = table[:, column:len(FEATURE_NAMES)]
     page[:, 0] = position / n
     page[:, 1] = np.cumsum(words) / total_words
     page[:, 2] = (position >= start) & (position <= end)
@@ -219,7 +240,9 @@ class LineModel:
         Slot s has children 2s+1 and 2s+2; a leaf above the last level fills the slots below
         it (its split is always true). All splits of all trees are then one gather and one
         comparison, and a tree's outcome is a table lookup by the pattern of its split bits:
-        no walk level by level, which costs numpy a fancy-index per level and tree."""
+        no walk level by level, which costs numpy a fancy-index per level and tree. Trees share
+        splits (and leaves fill slots with the same always-true one): each distinct (feature,
+        threshold) pair is compared once, a third of the slots, and the slots read its outcome."""
         inner = 2 ** self.depth - 1
         feature, split, leaf_of_pattern = [], [], []
         for root in self.roots.tolist():
@@ -235,7 +258,11 @@ class LineModel:
                 leaf_of_pattern.append(self.value[slots[slot]])
         bit_weights = (1 << np.arange(inner - 1, -1, -1)).astype(np.uint8)
         table_start = np.arange(len(self.roots)) << inner  # where each tree's patterns begin
-        return (np.asarray(feature, dtype=np.int64), np.asarray(split)[:, None], bit_weights, table_start,
+        slot_pairs = list(zip(feature, split, strict=True))
+        pairs = sorted(set(slot_pairs))
+        pair_index = {pair: k for k, pair in enumerate(pairs)}
+        return (np.asarray([f for f, _ in pairs], dtype=np.int64), np.asarray([t for _, t in pairs])[:, None],
+                np.asarray([pair_index[pair] for pair in slot_pairs], dtype=np.int64), bit_weights, table_start,
                 np.asarray(leaf_of_pattern))
 
     @classmethod
@@ -252,8 +279,8 @@ class LineModel:
         return 1.0 / (1.0 + np.exp(-raw))
 
     def _by_patterns(self, features: np.ndarray) -> np.ndarray:
-        slot_feature, slot_split, bit_weights, table_start, leaf_of_pattern = self.patterns
-        goes_left = np.ascontiguousarray(features.T)[slot_feature] <= slot_split
+        pair_feature, pair_split, pair_of_slot, bit_weights, table_start, leaf_of_pattern = self.patterns
+        goes_left = (np.ascontiguousarray(features.T)[pair_feature] <= pair_split)[pair_of_slot]
         bits = goes_left.reshape(len(table_start), len(bit_weights), len(features)).view(np.uint8)
         pattern = np.einsum("s,tsn->nt", bit_weights, bits)  # (lines, trees)
         return np.take(leaf_of_pattern, table_start + pattern).sum(axis=1)

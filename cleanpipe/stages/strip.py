@@ -435,10 +435,9 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
             comment=[lines[idx].no in comment_nos for idx in positions],
             region=(inside[0], inside[-1]) if inside else None,
         )
-        features = line_features(nonblank, text, rules)
+        features = line_features(nonblank, text, rules, extra_columns=width - len(FEATURE_NAMES))
         if html_rows is not None:
-            html = html_line_features(html_rows[[ln.no - 1 for ln in nonblank]])
-            features = np.hstack([features, html])
+            html_line_features(html_rows[[ln.no - 1 for ln in nonblank]], out=features[:, len(FEATURE_NAMES):])
     if use_model:
         model = (load_model(config.html_line_model_path, html=True) if html_rows is not None
                  else load_model(config.line_model_path))
@@ -463,7 +462,7 @@ def _second_opinion(verdicts: dict[int, str | None], positions: list[int], model
     article from a page the rules found text in is the costlier mistake.
     """
     revised = dict(verdicts)
-    for idx, p in zip(positions, model.probabilities(features), strict=True):
+    for idx, p in zip(positions, model.probabilities(features).tolist(), strict=True):  # floats: cheaper to compare
         if idx not in revised:
             continue
         if p >= model.threshold:

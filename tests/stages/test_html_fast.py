@@ -236,6 +236,19 @@ def test_an_embedded_post_the_article_quotes_is_rendered():
     assert "The ferry is back and it is quiet!" in text and "(@harbourwatch)" in text
 
 
+@pytest.mark.parametrize("doctype, name, renamed", [
+    ("<!doctype html>", "twitter-tweet", True), ("<!doctype html>", "Twitter-Tweet", False),
+    ("", "Twitter-Tweet", True),  # a quirks-mode page: class names match without case
+    ("", "twitter-tweets", False),
+])
+def test_embedded_posts_are_found_by_class_name_as_lexbor_matches_it(doctype, name, renamed):
+    from resiliparse.parse.html import HTMLTree
+
+    tree = HTMLTree.parse(f"{doctype}<html><body><div><blockquote class='x {name}'>Hi</blockquote></div></body></html>")
+    html_fast._keep_embedded_posts(tree.body)
+    assert (tree.body.query_selector("blockquote").getattr("class") == "embedded-post") == renamed
+
+
 def test_a_story_in_a_container_the_main_content_rules_misread_is_still_rendered():
     # the main-content rules drop an element classed "permalink"; this one holds the story's title and text
     page = ("<html><body><div class='menu'><a href='/'>Home</a></div><div class='post permalink'>"

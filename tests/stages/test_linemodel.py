@@ -150,3 +150,29 @@ def test_a_retrained_model_changes_the_config_fingerprint(tmp_path):
     assert Pipeline(Config(strip=StripConfig(line_model_path=str(MODEL_PATH)))).config_sha256 == \
         Pipeline(Config(strip=StripConfig(line_model_path=str(MODEL_PATH)))).config_sha256
     assert Pipeline(Config(strip=StripConfig(line_model_path=str(other)))).config_sha256 != bundled
+
+
+@pytest.mark.parametrize("text", ["Ann Lee, 42 | McDonald\nsecond Line 7, x|y\n\nEnd", "🎉 Ann 𝔘X, 42 | Lee\nnext 7, A|B"])
+def test_character_counts_by_span_match_the_regexes(text):
+    import re
+
+    from cleanpipe.stages.linemodel import _counts_by_span
+
+    physical = text.split("\n")
+    spans = [(0, 0), (0, 1), (1, len(physical) - 1)]
+    counts = _counts_by_span(text, np.array([a for a, _ in spans]), np.array([b for _, b in spans]))
+    for k, (a, b) in enumerate(spans):
+        chunk = "\n".join(physical[a:b + 1])
+        expected = [len(re.findall(r"(?<!\w)[A-Z]", chunk)), len(re.findall("[0-9]", chunk)), chunk.count(","),
+                    chunk.count("|")]
+        assert counts[:, k].tolist() == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 6, 7, 16, 17, 40])
+def test_window_sums_add_up_each_lines_window_clipped_at_the_page_ends(n):
+    from cleanpipe.stages.linemodel import WINDOWS, _window_sums
+
+    values = np.arange(3 * n, dtype=np.float64).reshape(n, 3) % 7
+    for w, sums in zip(WINDOWS, _window_sums(values, WINDOWS), strict=True):
+        expected = [values[max(0, i - w):i + w + 1].sum(axis=0).tolist() for i in range(n)]
+        assert sums.tolist() == expected

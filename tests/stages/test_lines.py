@@ -1,6 +1,14 @@
 import pytest
 
-from cleanpipe.stages.lines import COMMENTS_HEADING, STOPWORDS_BY_LANGUAGE, WORD, _PageScan, analyse, line_cues
+from cleanpipe.stages.lines import (
+    COMMENTS_HEADING,
+    STOPWORDS_BY_LANGUAGE,
+    WORD,
+    _PageScan,
+    analyse,
+    code_points,
+    line_cues,
+)
 
 PORTUGUESE = """Início
 Notícias
@@ -35,6 +43,21 @@ def test_stop_words_are_found_by_code_as_by_string():
                 for token in tokens]
     assert page.stopword_languages(starts, ends).tolist() == expected
     assert any(expected) and any(not e for e in expected)
+
+
+@pytest.mark.parametrize("text", [
+    "Plain text, don't stop: 42 words\nand a second line of it",
+    "An emoji 🎉 beyond the plane, then words: don’t 𝔘nicode 42\nnext line 7",  # 32-bit code points
+])
+def test_page_scan_finds_words_and_digits_as_the_regexes_do(text):
+    low = text.lower()
+    assert code_points(low).tolist() == [ord(c) for c in low]
+    assert code_points(low).dtype.itemsize == (4 if max(low) > "\uffff" else 2)
+    page = _PageScan(low)
+    starts, ends, token_line = page.words()
+    assert [low[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)] == WORD.findall(low)
+    assert token_line.tolist() == [low.count("\n", 0, a) for a in starts.tolist()]
+    assert page.lines_with_digits().tolist() == [any(c.isdecimal() for c in line) for line in low.split("\n")]
 
 
 def test_unspaced_scripts_count_words_by_characters():
