@@ -45,7 +45,7 @@ class StripConfig:
     line_model: bool = True  # text dumps: the trained line classifier re-decides the rules' article lines
     line_model_path: str = ""  # a model trained by benchmarks/train_line_model.py; "": the bundled one
     cut_flattened: bool = True  # text dumps: a page flattened onto one line is judged sentence by sentence
-    # HTML pages: trafilatura | fast (lexbor renders the page, the text cleaner cleans it: 2.8-3.1x faster than
+    # HTML pages: trafilatura | fast (lexbor renders the page, the text cleaner cleans it: about 3x faster than
     # trafilatura fast=True, the same BoW F1 on held-out news pages; README "strip (HTML, fast mode)")
     html_mode: str = "trafilatura"
     html_line_model_path: str = ""  # the fast HTML mode's line model (train_line_model.py --html); "": bundled
