@@ -39,8 +39,9 @@ def make_warc(path: Path, pages: int = 2) -> None:
                     + "".join(f"<p>{ARTICLE} Note {n}, paragraph {k}.</p>" for k in range(4))
                     + "</article></body></html>").encode()
             headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(f"https://ferries.example/notes/{n}", "response",
-                                                          payload=io.BytesIO(html), http_headers=headers))
+            writer.write_record(writer.create_warc_record(
+                f"https://ferries.example/notes/{n}", "response", payload=io.BytesIO(html), http_headers=headers,
+                warc_headers_dict={"WARC-Date": f"2026-11-18T09:3{n}:00Z"}))
 
 
 def mixed_inputs(folder: Path) -> Path:
@@ -143,6 +144,12 @@ def test_every_record_follows_the_schema(tmp_path, level):
     for record in rejects:
         rej_validator.validate(record)
     assert {r["source"]["format"] for r in docs} >= {"text", "html", "jsonl", "warc"}
+    # a WARC page keeps its record's id and fetch time; a JSON record its own id
+    warc = [r["source"] for r in docs if r["source"]["format"] == "warc"]
+    assert warc and all(s["record_id"].startswith("<urn:uuid:") for s in warc)
+    assert {s["fetched_at"] for s in warc} == {"2026-11-18T09:30:00Z", "2026-11-18T09:31:00Z"}
+    jsonl = [r["source"] for r in docs if r["source"]["format"] == "jsonl"]
+    assert any(s["record_id"] for s in jsonl) and all(s["fetched_at"] is None for s in jsonl)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["config"]["output"]["provenance"] == level
 
@@ -250,9 +257,11 @@ def _plain(value: Any) -> Any:
         value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if isinstance(value, dt.datetime):  # a loader that types ISO dates as timestamps
-        assert value.time() == dt.time(0) and value.tzinfo in (None, dt.timezone.utc)
-        return value.date().isoformat()
+    if isinstance(value, dt.datetime):  # a loader that types ISO dates (and WARC-Dates) as timestamps
+        assert value.utcoffset() in (None, dt.timedelta(0))
+        if value.time() == dt.time(0):  # a date (no fetch time in the tests is midnight)
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, dt.date):
         return value.isoformat()
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp

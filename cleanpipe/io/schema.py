@@ -18,7 +18,8 @@ from typing import Any
 
 from cleanpipe.model import Reject
 
-SCHEMA_VERSION = "2"  # 1: the unversioned records before the contract (free-text dates, config per record)
+SCHEMA_VERSION = "3"  # 1: the unversioned records before the contract (free-text dates, config per record);
+# 2: source without record_id and fetched_at
 PROVENANCE_LEVELS = ("full", "compact", "off")
 STAGE_FIELDS = ("kept", "removed", "mode", "line_model", "comment_section", "site", "site_pages", "min_pages",
                 "record_id", "note")

@@ -53,7 +53,8 @@ def document_record(doc: Document, provenance: dict[str, Any], level: str = "com
             for c in doc.comments
         ],
         "source": {"path": src.path, "sha256": src.sha256, "format": src.format, "url": src.url,
-                   "record": src.record, "content_type": src.content_type, "encoding": src.encoding},
+                   "record": src.record, "content_type": src.content_type, "encoding": src.encoding,
+                   "record_id": src.record_id, "fetched_at": src.fetched_at},
         "quality": quality_record(doc.quality),
         "provenance": {**provenance, "level": level, "stages": stages_record(doc.stages, level)},
     }
