@@ -142,7 +142,9 @@ def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: li
     while k + 1 < len(nonblank):
         a, b = nonblank[k], nonblank[k + 1]
         head, body = lines[a], lines[b]
-        if not prose[a] and 3 <= head.words <= 16 and not head.sentence_end and prose[b] and body.words <= 45:
+        # a line with a chrome cue ("Share this article") between paragraphs is no teaser's headline
+        if (not prose[a] and 3 <= head.words <= 16 and not head.sentence_end and not head.cues and prose[b]
+                and body.words <= 45):
             after = nonblank[k + 2] if k + 2 < len(nonblank) else None
             if after is None or not prose[after]:  # exactly one summary line
                 pairs.append((a, b))
@@ -291,9 +293,9 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     own (flattened.Cut)."""
     config = config or StripConfig()
     if not config.cut_flattened:
-        return _clean(text, config, config.line_model)[0]
+        return _clean_text(text, config)
     cut = Cut(text)
-    result = _clean(cut.text, config, config.line_model)[0]
+    result = _clean_text(cut.text, config)
     if cut.cut:
         result.paragraphs, result.removed = cut.restore_sentences(result.paragraphs, result.removed)
         result.paragraphs = cut.paragraphs(result.paragraphs)
@@ -301,6 +303,59 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
                           for span in result.removed]
         result.comment_lines = [(cut.line(no) if no > 0 else no, line) for no, line in result.comment_lines]
     return result
+
+
+# Chrome markers inside an article ("Advertisement", "Share this article" between its paragraphs): spans of at
+# most this many lines and words, dropped for a chrome cue, with kept paragraphs above and below.
+_MARKER_LINES = 2
+_MARKER_WORDS = 6
+# inline markers only: "Related", "Read more", "Most read" and the like end an article more often than they
+# interrupt it (blanking those kept the lists after them on the dev set)
+_MARKER_REASONS = ("chrome:ad", "chrome:share")
+_PARAGRAPH_WORDS = 12  # the line above a marker: a paragraph of the article, not a heading or a link
+
+
+def _clean_text(text: str, config: StripConfig) -> StripResult:
+    """`_clean`, and again with the chrome markers it found inside the article blanked out.
+
+    The line model reads each line with its neighbours, and a marker line between paragraphs
+    makes them look like a list of teasers: on a story with "Advertisement" after every third
+    paragraph it dropped all six section headings and the last paragraph; on a short one with
+    "Share this article" twice, two of its three paragraphs. Blank lines in their place keep
+    every line number; the markers stay recorded as removed, and among the page's lines (a
+    marker on every page of a site is what the repeats stage looks for)."""
+    result = _clean(text, config, config.line_model)[0]
+    # the article as the rules found it: what was kept, and what the line model alone dropped
+    article = [p.source_lines for p in result.paragraphs if p.source_lines] + [
+        span["lines"] for span in result.removed if span.get("reason") == "line-model" and span.get("lines")]
+    if len(article) < 2:
+        return result
+    in_article = {no for first, last in article for no in range(first, last + 1)}
+    lines = text.split("\n")
+
+    def sandwiched(span: dict[str, Any]) -> bool:
+        """Right after a paragraph of the article, and right before more of it: any line of it after an
+        advertisement, a paragraph after a share line (share bars often end the story, before a list)."""
+        first, last = span["lines"]
+        above = next((no for no in range(first - 1, 0, -1) if lines[no - 1].strip()), None)
+        below = next((no for no in range(last + 1, len(lines) + 1) if lines[no - 1].strip()), None)
+        if above not in in_article or below not in in_article or len(lines[above - 1].split()) < _PARAGRAPH_WORDS:
+            return False
+        return span["reason"] == "chrome:ad" or len(lines[below - 1].split()) >= _PARAGRAPH_WORDS
+
+    markers = [span for span in result.removed
+               if span.get("reason") in _MARKER_REASONS and span.get("lines")
+               and span["lines"][1] - span["lines"][0] < _MARKER_LINES
+               and len(str(span.get("preview", "")).split()) <= _MARKER_WORDS and sandwiched(span)]
+    if not markers:
+        return result
+    for span in markers:
+        for no in range(span["lines"][0], span["lines"][1] + 1):
+            lines[no - 1] = ""
+    again = _clean("\n".join(lines), config, config.line_model)[0]
+    again.removed = sorted(again.removed + markers, key=lambda span: (span.get("lines") or [0])[0])
+    again.page_lines = result.page_lines
+    return again
 
 
 def line_table(text: str, config: StripConfig | None = None, html_rows: np.ndarray | None = None,
@@ -441,7 +496,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     if use_model:
         model = (load_model(config.html_line_model_path, html=True) if html_rows is not None
                  else load_model(config.line_model_path))
-        verdicts = _second_opinion(verdicts, positions, model, features)
+        verdicts = _second_opinion(verdicts, positions, model, features, lines)
     kept: list[LineInfo] = list(kept_header)
     for idx, reason in verdicts.items():
         if reason is None:
@@ -455,18 +510,23 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
 
 
 def _second_opinion(verdicts: dict[int, str | None], positions: list[int], model: LineModel,
-                    features: np.ndarray) -> dict[int, str | None]:
+                    features: np.ndarray, lines: list[LineInfo]) -> dict[int, str | None]:
     """The line model's verdicts on the rules' candidate lines (header and comment lines are not candidates).
 
     Where the model would keep no line at all, the rules' verdicts stand: an empty
-    article from a page the rules found text in is the costlier mistake.
+    article from a page the rules found text in is the costlier mistake. A short line the
+    rules dropped for a chrome cue ("Share this article", "Advertisement") stays dropped:
+    between paragraphs the model kept such markers (and the same F1 without, dev set and
+    dragnet).
     """
     revised = dict(verdicts)
     for idx, p in zip(positions, model.probabilities(features).tolist(), strict=True):  # floats: cheaper to compare
         if idx not in revised:
             continue
         if p >= model.threshold:
-            if revised[idx] != "repeated-title":
+            reason = revised[idx]
+            marker = reason is not None and reason.startswith("chrome:") and lines[idx].words <= _MARKER_WORDS
+            if reason != "repeated-title" and not marker:
                 revised[idx] = None
         elif revised[idx] is None:
             revised[idx] = "line-model"

@@ -5,6 +5,7 @@ import pytest
 
 from cleanpipe.config import StripConfig
 from cleanpipe.stages.linemodel import FEATURE_NAMES, MODEL_PATH, LineModel, load_model, spec_from_sklearn
+from cleanpipe.stages.lines import analyse
 from cleanpipe.stages.strip import _second_opinion, clean_dump, line_table
 
 ARTICLE = (
@@ -91,20 +92,22 @@ def test_bundled_model_loads_and_scores_lines():
 
 
 def test_second_opinion_overrules_the_rules_but_never_empties_the_article():
-    verdicts = {0: "outside-article", 1: None, 2: None, 3: "repeated-title"}
-    features = np.zeros((4, len(FEATURE_NAMES)))
-    # a model that keeps everything restores removed lines, but a repeated title stays removed
-    assert _second_opinion(verdicts, [0, 1, 2, 3], constant_model(5.0), features) == {
-        0: None, 1: None, 2: None, 3: "repeated-title"}
+    verdicts = {0: "outside-article", 1: None, 2: None, 3: "repeated-title", 4: "chrome:share", 5: "chrome:share"}
+    lines = analyse("Read on\nOne\nTwo\nTitle\nShare this article\nShare this story on every network you use today")
+    features = np.zeros((6, len(FEATURE_NAMES)))
+    # a model that keeps everything restores removed lines, but a repeated title and a short chrome marker
+    # stay removed (a longer line with a chrome cue may be prose)
+    assert _second_opinion(verdicts, [0, 1, 2, 3, 4, 5], constant_model(5.0), features, lines) == {
+        0: None, 1: None, 2: None, 3: "repeated-title", 4: "chrome:share", 5: None}
     # a model that keeps nothing would empty the article: the rules' verdicts stand
-    assert _second_opinion(verdicts, [0, 1, 2, 3], constant_model(-5.0), features) == verdicts
+    assert _second_opinion(verdicts, [0, 1, 2, 3, 4, 5], constant_model(-5.0), features, lines) == verdicts
     # lines the model drops are recorded as its removals
     mixed = {0: None, 1: None}
     x = np.zeros((2, len(FEATURE_NAMES)))
     x[0, 0] = 5.0
     split_model = one_tree(1, feature=[0, 0, 0], split=[1.0, np.inf, np.inf], left=[1, 1, 2], right=[2, 1, 2],
                            value=[0.0, -3.0, 3.0])
-    assert _second_opinion(mixed, [0, 1], split_model, x) == {0: None, 1: "line-model"}
+    assert _second_opinion(mixed, [0, 1], split_model, x, lines) == {0: None, 1: "line-model"}
 
 
 def test_rules_only_when_the_model_is_switched_off():

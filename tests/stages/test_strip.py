@@ -334,3 +334,38 @@ def test_deeply_nested_html_keeps_its_text_or_says_why():
     result = clean_html(deeper)
     if not result.paragraphs:
         assert any(r["reason"] == "html-too-deep" and "levels deep" in r["preview"] for r in result.removed)
+
+
+TRAM = [
+    "The city council voted on Monday to approve the new harbour tram line after a long debate, and officials "
+    "said construction would begin in the spring. The project has been discussed for more than a decade.",
+    "Residents of the old warehouse district said they welcomed the decision but worried about noise during the "
+    "night work. The council promised to publish a schedule of the work and to set up a hotline for complaints.",
+    "The operator, Nordvik Transit, said the line would carry about four thousand people a day in its first year. "
+    "Its chief executive said the company would publish punctuality figures every month once the trams were running.",
+]
+
+
+@pytest.mark.parametrize("marker", ["Share this article", "Advertisement"])
+def test_markers_between_paragraphs_cost_no_paragraph(marker):
+    # a short clean story with a marker after each paragraph: it lost two paragraphs to the line model,
+    # and with "Share this article" the rules took paragraph and marker for a list of teasers
+    page = "Harbour tram approved\n\nBy Tessa Marlow\n\n" + f"\n\n{marker}\n\n".join(TRAM) + "\n"
+    result = clean_dump(page)
+    assert result.text() == "\n\n".join(TRAM)
+    lines = page.split("\n")
+    markers = [span for span in result.removed if span["reason"].startswith("chrome:")]
+    assert [lines[span["lines"][0] - 1] for span in markers] == [marker, marker]
+
+
+def test_advertisements_inside_a_story_with_headings_keep_its_headings():
+    sections = [("A slow start", TRAM[0]), ("Worries in the district", TRAM[1]), ("The operator looks ahead", TRAM[2])]
+    body = []
+    for k, (heading, paragraph) in enumerate(sections * 2):
+        body += [heading, paragraph, paragraph.replace("council", "city"), "Advertisement" if k < 5 else ""]
+    page = "Harbour tram approved\n\n" + "\n\n".join(line for line in body if line) + "\n"
+    result = clean_dump(page)
+    kept = [p.text for p in result.paragraphs]
+    assert [h for h, _ in sections * 2] == [t for t in kept if t in dict(sections)]
+    assert "Advertisement" not in kept
+    assert sum(span["reason"] == "chrome:ad" for span in result.removed) == 5
