@@ -27,7 +27,7 @@ EPILOG_EXIT = (
     f"  {EXIT_OK}  every input was processed (pages dropped for having no content are not errors)\n"
     "  2  usage or config error; nothing was written\n"
     f"  {EXIT_REJECTS}  finished, but some inputs/records could not be read or processed (see rejects.jsonl)\n"
-    f"  {EXIT_NOTHING_READ}  no document could be read at all\n"
+    f"  {EXIT_NOTHING_READ}  no document could be read at all (or no input found: the output is left as it was)\n"
     f"  {EXIT_LOCKED}  another run is writing to the same output folder (see --wait)\n"
     f"  {EXIT_OUTPUT}  the output or state could not be written (disk full, read-only, no permission);\n"
     "     the previous output is left whole"
@@ -237,6 +237,7 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
     if engine == "ray" and (state_dir or force or "-" in paths):
         raise click.UsageError("--engine ray runs from scratch on files: no --state, --force or '-'")
     from cleanpipe.engines.pipeline import Pipeline, RunSummary
+    from cleanpipe.io.read import NoInputs
     from cleanpipe.io.write import OutputError, OutputLocked
     from cleanpipe.state import StateError
 
@@ -253,6 +254,8 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
         else:
             summary = pipeline.run(paths, out_dir, progress=progress, wait=wait, address=ray_address,
                                    partitions=partitions)
+    except NoInputs as exc:
+        _fail(EXIT_NOTHING_READ, "no-input", str(exc))
     except OutputLocked as exc:
         _fail(EXIT_LOCKED, "locked", str(exc))
     except StateError as exc:

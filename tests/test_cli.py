@@ -208,3 +208,19 @@ def test_crawler_jsonl_with_flattened_text_on_stdin(tmp_path):
     for doc in docs:
         assert "Newsletters Subscribe" not in doc["text"] and "Cookie Settings" not in doc["text"]
         assert STORY[5] in doc["text"] and doc["paragraphs"][0]["source_lines"] == [1, 1]
+
+
+def test_an_empty_input_folder_leaves_the_previous_output_whole(tmp_path):
+    # a nightly job whose crawl share was not mounted: the run must fail, not write an empty output
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(RAW, inputs)
+    first = CliRunner().invoke(main, ["run", str(inputs), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    for path in inputs.iterdir():
+        path.unlink()
+    res = CliRunner().invoke(main, ["run", str(inputs), "--out", str(out), "--log-format", "json"])
+    assert res.exit_code == 4
+    error = json.loads(res.stderr.strip().splitlines()[-1])
+    assert error["event"] == "error" and error["error"] == "no-input" and str(inputs) in error["message"]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

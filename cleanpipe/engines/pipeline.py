@@ -46,7 +46,7 @@ from cleanpipe.exitcodes import (  # noqa: F401 - importable from here as before
     EXIT_REJECTS,
     EXIT_USAGE,
 )
-from cleanpipe.io.read import Reader
+from cleanpipe.io.read import NoInputs, Reader
 from cleanpipe.io.schema import SCHEMA_VERSION, reject_record
 from cleanpipe.io.write import (
     MANIFEST_FILE,
@@ -443,6 +443,9 @@ class Pipeline:
                     summary.rejects[obj.reason] += 1
                     summary.errors += obj.is_error
                     _log_reject(obj)
+            if summary.inputs == 0:
+                raise NoInputs(f"no input found in {', '.join(inputs)}: nothing was written, the output in "
+                               f"{out} is left as it was")
             summary.files = ([{"kind": "documents", **f} for f in docs_out.commit()]
                              + [{"kind": "rejects", **f} for f in rejects_out.commit()])
         except BaseException:

@@ -69,7 +69,7 @@ from cleanpipe.engines.pipeline import (
     input_paths,
     new_run_id,
 )
-from cleanpipe.io.read import Reader, iter_input_paths
+from cleanpipe.io.read import NoInputs, Reader, iter_input_paths
 from cleanpipe.io.schema import SCHEMA_VERSION, reject_record
 from cleanpipe.io.write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
 from cleanpipe.io.writers import DEFAULT_SHARD_SIZE, Shard, existing_shards, file_sha256, shard_name
@@ -498,6 +498,9 @@ class RayPipeline(Pipeline):
         paths = list(iter_input_paths(input_paths(inputs), exclude=[out_dir]))  # never read our own output
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
+        if not paths:
+            raise NoInputs(f"no input found in {', '.join(input_paths(inputs))}: nothing was written, the output "
+                           f"in {out_dir} is left as it was")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         ray = _start_ray(address, self.config.workers)

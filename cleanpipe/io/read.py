@@ -79,6 +79,12 @@ PAGE_RECORD_TYPES = ("response", "resource", "conversion")
 PAGE_MIME_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text", "": ""}
 
 
+class NoInputs(Exception):
+    """A run found no input at all (an empty folder, an unmounted crawl share, empty stdin): it stops
+    before writing anything, so the previous output stays whole (a nightly job over an empty folder
+    would otherwise replace it with an empty one and report success)."""
+
+
 class InputError(Exception):
     """An input that cannot be read; `reason` is a short machine-readable code."""
 

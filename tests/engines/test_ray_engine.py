@@ -203,11 +203,13 @@ def test_dedup_off_and_alias_names_agree_too(local_ray, tmp_path):
     assert docs_r == docs_l and rej_r == rej_l
 
 
-def test_an_empty_folder_gives_empty_parts_and_a_manifest(local_ray, tmp_path):
+def test_an_empty_folder_stops_the_run_before_anything_is_written(local_ray, tmp_path):
+    from cleanpipe.io.read import NoInputs
+
     (tmp_path / "empty").mkdir()
-    summary = RayPipeline(Config(workers=2)).run([str(tmp_path / "empty")], tmp_path / "out")
-    assert summary.documents == 0 and summary.exit_code == 0
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["summary"]["documents"] == 0
+    with pytest.raises(NoInputs, match="no input found"):
+        RayPipeline(Config(workers=2)).run([str(tmp_path / "empty")], tmp_path / "out")
+    assert not (tmp_path / "out" / "manifest.json").exists()
 
 
 def test_pii_redactions_agree(local_ray, tmp_path):
