@@ -741,6 +741,27 @@ def _parse_html(html: str) -> Any:
     return tree if tree is not None and len(tree) else None
 
 
+# January 1 as pages write it: ISO and numeric forms, and the month's name (English, German, French, Spanish,
+# Italian, Portuguese, Dutch) next to a 1
+_JANUARY_FIRST = (
+    r"(?<!\d)(?:{y}[-/.]0?1[-/.]0?1|0?1[-/.]0?1[-/.]{y})(?!\d)"
+    r"|\b(?:jan(?:uary|\.)?|januar|janvier|enero|gennaio|janeiro|januari)\s+0?1(?:st)?\b,?\s*{y}"
+    r"|\b0?1(?:st|er|º)?\.?\s+(?:de\s+)?(?:jan(?:uary|\.)?|januar|janvier|enero|gennaio|janeiro|januari)"
+    r"(?:\s+de)?,?\s+{y}")
+
+
+def _not_from_a_year_alone(date: str | None, html: str) -> str | None:
+    """trafilatura's date, unless it is January 1 of a year the page never writes as a whole date.
+
+    Its date search falls back on a bare year ("Copyright 2024", "/uploads/2012/", "(c) 2005-2012")
+    and gives it as YYYY-01-01: a day the page does not say (5 of 61 dragnet pages had one)."""
+    if not date or not date.endswith("-01-01") or len(date) != 10:
+        return date
+    year = date[:4]
+    pattern = re.compile(_JANUARY_FIRST.replace("{y}", year), re.I)
+    return date if pattern.search(html) else None
+
+
 def clean_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
     """Main text of an HTML page via trafilatura; its comment sections apart, for the comments stage."""
     import trafilatura
@@ -769,7 +790,7 @@ def clean_html(html: str, config: StripConfig | None = None, url: str | None = N
         else:
             result.title = data.get("title") or None
             result.byline = data.get("author") or None
-            result.date = data.get("date") or None
+            result.date = _not_from_a_year_alone(data.get("date") or None, html)
         for para in (data.get("text") or "").split("\n"):
             para = para.strip()
             if para and para != result.title:

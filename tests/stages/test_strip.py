@@ -369,3 +369,21 @@ def test_advertisements_inside_a_story_with_headings_keep_its_headings():
     assert [h for h, _ in sections * 2] == [t for t in kept if t in dict(sections)]
     assert "Advertisement" not in kept
     assert sum(span["reason"] == "chrome:ad" for span in result.removed) == 5
+
+
+LIBRARY = ("<html><head><title>Library opens in town</title></head><body><article><h1>Library opens in town</h1>"
+           "<p>The town council opened a new public library on Main Street this week, with thirty thousand books "
+           "and a reading room for children. The mayor said the building had been planned for ten years.</p>"
+           "<p>Many residents visited on the first day and the staff said they had issued more than four hundred "
+           "library cards by the evening. The library will be open every day except Sunday.</p>{when}</article>"
+           "<footer>Copyright 2024 Town News. All rights reserved.</footer></body></html>")
+
+
+@pytest.mark.parametrize(("when", "date"), [
+    ("", None),  # trafilatura reads the footer's year as 2024-01-01: no day the page says
+    ("<p>Published January 1, 2024</p>", "2024-01-01"),
+    ('<time datetime="2024-01-01T09:00">New Year\'s Day</time>', "2024-01-01"),
+    ("<p>Published March 5, 2024</p>", "2024-03-05"),
+])
+def test_no_date_is_made_from_a_year_alone(when, date):
+    assert clean_html(LIBRARY.format(when=when)).date == date
