@@ -101,3 +101,13 @@ def test_a_broken_state_store_exits_2_with_what_to_do(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and "--force" in proc.stderr and "Traceback" not in proc.stderr
     assert subprocess.run(cmd + ["--force"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+def test_manifest_with_a_non_utf8_file_name_is_written_and_reads_back(tmp_path):
+    import json
+
+    from cleanpipe.io.write import write_json_atomic
+
+    name = b"in/caf\xe9.txt".decode("utf-8", "surrogateescape")  # as os.fsdecode gives such a name
+    write_json_atomic(tmp_path / "manifest.json", {"inputs": [name, "in/café.txt"]})
+    assert json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8")) == {"inputs": [name, "in/café.txt"]}
