@@ -147,6 +147,8 @@ class Config:
         """Hash of everything that shapes the output (plus e.g. the alias file's bytes)."""
         data = self.to_dict()
         data.pop("workers")  # parallelism never changes the output
+        # nor does the time limit a page: a page that ran out of time is a reject the next run retries anyway
+        data.pop("doc_timeout", None)
         # nor does the file format or shard size (the records are the same); the provenance level does
         data["output"] = {"provenance": data["output"]["provenance"]}
         blob = json.dumps(data, sort_keys=True).encode() + extra

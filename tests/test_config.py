@@ -64,3 +64,13 @@ def test_cli_config_errors_exit_2_with_the_key(tmp_path):
     path.write_text("[dedup]\nenabled = 'false'\n")
     result = CliRunner().invoke(main, ["run", "raw", "--config", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "dedup.enabled" in result.output
+
+
+def test_workers_and_the_time_limit_do_not_change_the_config_hash():
+    from cleanpipe.config import Config
+
+    base = Config().sha256()
+    assert Config(workers=7).sha256() == base and Config(doc_timeout=30).sha256() == base
+    changed = Config()
+    changed.strip.line_model = False
+    assert changed.sha256() != base
