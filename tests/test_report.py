@@ -167,6 +167,18 @@ def test_gone_and_changed_inputs_are_said(tmp_path):
     assert views["b.txt"]["status"] == "changed" and "changed since the run" in views["b.txt"]["note"]
 
 
+def test_an_input_with_a_non_utf8_name_is_read_again(tmp_path):
+    import os
+
+    src = tmp_path / "in"
+    src.mkdir()
+    with open(os.path.join(os.fsencode(src), b"caf\xe9.txt"), "wb") as fh:  # a name that is not UTF-8
+        fh.write(NEWS_DUMP.encode())
+    _run([str(src)], tmp_path / "out", "--no-report")
+    (view,) = collect(tmp_path / "out").views
+    assert view["path"].endswith("caf\\xe9.txt") and view["raw"]["status"] == "ok"
+
+
 def test_sample_keeps_interesting_documents(corpus_run, raw_run, tmp_path):
     c = collect(corpus_run, max_docs=4)
     assert len(c.views) == 4 and c.documents == 16

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cleanpipe.config import ReadConfig
-from cleanpipe.io.read import Reader
+from cleanpipe.io.read import Reader, path_from_display
 from cleanpipe.model import Document
 
 # tags whose text is on its own line(s) when a browser shows the page
@@ -47,7 +47,7 @@ class RawReader:
         self._max_bytes = max_bytes  # one record's limit, not the file's
 
     def _resolve(self, path: str) -> Path | None:
-        p = Path(path)
+        p = Path(path_from_display(path))  # a non-UTF-8 name is recorded in its printable form
         if p.is_absolute():
             return p if p.is_file() else None
         for base in [Path.cwd(), *self.bases]:
