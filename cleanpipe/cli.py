@@ -375,8 +375,9 @@ def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str,
               help="Field naming a record in duplicate_of; records without it are named PATH:LINE.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), help="Kept records here [default: stdout].")
 @click.option("--rejects", type=click.Path(dir_okay=False),
-              help="Dropped duplicates and unreadable lines here [default: OUT.rejects.jsonl, or "
-                   "rejects.jsonl when writing to stdout].")
+              help="Dropped duplicates and unreadable lines here [default: beside OUT, its .jsonl "
+                   "ending made .rejects.jsonl (unique.jsonl: unique.rejects.jsonl), or rejects.jsonl when "
+                   "writing to stdout].")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
               help="Exact Jaccard similarity at or above which a record is a duplicate [default: 0.6].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
