@@ -148,7 +148,8 @@ def main() -> None:
 @click.option("--no-state", is_flag=True, help="Neither read nor write a state store (every run from scratch).")
 @click.option("--wait", is_flag=True, help="If another run holds OUT, wait for it instead of exiting.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Form of the closing summary on stderr.")
+              help="Form of every line on stderr (progress, warnings, errors, the summary): text, or "
+                   "one JSON object a line.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line; errors only.")
 @click.option("--verbose", "-v", is_flag=True, help="Also a line per input and per reject of any kind.")
 @click.option("--output-format", type=click.Choice(["jsonl", "jsonl.gz", "jsonl.zst", "parquet"]),
