@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cleanpipe.engines.memory import pin_mmap_threshold
+
 from . import data
 from .raw import RawPage, RawReader
 
@@ -91,6 +93,7 @@ def collect(out_dir: str | Path, max_docs: int = 500, max_raw_reads: int = 2000,
             include: frozenset[str] = frozenset()) -> Collected:
     """`max_raw_reads`: how many documents' raw inputs are read again for the removal counts, an
     even sample over the run (every k-th document); each costs a parse of the page."""
+    pin_mmap_threshold()  # every record of the run passes through: keep the heap from fragmenting (134 -> 94 MB)
     run = data.open_run(out_dir)
     summary = run.manifest.get("summary")
     total = summary.get("documents") if isinstance(summary, dict) else None
