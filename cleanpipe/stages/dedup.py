@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cleanpipe.arrays import GrowingArray
 from cleanpipe.config import DedupConfig
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
@@ -655,34 +656,6 @@ class Verdict:
     method: str | None = None  # exact | minhash
 
 
-class _Arena:
-    """Growing array (amortized): the kept texts' shingle values in one allocation."""
-
-    def __init__(self, dtype: type = np.uint64, capacity: int = 1 << 16):
-        self.data = np.zeros(capacity, dtype=dtype)
-        self.size = 0
-
-    def extend(self, values: np.ndarray) -> int:
-        """Appends; returns where the values start."""
-        start, need = self.size, self.size + len(values)
-        if need > len(self.data):
-            # a quarter more each time: less slack at 10^6 texts than doubling, still amortized
-            capacity = max(need, len(self.data) + len(self.data) // 4)
-            try:
-                # in place (realloc; a large block is remapped, not copied): no second copy in memory
-                self.data.resize(capacity, refcheck=True)
-            except ValueError:  # a view of the data is alive somewhere: it must stay valid, so copy
-                grown = np.zeros(capacity, dtype=self.data.dtype)
-                grown[:start] = self.data[:start]
-                self.data = grown
-        self.data[start:need] = values
-        self.size = need
-        return start
-
-    def view(self) -> np.ndarray:
-        return self.data[: self.size]
-
-
 class BucketIndex:
     """LSH buckets of the kept texts (`lsh_buckets` numbers: kind, band and band key in one uint64)
     as a chained hash table in numpy arrays: per slot (the top bits of a bucket number, which are
@@ -699,9 +672,9 @@ class BucketIndex:
     def __init__(self, bits: int = 12) -> None:
         self.bits = bits
         self.head = np.full(1 << bits, -1, dtype=np.int32)
-        self.keys = _Arena(np.uint64)
-        self.ranks = _Arena(np.int32)
-        self.next = _Arena(np.int32)
+        self.keys = GrowingArray(np.uint64)
+        self.ranks = GrowingArray(np.int32)
+        self.next = GrowingArray(np.int32)
 
     def __len__(self) -> int:
         return self.keys.size
@@ -824,8 +797,8 @@ class NearDuplicateFilter:
         # Kept texts are numbered in input order; the stores below are indexed by that rank.
         self._exact: dict[bytes, int] = {}
         self._ids: list[str] = []
-        self._values = _Arena()
-        self._ranges = _Arena(np.int64)  # per rank: char start, char count, word start, word count, words
+        self._values = GrowingArray()
+        self._ranges = GrowingArray(np.int64)  # per rank: char start, char count, word start, word count, words
         self._short: dict[int, str] = {}  # rank -> its `payload` where not empty
         self.absorbed: dict[str, int] = {}  # kept key -> number of dropped copies
         self.seen = 0

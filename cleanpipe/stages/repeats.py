@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from cleanpipe.arrays import GrowingArray
 from cleanpipe.config import RepeatsConfig
 from cleanpipe.model import PREVIEW_CHARS, Document, Reject, Source
 from cleanpipe.stages.lines import line_key
@@ -72,21 +73,18 @@ class SiteStats:
     site's menu and footer lines, repeated on every page, take one row however many pages
     there are.
 
-    The buffer is one array, grown by doubling, that pages' digests are copied into: a small
-    array a page, kept for thousands of pages among the parent's short-lived allocations,
-    left holes in glibc's heap that it did not reuse (the parent of a 1 GB WARC's run grew
-    2 KB a page, its heap's free space with it, while what it held stayed flat). Arrays of
-    over 128 KB are mapped on their own (engines/memory.py), outside the heap.
+    The buffer is one GrowingArray that pages' digests are copied into: a small array a
+    page, kept for thousands of pages among the parent's short-lived allocations, left holes
+    in glibc's heap that it did not reuse (the parent of a 1 GB WARC's run grew 2 KB a page,
+    its heap's free space with it, while what it held stayed flat).
     """
 
     pages: Counter[str] = field(default_factory=Counter)
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    pending_size: int = 0
+    pending: GrowingArray = field(default_factory=lambda: GrowingArray(np.int64))
 
     COMPACT_EVERY = 1 << 20
-    FIRST_BUFFER = 1 << 15  # 256 KB: mapped outside the heap from the start
 
     def add_document(self, doc: Document, config: RepeatsConfig) -> None:
         site = site_of(doc.source, config.site)
@@ -98,22 +96,16 @@ class SiteStats:
 
     def add_digests(self, digests: np.ndarray) -> None:
         """One page's distinct line digests (site already mixed in)."""
-        end = self.pending_size + len(digests)
-        if end > len(self.buffer):
-            grown = np.empty(max(end, 2 * len(self.buffer), self.FIRST_BUFFER), dtype=np.int64)
-            grown[:self.pending_size] = self.buffer[:self.pending_size]
-            self.buffer = grown
-        self.buffer[self.pending_size:end] = digests
-        self.pending_size = end
+        self.pending.extend(digests)
         # fold when the buffer is as large as the table: each digest is re-sorted O(log n) times, not O(n)
-        if self.pending_size >= max(self.COMPACT_EVERY, len(self.keys)):
+        if len(self.pending) >= max(self.COMPACT_EVERY, len(self.keys)):
             self.compact()
 
     def compact(self) -> None:
-        if self.pending_size:
-            more_keys, more_counts = np.unique(self.buffer[:self.pending_size], return_counts=True)
+        if len(self.pending):
+            more_keys, more_counts = np.unique(self.pending.view(), return_counts=True)
             self.keys, self.counts = _add_counts(self.keys, self.counts, more_keys, more_counts)
-            self.pending_size = 0  # the buffer is kept for the next pages
+            self.pending.clear()  # its allocation is kept for the next pages
 
     def merge(self, other: SiteStats) -> None:
         self.pages.update(other.pages)
