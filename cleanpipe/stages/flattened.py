@@ -77,15 +77,15 @@ class Cut:
         kept = {p.source_lines[0] for p in paragraphs if p.source_lines and p.source_lines[0] == p.source_lines[1]}
         candidates = {no for span in removed if span.get("reason") in RESTORABLE and span.get("lines")
                       for no in range(span["lines"][0], span["lines"][1] + 1) if _is_sentence(pieces[no - 1])}
+        # outwards from every kept piece, one step at a time: each piece is looked at once
         restored: set[int] = set()
-        grew = True
-        while grew:
-            grew = False
-            for no in sorted(candidates - restored):
-                if any(near in kept | restored and self.line_of[near - 1] == self.line_of[no - 1]
-                       for near in (no - 1, no + 1) if 0 < near <= len(pieces)):
-                    restored.add(no)
-                    grew = True
+        frontier = sorted(kept)
+        while frontier:
+            at = frontier.pop()
+            for near in (at - 1, at + 1):
+                if near in candidates and near not in restored and self.line_of[near - 1] == self.line_of[at - 1]:
+                    restored.add(near)
+                    frontier.append(near)
         if not restored:
             return paragraphs, removed
         spans: list[dict[str, Any]] = []
