@@ -46,7 +46,7 @@ from cleanpipe.exitcodes import (  # noqa: F401 - importable from here as before
     EXIT_REJECTS,
     EXIT_USAGE,
 )
-from cleanpipe.io.read import NoInputs, Reader
+from cleanpipe.io.read import NoInputs, Reader, display_path
 from cleanpipe.io.schema import SCHEMA_VERSION, reject_record
 from cleanpipe.io.write import (
     MANIFEST_FILE,
@@ -444,8 +444,7 @@ class Pipeline:
                     summary.errors += obj.is_error
                     _log_reject(obj)
             if summary.inputs == 0:
-                raise NoInputs(f"no input found in {', '.join(inputs)}: nothing was written, the output in "
-                               f"{out} is left as it was")
+                raise NoInputs(inputs, out)
             summary.files = ([{"kind": "documents", **f} for f in docs_out.commit()]
                              + [{"kind": "rejects", **f} for f in rejects_out.commit()])
         except BaseException:
@@ -463,7 +462,7 @@ class Pipeline:
             "config_sha256": self.config_sha256,
             "config": self.config.to_dict(),
             "output": {"format": opts.format, "shard_size": opts.shard_size, "provenance": opts.provenance},
-            "inputs": inputs,
+            "inputs": [display_path(p) for p in inputs],  # as records name them (a non-UTF-8 name escaped)
             "files": summary.files,
             "summary": summary.to_dict(),
         })

@@ -69,7 +69,7 @@ from cleanpipe.engines.pipeline import (
     input_paths,
     new_run_id,
 )
-from cleanpipe.io.read import NoInputs, Reader, iter_input_paths
+from cleanpipe.io.read import NoInputs, Reader, display_path, iter_input_paths
 from cleanpipe.io.schema import SCHEMA_VERSION, reject_record
 from cleanpipe.io.write import MANIFEST_FILE, OutputLock, document_record, dumps, remove_leftovers, write_json_atomic
 from cleanpipe.io.writers import DEFAULT_SHARD_SIZE, Shard, existing_shards, file_sha256, shard_name
@@ -499,8 +499,7 @@ class RayPipeline(Pipeline):
         if "-" in paths:
             raise ValueError("the Ray engine reads files, not standard input")
         if not paths:
-            raise NoInputs(f"no input found in {', '.join(input_paths(inputs))}: nothing was written, the output "
-                           f"in {out_dir} is left as it was")
+            raise NoInputs(input_paths(inputs), out_dir)
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         ray = _start_ray(address, self.config.workers)
@@ -599,7 +598,8 @@ class RayPipeline(Pipeline):
         write_json_atomic(out / MANIFEST_FILE, {
             "run_id": run_id, "engine": "ray", "cleanpipe_version": __version__, "schema_version": SCHEMA_VERSION,
             "config_sha256": self.config_sha256, "config": self.config.to_dict(),
-            "output": {"format": fmt, "provenance": self.config.output.provenance}, "inputs": paths,
+            "output": {"format": fmt, "provenance": self.config.output.provenance},
+            "inputs": [display_path(p) for p in paths],  # as records name them (a non-UTF-8 name escaped)
             "files": summary.files, "summary": summary.to_dict(),
             "steps": {"seconds": step.seconds, "largest_block_bytes": step.largest_block, **driver},
         })

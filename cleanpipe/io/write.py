@@ -116,8 +116,9 @@ class AtomicJsonl:
 def write_json_atomic(path: Path, obj: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)  # a leftover, or a symlink planted there: replaced, never followed
-    # a file name that is not UTF-8 reaches here with lone surrogates (os.fsdecode): written as the JSON
-    # escape they read back as ("\udce9"), not a crash at the end of a run
+    # the engines name inputs as records do (display_path); a lone surrogate left elsewhere (a name that is
+    # not UTF-8, as os.fsdecode holds it) is written as the JSON escape it reads back as, not a crash at
+    # the end of a run
     with open(_open_new(tmp), "w", encoding="utf-8", errors="backslashreplace") as fh:
         json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=True)
         fh.write("\n")
