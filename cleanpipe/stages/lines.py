@@ -197,7 +197,21 @@ COMMENTS_HEADING = re.compile(
 # written. One such line is a byline; several, each followed by a few lines of text, are a comment thread.
 COMMENT_STAMP = re.compile(rf"^(?:\d+[.)]\s+)?[^\d\s].{{0,60}}?\s[-–—|·•,]\s*(?:on\s+)?{DATE_CORE}$", re.I)
 # "Ann says:", "1. thelastfan says:", "Bob wrote:" -- the first line of a reader comment
-COMMENT_AUTHOR = re.compile(r"^(?:\d+\.\s+)?[^\s].{0,60}?\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
+COMMENT_AUTHOR = re.compile(
+    r"^(?:\d+\.\s+)?(?P<first>[^\s]+).{0,60}?\s+(?:says|said|wrote|writes|commented)\s*:?\s*$", re.I)
+
+
+def comment_author(text: str) -> bool:
+    """An "Ann says:" line: a comment's author, named before the verb.
+
+    A name does not begin with a function word: "What the operator says", "Here is what the
+    mayor said" and "He said:" are a story's headings and lead-ins to quotes, and two of them
+    made the rest of a story a comment thread."""
+    found = COMMENT_AUTHOR.match(text)
+    if found is None:
+        return False
+    first = found["first"].strip("\"'“‘(").lower().replace("’", "'")
+    return first not in STOPWORDS and first.split("'")[0] not in STOPWORDS  # "here's"
 # A footer line after which nothing is article text.
 FOOTER_END = re.compile(r"all rights reserved|^(?:copyright|©)\s*(?:©\s*)?(?:\d{4}|\w+\s+\d{4})", re.I)
 

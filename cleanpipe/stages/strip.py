@@ -41,7 +41,6 @@ from cleanpipe.stages.linemodel import (
 )
 from cleanpipe.stages.lines import (
     BYLINE,
-    COMMENT_AUTHOR,
     COMMENT_STAMP,
     COMMENTS_HEADING,
     DATE_ONLY,
@@ -49,6 +48,7 @@ from cleanpipe.stages.lines import (
     NAME_LIKE,
     LineInfo,
     analyse,
+    comment_author,
     ends_sentence,
     is_prose,
     line_key,
@@ -230,7 +230,7 @@ def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool
             stamps = []
         if ln.words <= 15 and COMMENTS_HEADING.match(ln.text):
             return idx, True
-        if ln.words <= 12 and COMMENT_AUTHOR.match(ln.text):
+        if ln.words <= 12 and comment_author(ln.text):
             authors += 1
             first_author = idx if first_author is None else first_author
             if authors >= 2:

@@ -293,6 +293,23 @@ def test_comment_thread_found_by_author_lines_without_heading():
     assert any("About time" in t for _, t in r.comment_lines)
 
 
+def test_headings_that_end_in_says_are_not_comment_authors():
+    """Regression: two headings such as "What the operator says" matched the "Ann says:" author
+    pattern, and every paragraph after the first went to the comments stage as a thread."""
+    story = ARTICLE + "\n\n".join([
+        "What the operator says",
+        "The operator told reporters that the gates had been tested twice and worked as they should every time.",
+        "Here's what the mayor said:",
+        "The mayor said the barrier would protect more than two thousand homes from the floods of recent years.",
+        "He said:",
+        "The work cost more than planned, and the council will pay for the barrier's upkeep from next year.",
+        "Residents said they were glad the work was done and that the noise of the building had stopped at last.",
+    ])
+    r = clean_dump(story)
+    assert r.comment_source is None and r.comment_lines == []
+    assert "The mayor said the barrier" in r.text() and "the noise of the building" in r.text()
+
+
 def test_comment_thread_found_by_timestamps():
     thread = "".join(f"user{n}\n{n + 1} days ago\nI think the barrier was worth every penny, honestly.\n\n"
                      for n in range(3))
