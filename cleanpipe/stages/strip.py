@@ -305,6 +305,8 @@ def clean_dump(text: str, config: StripConfig | None = None) -> StripResult:
     return result
 
 
+# A line the model may not drop when it holds more words than all it keeps (_second_opinion).
+_LONE_ARTICLE_WORDS = 100
 # Chrome markers inside an article ("Advertisement", "Share this article" between its paragraphs): spans of at
 # most this many lines and words, dropped for a chrome cue, with kept paragraphs above and below.
 _MARKER_LINES = 2
@@ -530,9 +532,18 @@ def _second_opinion(verdicts: dict[int, str | None], positions: list[int], model
                 revised[idx] = None
         elif revised[idx] is None:
             revised[idx] = "line-model"
-    if any(reason is None for reason in revised.values()):
-        return revised
-    return verdicts
+    if not any(reason is None for reason in revised.values()):
+        return verdicts
+    # The model reads a line by its neighbours too, and a whole article on one line among a
+    # site's menus (a crawler's flattened text) read as one more menu entry: it may not drop
+    # a prose line that holds more words than everything it keeps.
+    dropped = [idx for idx, reason in revised.items() if reason == "line-model" and verdicts[idx] is None
+               and lines[idx].words >= _LONE_ARTICLE_WORDS and lines[idx].sentence_end]
+    if dropped:
+        longest = max(dropped, key=lambda idx: lines[idx].words)
+        if lines[longest].words > sum(lines[idx].words for idx, reason in revised.items() if reason is None):
+            revised[longest] = None
+    return revised
 
 
 def strip_text(text: str, config: StripConfig | None = None) -> str:

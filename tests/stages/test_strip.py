@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 
 import lxml.html
+import numpy as np
 import pytest
 
 from cleanpipe.config import StripConfig
@@ -308,6 +309,36 @@ def test_headings_that_end_in_says_are_not_comment_authors():
     r = clean_dump(story)
     assert r.comment_source is None and r.comment_lines == []
     assert "The mayor said the barrier" in r.text() and "the noise of the building" in r.text()
+
+
+class _Verdicts:
+    """A line model's interface with fixed probabilities: the guard below is about what the
+    strip stage does with a model's verdicts, whatever the model."""
+
+    threshold = 0.5
+
+    def __init__(self, probabilities):
+        self._probabilities = np.asarray(probabilities)
+
+    def probabilities(self, features):
+        return self._probabilities
+
+
+def test_model_may_not_drop_a_prose_line_longer_than_all_it_keeps():
+    """Regression: a crawler's flattened page with its whole 1,056-word article on one line among
+    180 menu lines lost the article to the line model, which kept a 21-word author bio."""
+    from cleanpipe.stages.lines import analyse
+    from cleanpipe.stages.strip import _second_opinion
+
+    article = " ".join(f"The flood barrier was tested for the {n}th time this autumn, and it held." for n in range(20))
+    lines = analyse("\n".join(["Markets", article, "Ann Lee writes about the county, its rivers and its people."]))
+    verdicts = {0: "chrome:nav", 1: None, 2: None}
+    revised = _second_opinion(verdicts, [0, 1, 2], _Verdicts([0.1, 0.2, 0.9]), np.zeros((3, 1)), lines)
+    assert revised == {0: "chrome:nav", 1: None, 2: None}
+    # the model's drop stands where the line is not longer than what it keeps
+    short = analyse("\n".join(["Markets", article, article + " " + article]))
+    revised = _second_opinion(verdicts, [0, 1, 2], _Verdicts([0.1, 0.2, 0.9]), np.zeros((3, 1)), short)
+    assert revised == {0: "chrome:nav", 1: "line-model", 2: None}
 
 
 def test_comment_thread_found_by_timestamps():
