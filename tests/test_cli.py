@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from cleanpipe.cli import main
@@ -208,6 +209,29 @@ def test_crawler_jsonl_with_flattened_text_on_stdin(tmp_path):
     for doc in docs:
         assert "Newsletters Subscribe" not in doc["text"] and "Cookie Settings" not in doc["text"]
         assert STORY[5] in doc["text"] and doc["paragraphs"][0]["source_lines"] == [1, 1]
+
+
+@pytest.mark.parametrize("stdin", ["", " \n\n"])
+def test_an_empty_stdin_leaves_the_previous_output_whole(tmp_path, stdin):
+    # `crawler | cleanpipe run - --out OUT` nightly, the crawler failed: the run must fail, not empty OUT
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["run", "-", "--out", str(out)], input=(RAW / "blog-tidepool-robots.txt").read_text())
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    res = CliRunner().invoke(main, ["run", "-", "--out", str(out), "--log-format", "json"], input=stdin)
+    assert res.exit_code == 4
+    error = json.loads(res.stderr.strip().splitlines()[-1])
+    assert error["error"] == "no-input" and "standard input was empty" in error["message"]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_an_empty_stdin_beside_other_inputs_is_a_reject(tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", "-", str(RAW / "blog-tidepool-robots.txt"), "--out", str(out)], input="")
+    assert res.exit_code == 3, res.output
+    rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert [r["reason"] for r in rejects if r["kind"] == "input"] == ["empty"]
+    assert [r["path"] for r in rejects if r["kind"] == "input"] == ["-"]
 
 
 def test_an_empty_input_folder_leaves_the_previous_output_whole(tmp_path):

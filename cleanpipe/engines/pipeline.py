@@ -443,7 +443,7 @@ class Pipeline:
                     summary.rejects[obj.reason] += 1
                     summary.errors += obj.is_error
                     _log_reject(obj)
-            if summary.inputs == 0:
+            if summary.inputs == 0 or (inputs == ["-"] and not summary.documents and summary.rejects == {"empty": 1}):
                 raise NoInputs(inputs, out)
             summary.files = ([{"kind": "documents", **f} for f in docs_out.commit()]
                              + [{"kind": "rejects", **f} for f in rejects_out.commit()])

@@ -80,13 +80,15 @@ PAGE_MIME_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/p
 
 
 class NoInputs(Exception):
-    """A run found no input file at all (an empty folder, an unmounted crawl share): it stops before
-    writing anything, so the previous output stays whole (a nightly job over an empty folder would
-    otherwise replace it with an empty one and report success). Empty stdin is an input: a reject."""
+    """A run found no input at all (an empty folder, an unmounted crawl share, or an empty standard
+    input when it is the run's only input: the producer upstream of the pipe failed): it stops
+    before writing anything, so the previous output stays whole (a nightly job would otherwise
+    replace it with an empty one). Empty stdin beside other inputs is a reject like an empty file."""
 
     def __init__(self, inputs: list[str], out: str | os.PathLike[str]):
-        super().__init__(f"no input found in {', '.join(display_path(p) for p in inputs)}: nothing was "
-                         f"written, the output in {os.fspath(out)} is left as it was")
+        found = ("standard input was empty" if inputs == ["-"]
+                 else f"no input found in {', '.join(display_path(p) for p in inputs)}")
+        super().__init__(f"{found}: nothing was written, the output in {os.fspath(out)} is left as it was")
 
 
 class InputError(Exception):
