@@ -40,6 +40,19 @@ def test_decode_undeclared_latin1_detected():
     assert "Bürgermeister" in text
 
 
+@pytest.mark.parametrize("text, encoding", [
+    # short pages in their legacy encodings, no charset declared: each came out as mojibake before
+    ("Киев\n\nНовая линия трамвая открылась в понедельник.\n", "koi8_r"),  # was Shift-JIS
+    ("Le café à côté de la gare a rouvert lundi après trois mois de travaux.", "cp1252"),  # was cp775
+    ("Él está en la ciudad, y mañana irá al mercado con su familia.", "cp1252"),  # was cp1250 ("mańana")
+    ("Nowa linia tramwajowa została otwarta w poniedziałek rano w centrum miasta.", "iso8859_2"),
+    # English with a non-ASCII symbol or two stays windows-1252 (the web's default)
+    ("If you are looking for a Realtor®, a real estate agent can help.\nAll contents copyright © 2006.", "cp1252"),
+])
+def test_undeclared_legacy_encodings_of_short_texts(text, encoding):
+    assert decode_bytes(text.encode(encoding))[0] == text
+
+
 def test_binary_is_rejected():
     with pytest.raises(InputError) as err:
         decode_bytes(bytes(range(256)) * 40)
