@@ -165,11 +165,25 @@ def _phones(text: str, region: str | None) -> Iterable[Span]:
         return
     # VALID: the number must be a real, assigned range (kills dates, prices, scores); the matcher also
     # skips slash dates and time stamps itself
-    for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+    valid = list(PhoneNumberMatcher(text, region, leniency=Leniency.VALID))
+    grouped = None
+    for m in valid:
         raw = m.raw_string
-        if raw.isdigit() and not PHONE_CUE.search(text[max(0, m.start - 30):m.start]):
+        cue = PHONE_CUE.search(text[max(0, m.start - 30):m.start]) is not None
+        if raw.isdigit() and not cue:
             # a bare digit run (order number, ID, count) is a phone number only when the text says so
             continue
+        if not (cue or raw.lstrip("(").startswith("+")):
+            # Digits grouped as the region never writes its numbers are a calendar row, a table's
+            # scores or an ID ("permit 2024-0317-22"), unless a cue or an international "+" says
+            # phone: libphonenumber's STRICT_GROUPING decides. On the text of 3,085 real pages of four
+            # extraction sets this dropped 13 finds, all calendar rows, score tables, dates or versions;
+            # alone, without the "+" exception, it also dropped 8 real numbers grouped oddly.
+            if grouped is None:
+                grouped = {(g.start, g.end) for g in PhoneNumberMatcher(text, region,
+                                                                       leniency=Leniency.STRICT_GROUPING)}
+            if (m.start, m.end) not in grouped:
+                continue
         yield Span("phone", m.start, m.end)
 
 

@@ -25,6 +25,7 @@ FOUND = [  # (text, kind, value)
     ("Our London office: +44 20 7946 0958, weekdays.", "phone", "+44 20 7946 0958"),
     ("Toll free 1-800-273-8255 any time.", "phone", "1-800-273-8255"),
     ("Phone: 2024561111", "phone", "2024561111"),
+    ("Reach the embassy on +971 50 55 23215 (mobile).", "phone", "+971 50 55 23215"),  # grouped oddly, with "+"
     ("The requests came from 93.184.216.34 overnight.", "ip", "93.184.216.34"),
     ("Resolver 2606:4700:4700::1111 answered.", "ip", "2606:4700:4700::1111"),
     ("Card 4111 1111 1111 1111 was charged.", "credit_card", "4111 1111 1111 1111"),
@@ -53,6 +54,10 @@ NOT_PII = [
     "Seasons 2015, 2016 and 2017 and 2018-2019 were the best.",
     "Card-like 4111 1111 1111 1112 fails Luhn; GB83 WEST 1234 5698 7654 32 fails mod-97.",
     "The lottery numbers were 14 11 6 15 and 18 22 13 17.",
+    # digits a US number is never grouped as: an ID, a calendar's row, a table's scores
+    "The permit, numbered 2024-0317-22, was approved in March.",
+    "Mo Tu We Th Fr\n27  28  29  30  31",
+    "Won 51  59  .463  14.5 behind the leaders.",
 ]
 
 
