@@ -154,6 +154,37 @@ def test_every_record_follows_the_schema(tmp_path, level):
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["config"]["output"]["provenance"] == level
 
 
+def test_read_notes_reach_the_record(tmp_path):
+    """Bytes decoding replaced and a record the crawler cut short were noted by the reader and lost on
+    the way to the record (its stage entry has a fixed shape): they are spans of the read stage."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    prose = ("Die Fähre über den Fluss fährt wieder, nach einem Umbau, der fast den ganzen Sommer dauerte. "
+             * 3).encode()  # UTF-8 but for two stray bytes
+    (inputs / "stray.txt").write_bytes(prose[:50] + b"\xff" + prose[50:150] + b"\xfe" + prose[150:])
+    (inputs / "lone.jsonl").write_text(json.dumps({"id": "r1", "text": ARTICLE * 2 + "\ud800 end."}) + "\n")
+    with open(inputs / "cut.warc", "wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        html = f"<html><body><article><h1>Ferry</h1><p>{ARTICLE}</p><p>{ARTICLE}</p></article></body></html>"
+        record = writer.create_warc_record(
+            "https://ferries.example/cut", "response", payload=io.BytesIO(html.encode()),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"))
+        record.rec_headers.add_header("WARC-Truncated", "length")
+        writer.write_record(record)
+    out = tmp_path / "out"
+    Pipeline(config(provenance="compact")).run([str(inputs)], out)
+    spans = {}
+    for record in read_records(out):
+        (read,) = [st for st in record["provenance"]["stages"] if st["stage"] == "read"]
+        assert read["removed"] == len(read["spans"])
+        spans[record["source"]["format"]] = [(s["reason"], s["count"], s["ref"]) for s in read["spans"]]
+    assert spans == {"text": [("replaced-bytes", 2, None)], "jsonl": [("replaced-chars", 1, None)],
+                     "warc": [("warc-truncated", None, "length")]}
+
+
 def test_provenance_levels_shrink_records(tmp_path):
     inputs = mixed_inputs(tmp_path / "in")
     sizes = {}

@@ -101,6 +101,12 @@ def _spans(stage: dict[str, Any], full: bool) -> list[dict[str, Any]]:
     if name == "names":  # offsets kept at every level: a replacement must stay auditable and undoable
         return [_span(None, r.get("rule", "name"), full, count=r.get("count"), ref=f"{r.get('from')} -> {r.get('to')}",
                       field=r.get("field"), offsets=r.get("offsets", [])) for r in stage.get("replacements", [])]
+    if name == "read":  # what decoding could not keep, and a record the crawler cut short
+        spans = [_span(None, reason, full, count=stage[key]) for key, reason in
+                 (("replaced_bytes", "replaced-bytes"), ("replaced_chars", "replaced-chars")) if stage.get(key)]
+        if stage.get("truncated"):
+            spans.append(_span(None, "warc-truncated", full, ref=str(stage["truncated"])))
+        return spans
     if name == "pii":
         return [_span(None, r.get("kind", "pii"), full, count=len(r.get("offsets", [])), field=r.get("field"),
                       offsets=r.get("offsets", [])) for r in stage.get("redactions", [])]
