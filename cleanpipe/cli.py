@@ -13,7 +13,15 @@ import click
 
 from cleanpipe import __version__
 from cleanpipe.config import Config, ConfigError, load_config
-from cleanpipe.exitcodes import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_OK, EXIT_OUTPUT, EXIT_REJECTS, EXIT_USAGE
+from cleanpipe.exitcodes import (
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+    EXIT_NOTHING_READ,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_REJECTS,
+    EXIT_USAGE,
+)
 from cleanpipe.log import ProgressEvents, event, setup_logging
 
 if TYPE_CHECKING:
@@ -30,7 +38,8 @@ EPILOG_EXIT = (
     f"  {EXIT_NOTHING_READ}  no document could be read at all (or no input found: the output is left as it was)\n"
     f"  {EXIT_LOCKED}  another run is writing to the same output folder (see --wait)\n"
     f"  {EXIT_OUTPUT}  the output or state could not be written (disk full, read-only, no permission);\n"
-    "     the previous output is left whole"
+    "     the previous output is left whole\n"
+    f"  {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGINT): the previous output is left whole; a rerun resumes"
 )
 
 
@@ -80,7 +89,37 @@ def _ray_pipeline(config: Config) -> Pipeline:
     return RayPipeline(config)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _json_logs_asked(args: list[str]) -> bool:
+    """--log-format json among the arguments, before click has parsed them (a usage error stops parsing)."""
+    return any(a == "--log-format=json" or (a == "--log-format" and nxt == "json")
+               for a, nxt in zip(args, [*args[1:], ""], strict=True))
+
+
+class _Command(click.Group):
+    """click's group, with its usage errors and Ctrl-C said as the commands say their errors: one line
+    on stderr (a JSON object with --log-format json, which a scheduler's log parser reads), no traceback."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if not _json_logs_asked(argv):
+                exc.show()
+                sys.exit(exc.exit_code)
+            setup_logging("json")
+            _fail(exc.exit_code, "usage", exc.format_message())
+        except (KeyboardInterrupt, click.Abort):
+            setup_logging("json" if _json_logs_asked(argv) else "text")
+            _fail(EXIT_INTERRUPTED, "interrupted", "interrupted: the output folder is as it was before this run; "
+                                                   "run it again to finish (what was done is resumed)")
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+@click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="cleanpipe")
 def main() -> None:
     """Turn messy scraped web pages into clean, traceable JSONL.

@@ -6,3 +6,4 @@ EXIT_NOTHING_READ = 4  # no document could be read at all
 EXIT_USAGE = 2  # bad options or config (click's own code for usage errors)
 EXIT_LOCKED = 5  # another run holds the output folder
 EXIT_OUTPUT = 6  # the output or state could not be written (disk full, read-only, permissions)
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGINT (128 + 2, as shells report it)

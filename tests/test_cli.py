@@ -234,6 +234,18 @@ def test_an_empty_stdin_beside_other_inputs_is_a_reject(tmp_path):
     assert [r["path"] for r in rejects if r["kind"] == "input"] == ["-"]
 
 
+@pytest.mark.parametrize("args", [["run", "--bogus"], ["run", "--workers", "many"], ["run", "--html-mode", "x"]])
+def test_usage_errors_are_json_with_log_format_json(args):
+    # a scheduler parsing the JSON log got click's plain "Usage: ... Error: ..." for these
+    res = CliRunner().invoke(main, [*args, "--log-format", "json"])
+    assert res.exit_code == 2
+    (line,) = res.stderr.strip().splitlines()
+    error = json.loads(line)
+    assert error["event"] == "error" and error["error"] == "usage" and error["exit_code"] == 2
+    plain = CliRunner().invoke(main, args)
+    assert plain.exit_code == 2 and "Usage: " in plain.stderr and "Error:" in plain.stderr
+
+
 def test_an_empty_input_folder_leaves_the_previous_output_whole(tmp_path):
     # a nightly job whose crawl share was not mounted: the run must fail, not write an empty output
     inputs, out = tmp_path / "in", tmp_path / "out"

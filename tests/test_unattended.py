@@ -74,6 +74,29 @@ def test_sigkill_at_several_points_then_rerun(tmp_path):
         assert leftovers == []
 
 
+def test_ctrl_c_is_one_line_and_exit_130_then_a_rerun_finishes(tmp_path):
+    """Ctrl-C printed a traceback from the parent and from every worker, and exited 1."""
+    src = make_corpus(tmp_path / "src", 300)
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    assert run_cli(src, ref).wait(timeout=300) == 0
+    proc = subprocess.Popen(  # the signal's default action restored: a test runner in the background ignores it
+        [sys.executable, "-m", "cleanpipe", "run", str(src), "--out", str(out), "--workers", "2",
+         "--log-format", "json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stderr is not None
+    first = json.loads(proc.stderr.readline())  # the run has begun: its workers are starting
+    assert first["event"] == "start"
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert "Traceback" not in rest
+    (last,) = [json.loads(line) for line in rest.splitlines() if '"event": "error"' in line]
+    assert last["error"] == "interrupted" and last["exit_code"] == 130
+    assert not (out / "documents.jsonl").exists()
+    assert run_cli(src, out).wait(timeout=300) == 0
+    assert records(out) == records(ref)
+
+
 def test_second_run_on_the_same_folder_exits_or_waits(tmp_path):
     src = make_corpus(tmp_path / "src", 5)
     out = tmp_path / "out"

@@ -10,6 +10,7 @@ order, with a bounded reorder buffer.
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -30,6 +31,9 @@ STARTUP_TIMEOUT = 300.0  # seconds a new worker may take to import and build its
 
 
 def _worker_main(conn: Connection, make_task: Callable[..., Task], args: tuple) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the run and its workers, which
+    # would otherwise each print a traceback of wherever the signal found them
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_mmap_threshold()
     task = make_task(*args)
     conn.send("ready")  # the time budget starts now, not while the interpreter was importing
