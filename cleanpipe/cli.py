@@ -363,6 +363,9 @@ def schema(kind: str) -> None:
 def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str, html_mode: str) -> None:
     """Remove site chrome from one page (SOURCE, '-' for stdin) and print the article text.
 
+    A page may be gzip- or zstd-compressed (page.html.gz). JSONL and WARC files hold many
+    pages: they are refused with a pointer to `cleanpipe run`, which writes a record per page.
+
     \b
     Examples:
       cat page.txt | cleanpipe strip -
@@ -370,15 +373,27 @@ def strip(source: str | None, in_dir: str | None, out_dir: str | None, fmt: str,
       cleanpipe strip page.html --html-mode fast
       cleanpipe strip --in dumps/ --out cleaned/
     """
+    import io
+
     from cleanpipe.config import StripConfig
-    from cleanpipe.io.read import InputError, decode_bytes, sniff_format
+    from cleanpipe.io.read import HEAD_BYTES, InputError, decode_bytes, open_decompressed, read_up_to, sniff_format
     from cleanpipe.stages.strip import strip_html, strip_text
 
     html_config = StripConfig(html_mode=html_mode)
 
     def clean(data: bytes, name: str) -> str:
+        try:  # page.html.gz, page.txt.zst: by their magic bytes, whatever the name
+            stream = open_decompressed(io.BytesIO(data))
+            head = read_up_to(stream, HEAD_BYTES)
+            found = sniff_format(name, head)
+            if fmt == "auto" and found in ("jsonl", "warc"):  # printed, it was one page of raw records
+                raise InputError("container", f"{found.upper()} holds many pages, not one: clean it with "
+                                              f"`cleanpipe run {name} --out DIR` (a record per page)")
+            data = head + stream.read()
+        except (OSError, EOFError) as exc:
+            raise InputError("corrupt", f"cannot decompress: {exc}") from exc
         text, _ = decode_bytes(data)
-        kind = fmt if fmt != "auto" else ("html" if sniff_format(name, data) == "html" else "text")
+        kind = fmt if fmt != "auto" else ("html" if found == "html" else "text")
         return strip_html(text, html_config) if kind == "html" else strip_text(text)
 
     if in_dir:

@@ -246,6 +246,23 @@ def test_usage_errors_are_json_with_log_format_json(args):
     assert plain.exit_code == 2 and "Usage: " in plain.stderr and "Error:" in plain.stderr
 
 
+def test_strip_reads_compressed_pages_and_refuses_containers(tmp_path):
+    import gzip
+
+    page = (RAW / "feature-harbour-ferries.html").read_bytes()
+    (tmp_path / "page.html.gz").write_bytes(gzip.compress(page))
+    plain = CliRunner().invoke(main, ["strip", str(RAW / "feature-harbour-ferries.html")])
+    packed = CliRunner().invoke(main, ["strip", str(tmp_path / "page.html.gz")])
+    assert plain.exit_code == packed.exit_code == 0 and packed.stdout == plain.stdout
+    assert "For forty-one years the ferry Marta" in packed.stdout
+    # JSONL printed as one page of raw records before
+    jsonl = (RAW / "crawl-2026-11-20.jsonl").read_text()
+    for args, stdin in ([str(RAW / "crawl-2026-11-20.jsonl")], None), (["-"], jsonl):
+        res = CliRunner().invoke(main, ["strip", *args], input=stdin)
+        assert res.exit_code == 4 and res.stdout == ""
+        assert "JSONL holds many pages" in res.stderr and "cleanpipe run" in res.stderr
+
+
 def test_an_empty_input_folder_leaves_the_previous_output_whole(tmp_path):
     # a nightly job whose crawl share was not mounted: the run must fail, not write an empty output
     inputs, out = tmp_path / "in", tmp_path / "out"
