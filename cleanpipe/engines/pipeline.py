@@ -278,14 +278,15 @@ class Pipeline:
         def tracked() -> Iterator[Document | Reject]:
             """Every item once, in order: input bookkeeping, staging for the store, duplicate ids."""
             nonlocal current
-            for item, new in expanded():
+            # pages and records, not inputs: one 1 GB WARC is one input for half an hour
+            for done, (item, new) in enumerate(expanded(), 1):
                 path = item.source.path if isinstance(item, Document) else item.path
                 if current is None or path != current.path:
                     end_input()
                     current = _InputTrack(path or "", new)
                     summary.inputs += 1
-                    if progress:
-                        progress("map", summary.inputs)
+                if progress:
+                    progress("map", done)
                 current.items += 1
                 if new and store is not None and current.path:
                     store.stage(summary.run_id, current.path, current.seq, item)

@@ -261,3 +261,15 @@ def test_a_comment_dropped_for_its_language_is_a_reject_in_a_run(tmp_path):
         (dropped,) = [r for r in rejects if r["reason"] == "language"]
         assert dropped["kind"] == "comment" and dropped["quality"]["value"] == "de"
         assert german not in (tmp_path / "out" / "documents.jsonl").read_text(encoding="utf-8")
+
+
+def test_progress_counts_pages_inside_one_container(tmp_path):
+    """One 1 GB WARC is one input: progress counted inputs, so a half-hour run said "1" at its end only."""
+    lines = [json.dumps({"id": f"r{i}", "url": f"https://e.org/{i}", "text": f"Page {i}. " + "Prose of the page. " * 30})
+             for i in range(7)]
+    (tmp_path / "crawl.jsonl").write_text("\n".join(lines) + "\n")
+    calls = []
+    Pipeline(Config(workers=1, doc_timeout=0)).run([str(tmp_path / "crawl.jsonl")], tmp_path / "out",
+                                                  progress=lambda phase, n: calls.append((phase, n)))
+    assert [n for phase, n in calls if phase == "map"] == [1, 2, 3, 4, 5, 6, 7]
+
