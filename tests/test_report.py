@@ -125,6 +125,8 @@ def test_report_numbers_match_the_run(raw_run):
     page = (raw_run / REPORT_FILE).read_text(encoding="utf-8")
     assert '<span id="sum-documents">5</span>' in page
     assert 'data-label="comment: duplicate" data-value="3"' in page
+    # the quality stage's numbers are charted once, as numbers: no empty "per value" chart beside each
+    assert "nothing to show" not in page
 
 
 def test_hostile_text_is_escaped(corpus_run):

@@ -217,6 +217,8 @@ def _extras(c: Collected) -> str:
     parts = []
     for key in sorted(c.extra_fields):
         counts = c.extra_fields[key]
+        if not counts:  # a numeric field (charted below) first seen empty (null): no chart of its own
+            continue
         parts.append(hbars([(v, n) for v, n in counts.most_common(20)], f"{key} (documents per value)",
                            color=PALETTE[5]))
     for key in sorted(c.extra_numbers):
