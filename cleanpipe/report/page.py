@@ -14,7 +14,7 @@ from typing import Any
 from cleanpipe import __version__
 
 from .charts import PALETTE, grouped_columns, hbars
-from .collect import LENGTH_BINS, SHARE_BINS, Collected
+from .collect import LENGTH_BINS, SHARE_BINS, SHOWN_CLUSTERS, Collected
 
 MAX_MERGE_ROWS = 500
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
@@ -186,7 +186,7 @@ def _lengths(c: Collected) -> str:
 
 def _comments(c: Collected, embedded: set[str]) -> str:
     rows = [[_e(target), _n(n), f'<span class="preview">{_e(c.cluster_text.get(target, ""))}</span>',
-             _doc_link(target.rsplit("-c", 1)[0], embedded)] for target, n in c.clusters.most_common(20)]
+             _doc_link(target.rsplit("-c", 1)[0], embedded)] for target, n in c.clusters.most_common(SHOWN_CLUSTERS)]
     table = (_table(["Kept comment", "Copies dropped", "Text", "Document"], rows, "clusters") if rows
              else '<p class="empty">No comment was dropped as a duplicate.</p>')
     chart = hbars([("kept", c.comments_kept), ("dropped as duplicates", c.comments_dropped)], "Comments",
