@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sqlite3
@@ -309,6 +310,13 @@ def run(inputs: tuple[str, ...], out_dir: str, config_file: str | None, aliases:
                                      "the previous output is unchanged")
     progress.done()
     if not no_report and summary.documents + sum(summary.rejects.values()):
+        # the report is read back from the output: the run's names word lists are not needed any more,
+        # and their memory holds the report (the report alone otherwise raised a large run's peak)
+        from cleanpipe.stages.names import release_word_lists
+
+        del pipeline
+        release_word_lists()
+        gc.collect()
         _write_run_report(out_dir)
     event("summary", summary.line(), **summary.to_dict())
     sys.exit(summary.exit_code)

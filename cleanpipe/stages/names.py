@@ -73,6 +73,17 @@ def _known_words() -> frozenset[str]:
     return frozenset(word for lang in WORD_LANGUAGES for word in get_frequency_dict(lang, "small"))
 
 
+def release_word_lists() -> None:
+    """Lets go of the word lists (about 40 MB, loaded again when next needed): a command that is
+    done with names, such as a run before its report, gives the memory to what comes next."""
+    import wordfreq
+
+    _common_words.cache_clear()
+    _known_words.cache_clear()
+    for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list):
+        cached.cache_clear()
+
+
 def is_common_word(token: str) -> bool:
     """True when `token` (any case) is a common word of one of WORD_LANGUAGES, per wordfreq."""
     return token.casefold() in _common_words()

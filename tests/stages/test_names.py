@@ -259,3 +259,13 @@ def test_alias_matching_ignores_case_but_not_for_lowercase_words():
         Paragraph("OPEN AI and Open-AI and open ai, an apple a day, APPLE shares.")])
     norm.process(doc)
     assert doc.text == "OpenAI and OpenAI and open ai, an apple a day, Apple Inc. shares."
+
+
+def test_word_lists_are_let_go_and_come_back():
+    from cleanpipe.stages import names
+
+    assert names.is_common_word("Well")
+    assert names._common_words.cache_info().currsize == 1
+    names.release_word_lists()
+    assert names._common_words.cache_info().currsize == 0 and names._known_words.cache_info().currsize == 0
+    assert names.is_common_word("Well") and not names.is_common_word("Solberg")  # loaded again when needed
