@@ -150,6 +150,7 @@ def test_a_non_english_menu_and_footer_are_removed(page, menu, footer, prose):
     ("Sign up for our newsletter.", False),  # a chrome cue
     ("© 2026 Example News. All rights reserved.", False),
     ("Startseite\nDas Wetter bleibt schön.", False),  # a menu word beside it: not a page of sentences
+    ("Новая линия трамвая\nЛиния открылась в понедельник.", True),  # under a title of its own
 ])
 def test_a_page_of_a_few_short_sentences_is_its_text(page, kept):
     assert strip_text(page) == (page.replace("\n", "\n\n") if kept else "")

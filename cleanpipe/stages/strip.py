@@ -164,12 +164,19 @@ def _penalize_teaser_runs(lines: list[LineInfo], weights: list[float], prose: li
 
 
 _MAX_SHORT_SENTENCE_LINES = 5
+_TITLE_WORDS = 12  # the title above such a page: one line, the first
 
 
 def _only_short_sentences(nonblank: list[LineInfo]) -> bool:
-    """A page of one to five short sentences ("Впереди расстилался ровный луг."): too short to
-    outweigh anything on its own, but with nothing else on the page it is the page's text. A
-    menu or a footer never qualifies: its lines do not end sentences, or carry chrome cues."""
+    """A page of one to five short sentences ("Впереди расстилался ровный луг."), perhaps under a
+    title: too short to outweigh anything on its own, but with nothing else on the page it is the
+    page's text. A menu or a footer never qualifies: its lines do not end sentences, or carry
+    chrome cues; a title is one short line, the first."""
+    first = nonblank[0] if nonblank else None
+    # two words at least: one word above a sentence is as often a menu's ("Startseite") as a title
+    if first is not None and len(nonblank) > 1 and 2 <= first.words <= _TITLE_WORDS and not (
+            first.cues or first.bullet or first.sentence_end or first.footer_end):
+        nonblank = nonblank[1:]
     return len(nonblank) <= _MAX_SHORT_SENTENCE_LINES and all(
         ln.sentence_end and ln.words >= 3 and not ln.cues and not ln.bullet and not ln.footer_end
         for ln in nonblank)
