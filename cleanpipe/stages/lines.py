@@ -216,7 +216,7 @@ class LineInfo:
     footer_end: bool  # a footer line of at most 30 words after which nothing is article text (FOOTER_END)
 
     @property
-    def blank(self) -> bool:
+    def blank(self) -> bool:  # strip's loops test `not line.text` itself: the property call cost more than the test
         return not self.text
 
 
@@ -532,13 +532,6 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line, declared_language)
     stops = np.bincount(token_line[is_stop], minlength=n)
     scale = _relative_scale(words, stops) if relative else 1.0
-    # Cue keywords and "ago" only matter on lines of up to _MAX_CUE_WORDS words (line_cues, _line_facts):
-    # the page's prose paragraphs, most of its characters, are left out of those searches.
-    long = words > _MAX_CUE_WORDS
-    short = _PageScan("\n".join("" if is_long else line for line, is_long in zip(
-        low.split("\n"), long.tolist(), strict=True))) if long.any() else page
-    keyed = short.lines_containing(_CUE_KEYWORDS_SHORTEST)
-    maybe_date = short.lines_with_digits() | short.lines_containing(("ago",))
 
     # logical lines: (first, last) physical index
     spans: list[tuple[int, int]] = []
@@ -549,11 +542,31 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
                 spans[-1] = (spans[-1][0], i)
             else:
                 spans.append((i, i))
+    # Cue keywords and "ago" only matter on lines of up to _MAX_CUE_WORDS words (line_cues, _line_facts) whose
+    # facts are computed here: the page's prose paragraphs, most of its characters, and the lines _LINE_FACTS
+    # has seen (site chrome repeats from page to page) are left out of those searches, all of them when no line
+    # needs them. A cache too full for the page is emptied before it, never during it (a line it held when
+    # searched stays until its turn); a page longer than the cache fills it and keeps the rest to itself.
+    if len(_LINE_FACTS) + n > _LINE_FACTS_MAX:
+        _LINE_FACTS.clear()
+    short = (words <= _MAX_CUE_WORDS).tolist()
+    # a blank line holds no keyword nor digit: searched or not, whichever spares a copy of the page
+    searched = [is_short and (not line or raw not in _LINE_FACTS)
+                for is_short, line, raw in zip(short, stripped, physical, strict=True)]
+    for first, last in spans if continues else ():
+        if first != last:  # a joined line's facts are not kept: each of its lines is searched
+            searched[first:last + 1] = short[first:last + 1]
+    keyed = maybe_date = [False] * n  # lines not searched
+    if any(wanted and line for wanted, line in zip(searched, stripped, strict=True)):
+        scan = _PageScan("\n".join(line if wanted else "" for line, wanted in zip(
+            low.split("\n"), searched, strict=True))) if not all(searched) else page
+        keyed = scan.lines_containing(_CUE_KEYWORDS_SHORTEST).tolist()
+        maybe_date = (scan.lines_with_digits() | scan.lines_containing(("ago",))).tolist()
+    if continues:
         span_starts = np.asarray([a for a, _ in spans])
         words, stops = np.add.reduceat(words, span_starts), np.add.reduceat(stops, span_starts)
     unspaced = UNSPACED.search(text) is not None
     result = []
-    keyed, maybe_date = keyed.tolist(), maybe_date.tolist()
     for k, (word_count, stop_count) in enumerate(zip(words.tolist(), stops.tolist(), strict=True)):
         first, last = spans[k] if continues else (k, k)
         line = stripped[first] if first == last else " ".join(stripped[first:last + 1])
@@ -568,9 +581,8 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
             facts = _LINE_FACTS.get(raw)
             if facts is None:
                 facts = _line_facts(raw, line, line, word_count, keyed[first], maybe_date[first])
-                if len(_LINE_FACTS) >= _LINE_FACTS_MAX:
-                    _LINE_FACTS.clear()
-                _LINE_FACTS[raw] = facts
+                if len(_LINE_FACTS) < _LINE_FACTS_MAX:
+                    _LINE_FACTS[raw] = facts
         else:  # a key may span the join
             facts = _line_facts(physical[first], stripped[first], line, word_count, None,
                                 any(maybe_date[first:last + 1]))
