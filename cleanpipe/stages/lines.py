@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 
@@ -70,6 +71,10 @@ STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
 # estimated from their characters instead (about two characters a word in Chinese and Japanese).
 UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 CHARS_PER_UNSPACED_WORD = 2
+# The 256-character blocks UNSPACED's ranges fall in, by code point >> 8 (to the last plane's). Those scripts
+# have no case: a page holds one of their characters exactly when its lowercased text does.
+_UNSPACED_BLOCKS = np.zeros(0x1100, dtype=bool)
+_UNSPACED_BLOCKS[[0x0E, *range(0x30, 0xA0), 0xF9, 0xFA]] = True
 
 BULLET = re.compile(r"^\s*(?:[•·▪►●◦‣∙*\-–—]|\d{1,3}[.)]|[a-z][.)])\s+")
 _SENTENCE_CLOSERS = "\"'”’»)]」』）"
@@ -565,7 +570,8 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     if continues:
         span_starts = np.asarray([a for a, _ in spans])
         words, stops = np.add.reduceat(words, span_starts), np.add.reduceat(stops, span_starts)
-    unspaced = UNSPACED.search(text) is not None
+    # the regex only where a character of its blocks is (a look-up by each character's block costs a third)
+    unspaced = bool(_UNSPACED_BLOCKS[page.codes >> 8].any()) and UNSPACED.search(text) is not None
     result = []
     for k, (word_count, stop_count) in enumerate(zip(words.tolist(), stops.tolist(), strict=True)):
         first, last = spans[k] if continues else (k, k)
@@ -735,13 +741,13 @@ _REACTION_KEYS = ("great", "nice", "good", "excellent", "interesting", "super", 
 _REACTION_STARTS = ("+1", "@", "agreed", "exactly", "so true", "well said", "this")
 # Characters re.I matches with a letter above that str.lower() does not turn into it ("İ" lowers to two
 # characters; "ı" and "ſ" match i and s in re.I): a line with one is searched as it is.
-_CASE_ODD = ("\u0130", "\u0131", "\u017f")
+CASE_ODD = ("\u0130", "\u0131", "\u017f")
 
 
 def reads_as_reaction(text: str) -> bool:
     """A paragraph that addresses the author or the article, as reader comments do."""
     unquoted = _QUOTED.sub(" ", text)
-    if unquoted.isascii() or not any(odd in unquoted for odd in _CASE_ODD):
+    if unquoted.isascii() or not any(odd in unquoted for odd in CASE_ODD):
         low = unquoted.lower()
         if not low.startswith(_REACTION_STARTS) and not any(key in low for key in _REACTION_KEYS):
             return False
@@ -760,7 +766,7 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
         return False
     headings = 0
     for p in distinct:
-        if not ends_sentence(p) and len(WORD.findall(p)) >= 3:
+        if not ends_sentence(p) and next(islice(WORD.finditer(p), 2, None), None):  # a third word, found or not
             headings += 1
             if headings >= 5:  # the score below cannot reach the bar any more
                 return False
