@@ -766,7 +766,7 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
         return False
     headings = 0
     for p in distinct:
-        if not ends_sentence(p) and next(islice(WORD.finditer(p), 2, None), None):  # a third word, found or not
+        if not ends_sentence(p) and next(islice(WORD.finditer(p), 2, None), None):  # 3+ words: stops at the third
             headings += 1
             if headings >= 5:  # the score below cannot reach the bar any more
                 return False
