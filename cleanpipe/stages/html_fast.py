@@ -182,6 +182,10 @@ def _mark_articles(tree: Any, body: Any) -> None:
             element.append_child(tree.create_text_node(ARTICLE_END))
 
 
+# A line's first three HTML features (html_p, html_heading, html_list_item) by the block it is inside.
+_NO_BLOCK, _P, _HEADING, _LI = (False, False, False), (True, False, False), (False, True, False), (False, False, True)
+
+
 def _lines_of(markup: str) -> tuple[str, np.ndarray]:
     """Plain text of the converter's minimal markup, and what each line's markup said about it.
 
@@ -195,13 +199,16 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
     if marked:
         text = text.replace(ARTICLE_START, "").replace(ARTICLE_END, "")
     plain = text.split("\n")
-    rows: list[tuple[bool, bool, bool, bool, bool, bool]] = []
+    rows: list[tuple[bool, ...]] = []
     after_h1 = False
-    block = ""  # the block element the current line is inside: p, h, li or ""
+    block = _NO_BLOCK  # (p, heading, list item): the block element the current line is inside
     articles = 0  # how many article elements the current line is inside
     markers_only: list[int] = []  # lines that only held article markers
     for i, (raw, left) in enumerate(zip(markup.split("\n"), plain, strict=True)):
         in_article = articles > 0
+        if not raw:  # a blank line (every other line of most renderings) opens and closes nothing
+            rows.append((*block, False, after_h1, in_article))
+            continue
         if marked and (ARTICLE_START in raw or ARTICLE_END in raw):
             opened = raw.count(ARTICLE_START)
             in_article = in_article or opened > 0
@@ -209,17 +216,18 @@ def _lines_of(markup: str) -> tuple[str, np.ndarray]:
             if not left.strip():
                 markers_only.append(i)
         line = raw.lstrip()
-        if line.startswith("<p>"):
-            block = "p"
-        elif line.startswith("<li>"):
-            block = "li"
-        elif line.startswith("<h") and line[2:3].isdigit():
-            block = "h"
-            after_h1 = after_h1 or line[2] == "1"  # the article's title is usually the page's first <h1>
+        if line[:1] == "<":  # only a tag opens a block
+            if line.startswith("<p>"):
+                block = _P
+            elif line.startswith("<li>"):
+                block = _LI
+            elif line.startswith("<h") and line[2:3].isdigit():
+                block = _HEADING
+                after_h1 = after_h1 or line[2] == "1"  # the article's title is usually the page's first <h1>
         # the converter separates table cells by tabs
-        rows.append((block == "p", block == "h", block == "li", "\t" in raw, after_h1, in_article))
+        rows.append((*block, "\t" in raw, after_h1, in_article))
         if line.endswith(("</p>", "</li>")) or line[-5:-2] == "</h":
-            block = ""
+            block = _NO_BLOCK
     # fromiter over the flattened rows: np.array reads nested tuples an element at a time, several times slower
     table = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * len(HTML_OWN_FEATURES)).reshape(
         len(rows), len(HTML_OWN_FEATURES))

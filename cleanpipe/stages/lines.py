@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 
@@ -70,6 +71,10 @@ STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
 # estimated from their characters instead (about two characters a word in Chinese and Japanese).
 UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 CHARS_PER_UNSPACED_WORD = 2
+# The 256-character blocks UNSPACED's ranges fall in, by code point >> 8 (to the last plane's). Those scripts
+# have no case: a page holds one of their characters exactly when its lowercased text does.
+_UNSPACED_BLOCKS = np.zeros(0x1100, dtype=bool)
+_UNSPACED_BLOCKS[[0x0E, *range(0x30, 0xA0), 0xF9, 0xFA]] = True
 
 BULLET = re.compile(r"^\s*(?:[•·▪►●◦‣∙*\-–—]|\d{1,3}[.)]|[a-z][.)])\s+")
 _SENTENCE_CLOSERS = "\"'”’»)]」』）"
@@ -230,7 +235,7 @@ class LineInfo:
     footer_end: bool  # a footer line of at most 30 words after which nothing is article text (FOOTER_END)
 
     @property
-    def blank(self) -> bool:
+    def blank(self) -> bool:  # strip's loops test `not line.text` itself: the property call cost more than the test
         return not self.text
 
 
@@ -546,13 +551,6 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
     is_stop, relative = _stop_words(page, stripped, words, starts, ends, token_line, declared_language)
     stops = np.bincount(token_line[is_stop], minlength=n)
     scale = _relative_scale(words, stops) if relative else 1.0
-    # Cue keywords and "ago" only matter on lines of up to _MAX_CUE_WORDS words (line_cues, _line_facts):
-    # the page's prose paragraphs, most of its characters, are left out of those searches.
-    long = words > _MAX_CUE_WORDS
-    short = _PageScan("\n".join("" if is_long else line for line, is_long in zip(
-        low.split("\n"), long.tolist(), strict=True))) if long.any() else page
-    keyed = short.lines_containing(_CUE_KEYWORDS_SHORTEST)
-    maybe_date = short.lines_with_digits() | short.lines_containing(("ago",))
 
     # logical lines: (first, last) physical index
     spans: list[tuple[int, int]] = []
@@ -563,11 +561,32 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
                 spans[-1] = (spans[-1][0], i)
             else:
                 spans.append((i, i))
+    # Cue keywords and "ago" only matter on lines of up to _MAX_CUE_WORDS words (line_cues, _line_facts) whose
+    # facts are computed here: the page's prose paragraphs, most of its characters, and the lines _LINE_FACTS
+    # has seen (site chrome repeats from page to page) are left out of those searches, all of them when no line
+    # needs them. A cache too full for the page is emptied before it, never during it (a line it held when
+    # searched stays until its turn); a page longer than the cache fills it and keeps the rest to itself.
+    if len(_LINE_FACTS) + n > _LINE_FACTS_MAX:
+        _LINE_FACTS.clear()
+    short = (words <= _MAX_CUE_WORDS).tolist()
+    # a blank line holds no keyword nor digit: searched or not, whichever spares a copy of the page
+    searched = [is_short and (not line or raw not in _LINE_FACTS)
+                for is_short, line, raw in zip(short, stripped, physical, strict=True)]
+    for first, last in spans if continues else ():
+        if first != last:  # a joined line's facts are not kept: each of its lines is searched
+            searched[first:last + 1] = short[first:last + 1]
+    keyed = maybe_date = [False] * n  # lines not searched
+    if any(wanted and line for wanted, line in zip(searched, stripped, strict=True)):
+        scan = _PageScan("\n".join(line if wanted else "" for line, wanted in zip(
+            low.split("\n"), searched, strict=True))) if not all(searched) else page
+        keyed = scan.lines_containing(_CUE_KEYWORDS_SHORTEST).tolist()
+        maybe_date = (scan.lines_with_digits() | scan.lines_containing(("ago",))).tolist()
+    if continues:
         span_starts = np.asarray([a for a, _ in spans])
         words, stops = np.add.reduceat(words, span_starts), np.add.reduceat(stops, span_starts)
-    unspaced = UNSPACED.search(text) is not None
+    # the regex only where a character of its blocks is (a look-up by each character's block costs a third)
+    unspaced = bool(_UNSPACED_BLOCKS[page.codes >> 8].any()) and UNSPACED.search(text) is not None
     result = []
-    keyed, maybe_date = keyed.tolist(), maybe_date.tolist()
     for k, (word_count, stop_count) in enumerate(zip(words.tolist(), stops.tolist(), strict=True)):
         first, last = spans[k] if continues else (k, k)
         line = stripped[first] if first == last else " ".join(stripped[first:last + 1])
@@ -582,9 +601,8 @@ def analyse(text: str, declared_language: str | None = None) -> list[LineInfo]:
             facts = _LINE_FACTS.get(raw)
             if facts is None:
                 facts = _line_facts(raw, line, line, word_count, keyed[first], maybe_date[first])
-                if len(_LINE_FACTS) >= _LINE_FACTS_MAX:
-                    _LINE_FACTS.clear()
-                _LINE_FACTS[raw] = facts
+                if len(_LINE_FACTS) < _LINE_FACTS_MAX:
+                    _LINE_FACTS[raw] = facts
         else:  # a key may span the join
             facts = _line_facts(physical[first], stripped[first], line, word_count, None,
                                 any(maybe_date[first:last + 1]))
@@ -727,9 +745,27 @@ REACTION = re.compile(
 )
 
 
+# What every REACTION match holds, lowercased: a word of its first alternative's adjectives or a literal of
+# the others; or what it starts with (its ^ alternatives). The search of the long alternation costs about
+# 300 ns a character (30 us for a line of a hundred), these tests a few: most lines have none of them.
+_REACTION_KEYS = ("great", "nice", "good", "excellent", "interesting", "super", "awesome", "fantastic", "wonderful",
+                  "brilliant", "thoughtful", "insightful", "informative", "well", "helpful", "terrible", "bad", "poor",
+                  "silly", "thank", "i agree", "i disagree", "i think", "i would", "i wonder", "i love", "i hate",
+                  "i doubt", "i'm ", "i’m ", "you ", "i've ", "i’ve ")
+_REACTION_STARTS = ("+1", "@", "agreed", "exactly", "so true", "well said", "this")
+# Characters re.I matches with a letter above that str.lower() does not turn into it ("İ" lowers to two
+# characters; "ı" and "ſ" match i and s in re.I): a line with one is searched as it is.
+CASE_ODD = ("\u0130", "\u0131", "\u017f")
+
+
 def reads_as_reaction(text: str) -> bool:
     """A paragraph that addresses the author or the article, as reader comments do."""
-    return bool(REACTION.search(_QUOTED.sub(" ", text)))
+    unquoted = _QUOTED.sub(" ", text)
+    if unquoted.isascii() or not any(odd in unquoted for odd in CASE_ODD):
+        low = unquoted.lower()
+        if not low.startswith(_REACTION_STARTS) and not any(key in low for key in _REACTION_KEYS):
+            return False
+    return bool(REACTION.search(unquoted))
 
 
 def looks_like_comment_thread(paragraphs: list[str]) -> bool:
@@ -744,7 +780,7 @@ def looks_like_comment_thread(paragraphs: list[str]) -> bool:
         return False
     headings = 0
     for p in distinct:
-        if not ends_sentence(p) and len(WORD.findall(p)) >= 3:
+        if not ends_sentence(p) and next(islice(WORD.finditer(p), 2, None), None):  # 3+ words: stops at the third
             headings += 1
             if headings >= 5:  # the score below cannot reach the bar any more
                 return False

@@ -41,6 +41,7 @@ from cleanpipe.stages.linemodel import (
 )
 from cleanpipe.stages.lines import (
     BYLINE,
+    CASE_ODD,
     COMMENT_STAMP,
     COMMENTS_HEADING,
     DATE_ONLY,
@@ -103,11 +104,11 @@ def _weights(lines: list[LineInfo], config: StripConfig, stopword_language: bool
              ) -> tuple[list[float], list[bool]]:
     """Each line's score, and whether it reads as prose on its own."""
     weights = []
-    nonblank = [i for i, ln in enumerate(lines) if not ln.blank]
+    nonblank = [i for i, ln in enumerate(lines) if ln.text]
     next_nonblank = {a: b for a, b in zip(nonblank, nonblank[1:], strict=False)}
     prose = [is_prose(ln, config.min_good_words, stopword_language) for ln in lines]
     for i, line in enumerate(lines):
-        if line.blank:
+        if not line.text:
             weights.append(0.0)
         elif line.footer_end:
             weights.append(HARD_STOP)
@@ -224,7 +225,7 @@ def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool
     seen = 0
     for idx in range(start, len(lines)):
         ln = lines[idx]
-        if ln.blank:
+        if not ln.text:
             continue
         seen += 1
         if idx > start and ("date" in ln.cues or _comment_stamp(ln)) and _sentence_follows(lines, idx):
@@ -237,12 +238,25 @@ def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool
             stamps = []
         if ln.words <= 15 and COMMENTS_HEADING.match(ln.text):
             return idx, True
-        if ln.words <= 12 and comment_author(ln.text):
+        if ln.words <= 12 and _may_name_an_author(ln.text) and comment_author(ln.text):
             authors += 1
             first_author = idx if first_author is None else first_author
             if authors >= 2:
                 return first_author, False
     return None
+
+
+_AUTHOR_VERBS = ("says", "said", "wrote", "writes", "commented")
+
+
+def _may_name_an_author(text: str) -> bool:
+    """False only where COMMENT_AUTHOR cannot match: no verb of it in the lowercased line. Its lazy run of up
+    to 60 characters costs a couple of microseconds a line; a line with a character re.I matches with i or s
+    and str.lower() does not turn into one (lines.CASE_ODD) is left to the regex."""
+    if not text.isascii() and any(odd in text for odd in CASE_ODD):
+        return True
+    low = text.lower()
+    return any(verb in low for verb in _AUTHOR_VERBS)
 
 
 def _comment_stamp(line: LineInfo) -> bool:
@@ -255,7 +269,7 @@ def _comment_stamp(line: LineInfo) -> bool:
 def _sentence_follows(lines: list[LineInfo], idx: int) -> bool:
     """A comment's timestamp is followed by what the reader wrote; a teaser's date by the next title."""
     for j in range(idx + 1, min(idx + 4, len(lines))):
-        if not lines[j].blank:
+        if lines[j].text:
             return lines[j].sentence_end and lines[j].words >= 3 and not lines[j].cues
     return False
 
@@ -264,7 +278,7 @@ def _byline_follows(lines: list[LineInfo], idx: int, within: int = 3) -> bool:
     """A "By Ann Lee" line among the next `within` non-blank lines: the story starts here."""
     seen = 0
     for ln in lines[idx + 1:]:
-        if ln.blank:
+        if not ln.text:
             continue
         if ln.words <= 8 and BYLINE.match(ln.text):
             return True
@@ -277,7 +291,7 @@ def _byline_follows(lines: list[LineInfo], idx: int, within: int = 3) -> bool:
 def _nth_nonblank_after(lines: list[LineInfo], start: int, n: int) -> int:
     seen = 0
     for idx in range(start, len(lines)):
-        if not lines[idx].blank:
+        if lines[idx].text:
             seen += 1
             if seen == n:
                 return idx
@@ -287,7 +301,7 @@ def _nth_nonblank_after(lines: list[LineInfo], start: int, n: int) -> int:
 def _previous_nonblank(lines: list[LineInfo], idx: int) -> int:
     """The line before a comment's timestamp is usually its author's name."""
     j = idx - 1
-    while j >= 0 and lines[j].blank:
+    while j >= 0 and not lines[j].text:
         j -= 1
     return j if j >= 0 and lines[j].words <= 4 else idx
 
@@ -388,7 +402,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     lines = analyse(text, language)
     result = StripResult(page_lines=[ln.text for ln in lines if ln.text])
     removals = _Removals()
-    positions = [idx for idx, ln in enumerate(lines) if not ln.blank]
+    positions = [idx for idx, ln in enumerate(lines) if ln.text]
     nonblank = [lines[idx] for idx in positions]
     width = len(FEATURE_NAMES) + (len(HTML_FEATURE_NAMES) if html_rows is not None else 0)
     no_features = np.zeros((0, width))
@@ -425,7 +439,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     if found:
         end = min(end, comments_at - 1)
         first = comments_at + 1 if found[1] else comments_at
-        section = [ln for ln in lines[first:] if not ln.blank]
+        section = [ln for ln in lines[first:] if ln.text]
         if found[1]:
             removals.add(lines[comments_at], "comments-heading")
         result.comment_lines = [(ln.no, ln.text) for ln in section]
@@ -436,7 +450,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     i = start - 1
     while i >= 0 and len(header) < 12:
         ln = lines[i]
-        if not ln.blank:
+        if ln.text:
             if ln.bullet or (ln.cues and "date" not in ln.cues):
                 break
             if not (_heading_like(ln) or parse_dateline(ln.text) or BYLINE.match(ln.text)):
@@ -475,7 +489,7 @@ def _clean(text: str, config: StripConfig, use_model: bool, want_features: bool 
     # The rules' verdict on every line before the comment section: None keeps it, else the reason.
     verdicts: dict[int, str | None] = {}
     for idx, ln in enumerate(lines):
-        if ln.blank or ln.no in header_nos:
+        if not ln.text or ln.no in header_nos:
             continue
         if comments_at is not None and idx >= comments_at:
             break  # the comment section is accounted for by the comments stage
