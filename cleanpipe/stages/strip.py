@@ -41,7 +41,6 @@ from cleanpipe.stages.linemodel import (
 )
 from cleanpipe.stages.lines import (
     BYLINE,
-    CASE_ODD,
     COMMENT_STAMP,
     COMMENTS_HEADING,
     DATE_ONLY,
@@ -238,25 +237,12 @@ def _comment_section_start(lines: list[LineInfo], start: int) -> tuple[int, bool
             stamps = []
         if ln.words <= 15 and COMMENTS_HEADING.match(ln.text):
             return idx, True
-        if ln.words <= 12 and _may_name_an_author(ln.text) and comment_author(ln.text):
+        if ln.words <= 12 and comment_author(ln.text):
             authors += 1
             first_author = idx if first_author is None else first_author
             if authors >= 2:
                 return first_author, False
     return None
-
-
-_AUTHOR_VERBS = ("says", "said", "wrote", "writes", "commented")
-
-
-def _may_name_an_author(text: str) -> bool:
-    """False only where COMMENT_AUTHOR cannot match: no verb of it in the lowercased line. Its lazy run of up
-    to 60 characters costs a couple of microseconds a line; a line with a character re.I matches with i or s
-    and str.lower() does not turn into one (lines.CASE_ODD) is left to the regex."""
-    if not text.isascii() and any(odd in text for odd in CASE_ODD):
-        return True
-    low = text.lower()
-    return any(verb in low for verb in _AUTHOR_VERBS)
 
 
 def _comment_stamp(line: LineInfo) -> bool:
