@@ -165,9 +165,8 @@ def _phones(text: str, region: str | None) -> Iterable[Span]:
         return
     # VALID: the number must be a real, assigned range (kills dates, prices, scores); the matcher also
     # skips slash dates and time stamps itself
-    valid = list(PhoneNumberMatcher(text, region, leniency=Leniency.VALID))
     grouped = None
-    for m in valid:
+    for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
         raw = m.raw_string
         cue = PHONE_CUE.search(text[max(0, m.start - 30):m.start]) is not None
         if raw.isdigit() and not cue:
