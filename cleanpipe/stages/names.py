@@ -25,7 +25,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -57,31 +57,44 @@ OWN_NAME_COUNT = 2
 OWN_NAME_SHARE = 0.1
 
 
+def _small_lists() -> Iterator[tuple[str, dict[str, float]]]:
+    """(language, {word: frequency}) of wordfreq's "small" lists for WORD_LANGUAGES.
+
+    They hold every word from zipf 3 up and ship inside its wheel (no download). wordfreq keeps
+    each list it read in caches of its own (about 35 MB of Python objects for these languages),
+    which would stay in the run's main process for the whole run (and raise its peak): they are
+    emptied after each list, so one list at a time is in memory and only the sets built from them stay."""
+    import wordfreq
+
+    for lang in WORD_LANGUAGES:
+        try:
+            yield lang, get_frequency_dict(lang, "small")
+        finally:
+            for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list):
+                cached.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _common_words() -> frozenset[str]:
-    # wordfreq's "small" lists hold every word from zipf 3 up and ship inside its wheel (no download)
     words: set[str] = set()
-    for lang in WORD_LANGUAGES:
+    for lang, freqs in _small_lists():
         floor = 10 ** ((COMMON_ZIPF if lang == "en" else COMMON_ZIPF_OTHER) - 9)
-        words.update(word for word, freq in get_frequency_dict(lang, "small").items() if freq >= floor)
-    return frozenset(words)
+        words.update(word for word, freq in freqs.items() if freq >= floor)
+    return frozenset(words)  # about 2 MB
 
 
 @lru_cache(maxsize=1)
 def _known_words() -> frozenset[str]:
-    # every word of the small lists (zipf 3 and up, any of WORD_LANGUAGES): a real word, if not a common one
-    return frozenset(word for lang in WORD_LANGUAGES for word in get_frequency_dict(lang, "small"))
+    # every word of the small lists (zipf 3 and up, any of WORD_LANGUAGES): a real word, if not a common
+    # one. About 25 MB, so read only when a variant's ending asks for it (find_variants), not with the above.
+    return frozenset(word for _, freqs in _small_lists() for word in freqs)
 
 
 def release_word_lists() -> None:
-    """Lets go of the word lists (about 40 MB, loaded again when next needed): a command that is
-    done with names, such as a run before its report, gives the memory to what comes next."""
-    import wordfreq
-
+    """Lets go of the word sets (up to about 27 MB, built again when next needed): a command that
+    is done with names, such as a run before its report, gives the memory to what comes next."""
     _common_words.cache_clear()
     _known_words.cache_clear()
-    for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list):
-        cached.cache_clear()
 
 
 def is_common_word(token: str) -> bool:
