@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -302,7 +303,8 @@ class Pipeline:
                                  path=item.source.path, record=item.source.record,
                                  detail=f"same content as {seen_ids[item.id]}")
                     continue
-                seen_ids[item.id] = item.source.path
+                # one copy of a path for all its records: each document unpickled from a worker brings its own
+                seen_ids[item.id] = sys.intern(item.source.path)
                 yield item
             end_input()
 
