@@ -31,9 +31,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from wordfreq import get_frequency_dict
 
 from cleanpipe.config import ConfigError, NamesConfig
+from cleanpipe.engines.memory import give_back_free_memory
 from cleanpipe.model import Document
 from cleanpipe.stages.lines import STOPWORDS
 
@@ -84,14 +86,29 @@ def _common_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _known_words() -> frozenset[str]:
-    # every word of the small lists (zipf 3 and up, any of WORD_LANGUAGES): a real word, if not a common
-    # one. About 25 MB, so read only when a variant's ending asks for it (find_variants), not with the above.
-    return frozenset(word for _, freqs in _small_lists() for word in freqs)
+def _known_words() -> np.ndarray:
+    """Sorted hashes of every word of the small lists (zipf 3 and up, any of WORD_LANGUAGES): a real
+    word, if not a common one. Read only when a variant's ending asks (find_variants). As a set of
+    strings its 256,000 words took about 30 MB of the main process for the rest of the run; as
+    64-bit hashes (str hash: one process builds and asks, so its salt is the same) they take 2 MB,
+    with a chance of a false match of about 1 in 10^13 per question."""
+    parts = [np.fromiter((hash(word) for word in freqs), dtype=np.int64, count=len(freqs))
+             for _, freqs in _small_lists()]
+    hashes = np.unique(np.concatenate(parts))
+    del parts
+    give_back_free_memory()  # what the lists freed stayed resident otherwise (about 10 MB)
+    return hashes
+
+
+def _is_known_word(word: str) -> bool:
+    hashes = _known_words()
+    h = hash(word)
+    i = int(np.searchsorted(hashes, h))
+    return i < len(hashes) and int(hashes[i]) == h
 
 
 def release_word_lists() -> None:
-    """Lets go of the word sets (up to about 27 MB, built again when next needed): a command that
+    """Lets go of the word sets (up to about 8 MB, built again when next needed): a command that
     is done with names, such as a run before its report, gives the memory to what comes next."""
     _common_words.cache_clear()
     _known_words.cache_clear()
@@ -372,7 +389,7 @@ def _edit_guard(tok: str, ctok: str) -> str | None:
     ending = long_[len(short):] if long_.startswith(short) else None
     # "MacBooks" / "MacBook" is a plural; "Beklagten" / "Beklagte" too, as "Beklagte" is a word,
     # whereas "Rya" / "Ryan" (not a word) is a dropped letter
-    if ending in ("s", "'s", "’s") or (ending in ("n", "e") and re.split(_SEP, short)[-1] in _known_words()):
+    if ending in ("s", "'s", "’s") or (ending in ("n", "e") and _is_known_word(re.split(_SEP, short)[-1])):
         return "inflection"
     i = _diff_span(tok, ctok)[0]
     if 0 < i < len(tok) and (tok[i].isupper() or ctok[i:i + 1].isupper()) and (
@@ -458,7 +475,11 @@ def find_variants(stats: NameStats, config: NamesConfig | None = None,
                 top[:] = [n, top[0]]
             elif n > top[1]:
                 top[1] = n
-    index: dict[tuple, list[str]] = {}
+    # (shape, the other tokens, a deletion of this one) -> the frequent names that have it (one name, as
+    # nearly always, or a list), keyed by the tuple's hash: tuples and one-name lists, tens of thousands for
+    # a few thousand names, took 12 MB for a moment. A hash that collides brings a name of another shape,
+    # which the look-up below rejects.
+    index: dict[int, str | list[str]] = {}
     for name in sorted(counts):
         if counts[name] < config.min_canonical_count or _plain_single(name):
             continue
@@ -468,7 +489,12 @@ def find_variants(stats: NameStats, config: NamesConfig | None = None,
                 continue
             others = tuple(toks[:pos] + toks[pos + 1:])
             for d in _deletions(tok):
-                index.setdefault((len(toks), pos, others, d), []).append(name)
+                key = hash((len(toks), pos, others, d))
+                held = index.setdefault(key, name)
+                if held is not name:
+                    if isinstance(held, str):
+                        index[key] = held = [held]
+                    held.append(name)
     for name in sorted(counts):
         # a lone surname one letter from another ("Cohn" / "Cohen", "Meyer" / "Mayer") is too often
         # another person: without a second token to agree on, an edit is never trusted
@@ -487,8 +513,12 @@ def find_variants(stats: NameStats, config: NamesConfig | None = None,
                 continue
             others = tuple(toks[:pos] + toks[pos + 1:])
             for d in _deletions(tok):
-                for cand in index.get((len(toks), pos, others, d), ()):
-                    ctok = cand.split(" ")[pos]
+                held = index.get(hash((len(toks), pos, others, d)), ())
+                for cand in (held,) if isinstance(held, str) else held:
+                    ctoks = cand.split(" ")
+                    if len(ctoks) != len(toks) or tuple(ctoks[:pos] + ctoks[pos + 1:]) != others:
+                        continue  # another shape, under a hash that collided
+                    ctok = ctoks[pos]
                     if cand != name and ctok[0].lower() == tok[0].lower() and _damerau1(tok, ctok):
                         found[cand] = pos
         found = {c: pos for c, pos in found.items() if frequent_enough(c, name)}

@@ -269,3 +269,16 @@ def test_word_lists_are_let_go_and_come_back():
     names.release_word_lists()
     assert names._common_words.cache_info().currsize == 0 and names._known_words.cache_info().currsize == 0
     assert names.is_common_word("Well") and not names.is_common_word("Solberg")  # loaded again when needed
+
+
+def test_known_words_by_hash_answer_as_the_lists_do():
+    """The known words are kept as hashes (2 MB, not 25): every word of the lists is known, a made-up one is not."""
+    from wordfreq import get_frequency_dict
+
+    from cleanpipe.stages import names
+
+    for lang in ("en", "de", "ru"):
+        words = list(get_frequency_dict(lang, "small"))
+        assert all(names._is_known_word(word) for word in words[::50])
+    made_up = [f"zq{n}xv" for n in range(2000)] + ["rya", "solbergx"]
+    assert not any(names._is_known_word(word) for word in made_up)
