@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,22 @@ def test_only_pages_with_a_site_digest_their_lines(site, url, digested):
     out = DocumentStages(config).process(doc)
     assert bool(out.line_keys) is digested
     assert out.paragraphs  # the page itself is cleaned the same either way
+
+
+def test_folding_digests_counts_each_as_a_counter_does():
+    """The table's merge (binary search, insert) and the buffer's count (sort in place) against a Counter."""
+    import numpy as np
+
+    from cleanpipe.stages.repeats import _add_counts, _unique_counts
+
+    rng = np.random.default_rng(3)
+    keys, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    expected: Counter[int] = Counter()
+    for size in (0, 1, 50, 400, 3000):
+        digests = rng.integers(-2**63, 2**63 - 1, size=size, dtype=np.int64)
+        digests = np.concatenate([digests, digests[: size // 3], keys[:7]])  # repeats, and digests already counted
+        expected.update(digests.tolist())
+        more_keys, more_counts = _unique_counts(digests.copy())
+        assert more_keys.tolist() == sorted(set(digests.tolist()))
+        keys, counts = _add_counts(keys, counts, more_keys, more_counts)
+        assert keys.tolist() == sorted(expected) and counts.tolist() == [expected[k] for k in sorted(expected)]
