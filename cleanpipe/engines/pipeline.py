@@ -37,7 +37,7 @@ from typing import Any, Union
 
 from cleanpipe import __version__
 from cleanpipe.config import Config, ConfigError
-from cleanpipe.engines.memory import pin_mmap_threshold
+from cleanpipe.engines.memory import give_back_free_memory, pin_mmap_threshold
 from cleanpipe.engines.workers import SupervisedPool
 from cleanpipe.exitcodes import (  # noqa: F401 - importable from here as before
     EXIT_LOCKED,
@@ -331,6 +331,9 @@ class Pipeline:
         pii = PiiRedactor(self.config.pii)
         deduper = CommentDeduper(self.config.dedup)
         repeats = RepeatFilter(sites, self.config.repeats) if self.config.repeats.enabled else None
+        # the corpus-wide statistics were just folded (find_variants, the site table): their short-lived
+        # objects freed about 10 MB on a 4,000-page WARC that stayed resident through pass 2 otherwise
+        give_back_free_memory()
 
         spool2 = work / "pass2.jsonl"
         with open(spool1, encoding="utf-8") as src, open(spool2, "w", encoding="utf-8") as dst:
